@@ -1,0 +1,611 @@
+//! Connectivity: dense or CSR (compressed sparse rows by presynaptic neuron) with a transposed
+//! index for work on postsynaptic spikes, plus the generators scenes use.
+//!
+//! Synapses are numbered row-major by presynaptic neuron, then by postsynaptic neuron, in both
+//! storages, so a weight array means the same thing whichever storage holds it. A dense
+//! projection numbers synapse `(i, j)` as `i·n_post + j`.
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::Real;
+use crate::error::ParamError;
+
+/// Compressed sparse rows by presynaptic neuron, with the transposed (by postsynaptic neuron)
+/// index. All indices are `u32`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr {
+    n_pre: usize,
+    n_post: usize,
+    /// `row_ptr[i]..row_ptr[i+1]` are the synapses of presynaptic neuron `i`.
+    row_ptr: Vec<u32>,
+    /// Postsynaptic neuron of each synapse.
+    post: Vec<u32>,
+    /// `col_ptr[j]..col_ptr[j+1]` index `in_pre`/`in_syn` for postsynaptic neuron `j`.
+    col_ptr: Vec<u32>,
+    /// Presynaptic neuron of each incoming synapse, grouped by postsynaptic neuron.
+    in_pre: Vec<u32>,
+    /// Synapse index of each incoming synapse, grouped by postsynaptic neuron.
+    in_syn: Vec<u32>,
+}
+
+impl Csr {
+    /// Build from `(pre, post)` pairs that are sorted by pre, then post, without duplicates.
+    fn from_sorted_pairs(n_pre: usize, n_post: usize, pairs: &[(u32, u32)]) -> Self {
+        let mut row_ptr = vec![0u32; n_pre + 1];
+        let mut col_count = vec![0u32; n_post + 1];
+        for &(i, j) in pairs {
+            row_ptr[i as usize + 1] += 1;
+            col_count[j as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            row_ptr[i + 1] += row_ptr[i];
+        }
+        for j in 0..n_post {
+            col_count[j + 1] += col_count[j];
+        }
+        let col_ptr = col_count.clone();
+        let mut fill = col_count;
+        let mut in_pre = vec![0u32; pairs.len()];
+        let mut in_syn = vec![0u32; pairs.len()];
+        for (s, &(i, j)) in pairs.iter().enumerate() {
+            let slot = fill[j as usize] as usize;
+            fill[j as usize] += 1;
+            in_pre[slot] = i;
+            in_syn[slot] = s as u32;
+        }
+        let post = pairs.iter().map(|&(_, j)| j).collect();
+        Self {
+            n_pre,
+            n_post,
+            row_ptr,
+            post,
+            col_ptr,
+            in_pre,
+            in_syn,
+        }
+    }
+
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        self.post.len()
+    }
+
+    /// True if there are no synapses.
+    pub fn is_empty(&self) -> bool {
+        self.post.is_empty()
+    }
+
+    /// The synapse index range of presynaptic neuron `i`.
+    #[inline]
+    pub fn row(&self, i: usize) -> std::ops::Range<usize> {
+        self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize
+    }
+
+    /// Postsynaptic neuron of every synapse.
+    #[inline]
+    pub fn post_of(&self) -> &[u32] {
+        &self.post
+    }
+
+    /// `(presynaptic neuron, synapse)` of the synapses onto postsynaptic neuron `j`.
+    #[inline]
+    pub fn column(&self, j: usize) -> (&[u32], &[u32]) {
+        let r = self.col_ptr[j] as usize..self.col_ptr[j + 1] as usize;
+        (&self.in_pre[r.clone()], &self.in_syn[r])
+    }
+}
+
+/// The connectivity of a projection.
+#[derive(bevy_ecs::component::Component, Debug, Clone, PartialEq)]
+pub enum Connectivity {
+    /// Every presynaptic neuron to every postsynaptic neuron; synapse `(i, j)` is `i·n_post + j`.
+    Dense {
+        /// Presynaptic size.
+        n_pre: usize,
+        /// Postsynaptic size.
+        n_post: usize,
+    },
+    /// Sparse rows with a transposed index.
+    Sparse(Csr),
+}
+
+impl Connectivity {
+    /// Number of presynaptic neurons.
+    pub fn n_pre(&self) -> usize {
+        match self {
+            Self::Dense { n_pre, .. } => *n_pre,
+            Self::Sparse(c) => c.n_pre,
+        }
+    }
+
+    /// Number of postsynaptic neurons.
+    pub fn n_post(&self) -> usize {
+        match self {
+            Self::Dense { n_post, .. } => *n_post,
+            Self::Sparse(c) => c.n_post,
+        }
+    }
+
+    /// Number of synapses.
+    pub fn n_synapses(&self) -> usize {
+        match self {
+            Self::Dense { n_pre, n_post } => n_pre * n_post,
+            Self::Sparse(c) => c.len(),
+        }
+    }
+
+    /// Call `f(synapse, post)` for each synapse of presynaptic neuron `pre`.
+    #[inline]
+    pub fn for_each_outgoing(&self, pre: usize, mut f: impl FnMut(usize, usize)) {
+        match self {
+            Self::Dense { n_post, .. } => {
+                let base = pre * n_post;
+                for j in 0..*n_post {
+                    f(base + j, j);
+                }
+            }
+            Self::Sparse(c) => {
+                let row = c.row(pre);
+                let start = row.start;
+                for (k, &j) in c.post[row].iter().enumerate() {
+                    f(start + k, j as usize);
+                }
+            }
+        }
+    }
+
+    /// Call `f(synapse, pre)` for each synapse onto postsynaptic neuron `post`.
+    #[inline]
+    pub fn for_each_incoming(&self, post: usize, mut f: impl FnMut(usize, usize)) {
+        match self {
+            Self::Dense { n_pre, n_post } => {
+                for i in 0..*n_pre {
+                    f(i * n_post + post, i);
+                }
+            }
+            Self::Sparse(c) => {
+                let (pres, syns) = c.column(post);
+                for (&i, &s) in pres.iter().zip(syns) {
+                    f(s as usize, i as usize);
+                }
+            }
+        }
+    }
+
+    /// The synapse index of `(pre, post)`, if that synapse exists.
+    pub fn synapse(&self, pre: usize, post: usize) -> Option<usize> {
+        match self {
+            Self::Dense { n_pre, n_post } => {
+                (pre < *n_pre && post < *n_post).then_some(pre * n_post + post)
+            }
+            Self::Sparse(c) => {
+                if pre >= c.n_pre {
+                    return None;
+                }
+                let row = c.row(pre);
+                let start = row.start;
+                c.post[row]
+                    .binary_search(&(post as u32))
+                    .ok()
+                    .map(|k| start + k)
+            }
+        }
+    }
+
+    /// `(pre, post)` of every synapse, in synapse order.
+    pub fn pairs(&self) -> Vec<(u32, u32)> {
+        let mut out = Vec::with_capacity(self.n_synapses());
+        for i in 0..self.n_pre() {
+            self.for_each_outgoing(i, |_, j| out.push((i as u32, j as u32)));
+        }
+        out
+    }
+
+    /// The same synapses in CSR storage (synapse numbering is unchanged).
+    pub fn to_sparse(&self) -> Connectivity {
+        match self {
+            Self::Dense { n_pre, n_post } => {
+                Self::Sparse(Csr::from_sorted_pairs(*n_pre, *n_post, &self.pairs()))
+            }
+            Self::Sparse(_) => self.clone(),
+        }
+    }
+}
+
+/// How a projection's synapses are chosen (scene syntax in parentheses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ConnectivitySpec {
+    /// Every pre to every post (`AllToAll`), stored dense.
+    AllToAll,
+    /// Pre `i` to post `i` (`OneToOne`); both populations must have the same size.
+    OneToOne,
+    /// Each pair independently with probability `p` (`FixedProbability(p: 0.02)`), drawn from
+    /// the projection's own random stream. `autapses: false` excludes `i → i` when the
+    /// projection connects a population to itself.
+    FixedProbability {
+        /// Connection probability in [0, 1].
+        p: f64,
+        /// Allow `i → i` within one population (default true, as Brian2 and NEST).
+        #[serde(default = "yes")]
+        autapses: bool,
+    },
+    /// Each postsynaptic neuron gets exactly `k` distinct presynaptic partners
+    /// (`FixedIndegree(k: 80)`).
+    FixedIndegree {
+        /// Number of incoming synapses per postsynaptic neuron.
+        k: usize,
+        /// Allow `i → i` within one population (default true).
+        #[serde(default = "yes")]
+        autapses: bool,
+    },
+    /// An explicit list of `(pre, post)` pairs (`List([(0, 1), (2, 0)])`). Explicit weight
+    /// values are given in the order of this list.
+    List(Vec<(u32, u32)>),
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Built connectivity plus, for explicit lists, where each synapse came from in the list.
+#[derive(Debug, Clone)]
+pub struct BuiltConnectivity {
+    /// The connectivity.
+    pub connectivity: Connectivity,
+    /// `list_index[s]` is the position in the scene's list of synapse `s` (explicit lists only).
+    pub list_index: Option<Vec<usize>>,
+}
+
+impl ConnectivitySpec {
+    /// Check the parameters that do not depend on population sizes.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        match self {
+            Self::FixedProbability { p, .. } => crate::params::check::in_range("p", *p, 0.0, 1.0),
+            _ => Ok(()),
+        }
+    }
+
+    /// Generate the synapses. `same_population` tells whether pre and post are one population
+    /// (for `autapses`).
+    pub fn build(
+        &self,
+        n_pre: usize,
+        n_post: usize,
+        same_population: bool,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<BuiltConnectivity, ParamError> {
+        self.validate()?;
+        let sparse = |pairs: Vec<(u32, u32)>| BuiltConnectivity {
+            connectivity: Connectivity::Sparse(Csr::from_sorted_pairs(n_pre, n_post, &pairs)),
+            list_index: None,
+        };
+        match self {
+            Self::AllToAll => Ok(BuiltConnectivity {
+                connectivity: Connectivity::Dense { n_pre, n_post },
+                list_index: None,
+            }),
+            Self::OneToOne => {
+                if n_pre != n_post {
+                    return Err(ParamError::new(
+                        "connectivity",
+                        format!("OneToOne needs equal sizes, got {n_pre} → {n_post}"),
+                    ));
+                }
+                Ok(sparse((0..n_pre as u32).map(|i| (i, i)).collect()))
+            }
+            Self::FixedProbability { p, autapses } => {
+                let skip_self = same_population && !autapses;
+                let mut pairs =
+                    Vec::with_capacity((n_pre as f64 * n_post as f64 * p * 1.05) as usize);
+                if *p > 0.0 {
+                    // Geometric skipping: the gap to the next synapse in the flattened (pre, post)
+                    // matrix is Geometric(p), so the cost is O(synapses), not O(n_pre·n_post).
+                    let log_q = (1.0 - p).ln();
+                    let total = n_pre as u64 * n_post as u64;
+                    let mut pos: u64 = 0;
+                    loop {
+                        if *p < 1.0 {
+                            let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+                            let gap = (u.ln() / log_q).floor();
+                            if gap >= (total - pos) as f64 {
+                                break;
+                            }
+                            pos += gap as u64;
+                        }
+                        if pos >= total {
+                            break;
+                        }
+                        let (i, j) = ((pos / n_post as u64) as u32, (pos % n_post as u64) as u32);
+                        if !(skip_self && i == j) {
+                            pairs.push((i, j));
+                        }
+                        pos += 1;
+                    }
+                }
+                Ok(sparse(pairs))
+            }
+            Self::FixedIndegree { k, autapses } => {
+                let skip_self = same_population && !autapses;
+                let available = if skip_self {
+                    n_pre.saturating_sub(1)
+                } else {
+                    n_pre
+                };
+                if *k > available {
+                    return Err(ParamError::new(
+                        "k",
+                        format!("must be <= {available} (available presynaptic neurons), got {k}"),
+                    ));
+                }
+                let mut pairs = Vec::with_capacity(k * n_post);
+                for j in 0..n_post {
+                    let chosen = rand::seq::index::sample(rng, available, *k);
+                    for c in chosen.iter() {
+                        let i = if skip_self && c >= j { c + 1 } else { c };
+                        pairs.push((i as u32, j as u32));
+                    }
+                }
+                pairs.sort_unstable();
+                Ok(sparse(pairs))
+            }
+            Self::List(list) => {
+                let mut order: Vec<usize> = (0..list.len()).collect();
+                for (n, &(i, j)) in list.iter().enumerate() {
+                    if i as usize >= n_pre || j as usize >= n_post {
+                        return Err(ParamError::new(
+                            format!("connectivity[{n}]"),
+                            format!("({i}, {j}) is out of range for {n_pre} → {n_post} neurons"),
+                        ));
+                    }
+                }
+                order.sort_by_key(|&n| list[n]);
+                for w in order.windows(2) {
+                    if list[w[0]] == list[w[1]] {
+                        return Err(ParamError::new(
+                            format!("connectivity[{}]", w[1].max(w[0])),
+                            format!("duplicate synapse {:?}", list[w[0]]),
+                        ));
+                    }
+                }
+                let pairs: Vec<_> = order.iter().map(|&n| list[n]).collect();
+                let mut built = sparse(pairs);
+                built.list_index = Some(order);
+                Ok(built)
+            }
+        }
+    }
+}
+
+/// Initial weights (scene syntax in parentheses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum WeightInit {
+    /// The same value everywhere (`Constant(0.5)`).
+    Constant(f64),
+    /// Uniform in `[low, high)` (`Uniform(low: 0.0, high: 0.01)`).
+    Uniform {
+        /// Lower bound (inclusive).
+        low: f64,
+        /// Upper bound (exclusive).
+        high: f64,
+    },
+    /// Normal, clipped to `[min, max]` (`Normal(mean: 1.0, std: 0.1, min: 0.0, max: 2.0)`).
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation (≥ 0).
+        std: f64,
+        /// Lower clip.
+        #[serde(default = "neg_inf")]
+        min: f64,
+        /// Upper clip.
+        #[serde(default = "pos_inf")]
+        max: f64,
+    },
+    /// One value per synapse (`Values([0.1, 0.2])`), in synapse order, or, for an explicit
+    /// `List` connectivity, in the order of that list.
+    Values(Vec<f64>),
+}
+
+fn neg_inf() -> f64 {
+    f64::NEG_INFINITY
+}
+fn pos_inf() -> f64 {
+    f64::INFINITY
+}
+
+impl Default for WeightInit {
+    fn default() -> Self {
+        Self::Constant(1.0)
+    }
+}
+
+impl WeightInit {
+    /// Check the parameters.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        use crate::params::check;
+        match self {
+            Self::Constant(v) => check::finite("weights", *v),
+            Self::Uniform { low, high } => {
+                check::finite("weights.low", *low)?;
+                check::finite("weights.high", *high)?;
+                check::less_than("weights.low", *low, "weights.high", *high)
+            }
+            Self::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => {
+                check::finite("weights.mean", *mean)?;
+                check::non_negative("weights.std", *std)?;
+                if min > max {
+                    return Err(ParamError::new(
+                        "weights.max",
+                        format!("must be >= weights.min ({min}), got {max}"),
+                    ));
+                }
+                Ok(())
+            }
+            Self::Values(v) => {
+                for (n, x) in v.iter().enumerate() {
+                    check::finite(&format!("weights[{n}]"), *x)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Draw `built.connectivity.n_synapses()` weights.
+    pub fn generate(
+        &self,
+        built: &BuiltConnectivity,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Vec<Real>, ParamError> {
+        self.validate()?;
+        let n = built.connectivity.n_synapses();
+        Ok(match self {
+            Self::Constant(v) => vec![*v as Real; n],
+            Self::Uniform { low, high } => (0..n)
+                .map(|_| rng.random_range(*low..*high) as Real)
+                .collect(),
+            Self::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => {
+                let normal = rand_distr::Normal::new(*mean, *std)
+                    .map_err(|e| ParamError::new("weights.std", e.to_string()))?;
+                (0..n)
+                    .map(|_| (rng.sample(normal) as f64).clamp(*min, *max) as Real)
+                    .collect()
+            }
+            Self::Values(values) => {
+                if values.len() != n {
+                    return Err(ParamError::new(
+                        "weights",
+                        format!(
+                            "Values needs one value per synapse ({n}), got {}",
+                            values.len()
+                        ),
+                    ));
+                }
+                match &built.list_index {
+                    Some(order) => order.iter().map(|&k| values[k] as Real).collect(),
+                    None => values.iter().map(|&v| v as Real).collect(),
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn rng() -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(1)
+    }
+
+    #[test]
+    fn dense_and_sparse_number_synapses_alike() {
+        let dense = Connectivity::Dense {
+            n_pre: 3,
+            n_post: 4,
+        };
+        let sparse = dense.to_sparse();
+        assert_eq!(dense.pairs(), sparse.pairs());
+        for i in 0..3 {
+            for j in 0..4 {
+                assert_eq!(dense.synapse(i, j), sparse.synapse(i, j));
+            }
+        }
+        let mut incoming = vec![];
+        sparse.for_each_incoming(2, |s, i| incoming.push((s, i)));
+        assert_eq!(incoming, vec![(2, 0), (6, 1), (10, 2)]);
+    }
+
+    #[test]
+    fn fixed_probability_density_and_autapses() {
+        let spec = ConnectivitySpec::FixedProbability {
+            p: 0.1,
+            autapses: false,
+        };
+        let built = spec.build(400, 400, true, &mut rng()).unwrap();
+        let n = built.connectivity.n_synapses() as f64;
+        let expected = 0.1 * 400.0 * 399.0;
+        assert!(
+            (n - expected).abs() < 5.0 * (expected * 0.9).sqrt(),
+            "{n} vs {expected}"
+        );
+        assert!(built.connectivity.pairs().iter().all(|(i, j)| i != j));
+        let all = ConnectivitySpec::FixedProbability {
+            p: 1.0,
+            autapses: true,
+        }
+        .build(5, 7, false, &mut rng())
+        .unwrap();
+        assert_eq!(all.connectivity.n_synapses(), 35);
+    }
+
+    #[test]
+    fn fixed_indegree_gives_k_distinct() {
+        let spec = ConnectivitySpec::FixedIndegree {
+            k: 5,
+            autapses: false,
+        };
+        let built = spec.build(10, 10, true, &mut rng()).unwrap();
+        for j in 0..10 {
+            let mut pres = vec![];
+            built.connectivity.for_each_incoming(j, |_, i| pres.push(i));
+            assert_eq!(pres.len(), 5);
+            assert!(!pres.contains(&j));
+            pres.dedup();
+            assert_eq!(pres.len(), 5);
+        }
+        assert!(spec.build(5, 5, true, &mut rng()).is_err());
+    }
+
+    #[test]
+    fn explicit_list_keeps_value_order() {
+        let spec = ConnectivitySpec::List(vec![(1, 0), (0, 1)]);
+        let built = spec.build(2, 2, false, &mut rng()).unwrap();
+        let w = WeightInit::Values(vec![10.0, 20.0])
+            .generate(&built, &mut rng())
+            .unwrap();
+        assert_eq!(built.connectivity.pairs(), vec![(0, 1), (1, 0)]);
+        assert_eq!(w, vec![20.0, 10.0]);
+        assert!(
+            ConnectivitySpec::List(vec![(0, 0), (0, 0)])
+                .build(1, 1, false, &mut rng())
+                .is_err()
+        );
+        assert!(
+            ConnectivitySpec::List(vec![(3, 0)])
+                .build(1, 1, false, &mut rng())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn normal_weights_are_clipped() {
+        let built = ConnectivitySpec::AllToAll
+            .build(20, 50, false, &mut rng())
+            .unwrap();
+        let w = WeightInit::Normal {
+            mean: 0.0,
+            std: 1.0,
+            min: -0.5,
+            max: 0.5,
+        }
+        .generate(&built, &mut rng())
+        .unwrap();
+        assert!(w.iter().all(|&x| (-0.5..=0.5).contains(&x)));
+        assert!(w.iter().any(|&x| x == 0.5));
+    }
+}

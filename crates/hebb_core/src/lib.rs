@@ -1,0 +1,58 @@
+//! # hebb_core — the engine
+//!
+//! The staged ECS engine every hebb model plugs into:
+//!
+//! - [`Simulation`]: a bevy_ecs `World` plus one per-step schedule whose systems are grouped in
+//!   the seven [`Stage`]s, chained once, always in the same order.
+//! - [`Plugin`]: how models (hebb's own and third-party) add systems, resources and registry
+//!   entries.
+//! - [`registry`]: the name → params → spawn table scenes use to find models.
+//! - [`population`] and [`projection`]: populations and projections are entities whose state is
+//!   contiguous arrays, one component per concern.
+//! - [`connectivity`]: dense and CSR connectivity (with a transposed index) and its generators.
+//! - [`rng`]: every random stream derives from the scene's seed and a stable id.
+//! - [`record`]: spike, state and weight recorders whose memory grows only with what is asked.
+//!
+//! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
+
+pub mod clock;
+pub mod connectivity;
+pub mod error;
+pub mod params;
+pub mod plugin;
+pub mod population;
+pub mod projection;
+pub mod record;
+pub mod registry;
+pub mod rng;
+pub mod simulation;
+pub mod stage;
+
+/// The floating-point type of every state array: `f32`, or `f64` with the `f64` cargo feature.
+#[cfg(not(feature = "f64"))]
+pub type Real = f32;
+/// The floating-point type of every state array: `f32`, or `f64` with the `f64` cargo feature.
+#[cfg(feature = "f64")]
+pub type Real = f64;
+
+pub use bevy_ecs;
+
+/// Everything a model file or a user of the engine usually needs.
+pub mod prelude {
+    pub use crate::Real;
+    pub use crate::clock::Clock;
+    pub use crate::connectivity::{Connectivity, ConnectivitySpec, Csr, WeightInit};
+    pub use crate::error::{BuildError, ParamError};
+    pub use crate::params::check;
+    pub use crate::plugin::{Plugin, PluginGroup};
+    pub use crate::population::{Membrane, Population, RngStream, Spikes, SynapticInput};
+    pub use crate::projection::{Arrivals, DelayLine, Projection, TransmissionScale, Weights};
+    pub use crate::record::{RecorderSpec, Recorders, StateVariables};
+    pub use crate::registry::{
+        AttachContext, Model, ModelKind, ModelParams, ParamDoc, Registry, Target,
+    };
+    pub use crate::rng::{SimRng, stable_id};
+    pub use crate::simulation::{PopulationSpec, ProjectionSpec, Simulation};
+    pub use crate::stage::Stage;
+    pub use bevy_ecs::prelude::*;
+}

@@ -1,0 +1,151 @@
+//! Populations: one entity per group of neurons, its state in contiguous arrays.
+//!
+//! Every population has a [`Population`], [`Spikes`], [`SynapticInput`] and an [`RngStream`].
+//! Models with a membrane potential add [`Membrane`]; their own state is one more component.
+
+use bevy_ecs::component::Component;
+use rand_chacha::ChaCha8Rng;
+
+use crate::Real;
+
+/// Identity and size of a population.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct Population {
+    /// Unique name within the network (scene).
+    pub name: String,
+    /// Number of neurons.
+    pub size: usize,
+    /// The registered model name.
+    pub model: String,
+    /// Whether the model is an input (spikes emitted in [`crate::Stage::InputSpikes`], delivered
+    /// in the same step) rather than a neuron (spikes emitted in [`crate::Stage::NeuronStep`],
+    /// delivered from the next step on).
+    pub is_input: bool,
+}
+
+/// This step's spikes: a flag per neuron plus the list of spiking indices (ascending).
+///
+/// `clear` costs O(spikes), not O(size), so sparse inputs stay cheap.
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct Spikes {
+    flags: Vec<bool>,
+    indices: Vec<u32>,
+}
+
+impl Spikes {
+    /// No spikes, `size` neurons.
+    pub fn new(size: usize) -> Self {
+        Self {
+            flags: vec![false; size],
+            indices: Vec::new(),
+        }
+    }
+
+    /// Forget the spikes of the previous step.
+    #[inline]
+    pub fn clear(&mut self) {
+        for &i in &self.indices {
+            self.flags[i as usize] = false;
+        }
+        self.indices.clear();
+    }
+
+    /// Mark neuron `i` as spiking (idempotent). Push in ascending order to keep `indices` sorted.
+    #[inline]
+    pub fn push(&mut self, i: usize) {
+        if !self.flags[i] {
+            self.flags[i] = true;
+            self.indices.push(i as u32);
+        }
+    }
+
+    /// Indices of the neurons that spiked this step.
+    #[inline]
+    pub fn indices(&self) -> &[u32] {
+        &self.indices
+    }
+
+    /// One flag per neuron.
+    #[inline]
+    pub fn flags(&self) -> &[bool] {
+        &self.flags
+    }
+
+    /// Did neuron `i` spike?
+    #[inline]
+    pub fn contains(&self, i: usize) -> bool {
+        self.flags[i]
+    }
+
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.flags.len()
+    }
+
+    /// Number of spikes this step.
+    pub fn count(&self) -> usize {
+        self.indices.len()
+    }
+}
+
+/// Input accumulators of a population, filled by stimuli and synapses during a step and
+/// consumed (read, then zeroed) by the neuron model in [`crate::Stage::NeuronStep`].
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct SynapticInput {
+    /// Input current (model units, e.g. pA or ngc-learn's dimensionless `j`), held for this step.
+    pub current: Vec<Real>,
+    /// Instantaneous jumps of the membrane potential in mV (delta synapses onto the voltage).
+    pub voltage_jump: Vec<Real>,
+}
+
+impl SynapticInput {
+    /// Zeroed accumulators for `size` neurons.
+    pub fn new(size: usize) -> Self {
+        Self {
+            current: vec![0.0; size],
+            voltage_jump: vec![0.0; size],
+        }
+    }
+}
+
+/// Membrane potential in mV, for models that have one. Conductance synapses read it
+/// (I = g·(E − V)) and recorders can record it as `v`.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct Membrane {
+    /// Membrane potential per neuron, mV.
+    pub v: Vec<Real>,
+}
+
+/// The population's (or projection's) own random stream, derived from the scene seed and the
+/// object's name.
+#[derive(Component, Debug, Clone)]
+pub struct RngStream(pub ChaCha8Rng);
+
+/// Spikes imposed from outside for the next step, read by models that accept them (`Exact`).
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct ImposedSpikes {
+    /// Neuron indices that must spike at the next step.
+    pub next: Vec<u32>,
+}
+
+/// Total spikes emitted so far by a population (kept by the core, read by summaries).
+#[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpikeCount(pub u64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spikes_clear_only_what_was_set() {
+        let mut s = Spikes::new(5);
+        s.push(1);
+        s.push(3);
+        s.push(3);
+        assert_eq!(s.indices(), &[1, 3]);
+        assert!(s.contains(3));
+        s.clear();
+        assert_eq!(s.count(), 0);
+        assert!(s.flags().iter().all(|f| !f));
+    }
+}

@@ -1,0 +1,209 @@
+//! Projections: one entity per group of synapses between two populations.
+//!
+//! Every projection has a [`Projection`], a [`crate::connectivity::Connectivity`], [`Weights`],
+//! a [`DelayLine`] and [`Arrivals`]. Its synapse output model (Delta, Exponential, Conductance,
+//! …), an optional short-term plasticity model and an optional long-term rule add their own
+//! components.
+//!
+//! ## Delays and arrival timing
+//! Each projection has one delay of `d` whole steps. Spikes are pushed into a ring buffer of
+//! `d + 1` slots by the core right after [`crate::Stage::InputSpikes`]:
+//! - an **input** population (Poisson, spike source, exact) emits in `InputSpikes`, so its spike
+//!   of step `k` arrives at step `k + d` and acts on the target in that same step (zero-delay
+//!   wiring as ngc-learn's);
+//! - a **neuron** population emits in `NeuronStep`, after that step's current integration, so
+//!   its spike of step `k` arrives at step `k + 1 + d` (as in Brian2 and NEST: a spike acts on
+//!   the membrane from the next step on; the delay adds to that).
+
+use bevy_ecs::component::Component;
+use bevy_ecs::entity::Entity;
+use bevy_ecs::system::Query;
+
+use crate::Real;
+use crate::connectivity::Connectivity;
+use crate::population::Spikes;
+
+/// Identity and endpoints of a projection.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// Unique name within the network.
+    pub name: String,
+    /// Presynaptic population entity.
+    pub pre: Entity,
+    /// Postsynaptic population entity.
+    pub post: Entity,
+    /// Presynaptic population name.
+    pub pre_name: String,
+    /// Postsynaptic population name.
+    pub post_name: String,
+    /// Delay in whole steps.
+    pub delay_steps: u32,
+}
+
+/// One weight per synapse, in synapse order (see [`crate::connectivity`]).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct Weights {
+    /// The stored (long-term) weights.
+    pub w: Vec<Real>,
+}
+
+/// The presynaptic neurons whose spikes arrive at the synapses this step (after the delay).
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct Arrivals {
+    /// Presynaptic indices, ascending.
+    pub pre: Vec<u32>,
+}
+
+/// A ring buffer of presynaptic spike lists, `delay_steps + 1` slots.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct DelayLine {
+    slots: Vec<Vec<u32>>,
+}
+
+impl DelayLine {
+    /// A ring for `delay_steps`.
+    pub fn new(delay_steps: u32) -> Self {
+        Self {
+            slots: vec![Vec::new(); delay_steps as usize + 1],
+        }
+    }
+
+    /// The delay in steps.
+    pub fn delay_steps(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// Push the spikes read at `step` and move the spikes due at `step` into `arrivals`.
+    /// No allocation once the slots have grown to their working size.
+    #[inline]
+    pub fn advance(&mut self, step: u64, spikes: &[u32], arrivals: &mut Vec<u32>) {
+        let n = self.slots.len() as u64;
+        arrivals.clear();
+        if n == 1 {
+            arrivals.extend_from_slice(spikes);
+            return;
+        }
+        let write = ((step + n - 1) % n) as usize;
+        self.slots[write].extend_from_slice(spikes);
+        let read = (step % n) as usize;
+        std::mem::swap(arrivals, &mut self.slots[read]);
+        // `arrivals` now holds the due spikes; the slot keeps the old arrivals buffer (cleared).
+        self.slots[read].clear();
+    }
+
+    /// The slots' contents (for snapshots).
+    pub fn slots(&self) -> &[Vec<u32>] {
+        &self.slots
+    }
+}
+
+/// What fraction of the stored weight each arriving spike transmits this step, set by
+/// short-term plasticity in [`crate::Stage::SynapticStp`]. Without this component a projection
+/// transmits its weights unscaled.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub enum TransmissionScale {
+    /// One factor per presynaptic neuron.
+    PerPre(Vec<Real>),
+    /// One factor per synapse.
+    PerSynapse(Vec<Real>),
+}
+
+/// Deliver this step's arrivals: call `add(post, weight × scale)` for every synapse of every
+/// arriving presynaptic neuron. This is the event-driven inner loop of every synapse output.
+#[inline]
+pub fn for_each_transmission(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &[u32],
+    scale: Option<&TransmissionScale>,
+    mut add: impl FnMut(usize, Real),
+) {
+    match scale {
+        None => {
+            for &i in arrivals {
+                connectivity.for_each_outgoing(i as usize, |s, j| add(j, weights[s]));
+            }
+        }
+        Some(TransmissionScale::PerPre(f)) => {
+            for &i in arrivals {
+                let f = f[i as usize];
+                connectivity.for_each_outgoing(i as usize, |s, j| add(j, weights[s] * f));
+            }
+        }
+        Some(TransmissionScale::PerSynapse(f)) => {
+            for &i in arrivals {
+                connectivity.for_each_outgoing(i as usize, |s, j| add(j, weights[s] * f[s]));
+            }
+        }
+    }
+}
+
+/// Core system (after `InputSpikes`): advance every projection's delay line.
+pub(crate) fn deliver_spikes(
+    clock: bevy_ecs::system::Res<crate::clock::Clock>,
+    spikes: Query<&Spikes>,
+    mut projections: Query<(&Projection, &mut DelayLine, &mut Arrivals)>,
+) {
+    for (projection, mut line, mut arrivals) in &mut projections {
+        let pre = spikes
+            .get(projection.pre)
+            .map(Spikes::indices)
+            .unwrap_or(&[]);
+        line.advance(clock.step, pre, &mut arrivals.pre);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_line_delays_by_exactly_d_steps() {
+        for d in 0..5u32 {
+            let mut line = DelayLine::new(d);
+            let mut arrivals = Vec::new();
+            let mut seen = Vec::new();
+            for step in 0..20u64 {
+                let input: &[u32] = if step == 3 {
+                    &[7]
+                } else if step == 4 {
+                    &[1, 2]
+                } else {
+                    &[]
+                };
+                line.advance(step, input, &mut arrivals);
+                if !arrivals.is_empty() {
+                    seen.push((step, arrivals.clone()));
+                }
+            }
+            let d = u64::from(d);
+            assert_eq!(
+                seen,
+                vec![(3 + d, vec![7]), (4 + d, vec![1, 2])],
+                "delay {d}"
+            );
+        }
+    }
+
+    #[test]
+    fn transmission_scales() {
+        let conn = Connectivity::Dense {
+            n_pre: 2,
+            n_post: 2,
+        };
+        let w = [1.0, 2.0, 3.0, 4.0];
+        let mut out = [0.0; 2];
+        for_each_transmission(
+            &conn,
+            &w,
+            &[1],
+            Some(&TransmissionScale::PerPre(vec![0.0, 0.5])),
+            |j, x| out[j] += x,
+        );
+        assert_eq!(out, [1.5, 2.0]);
+        let mut out = [0.0; 2];
+        let per_syn = TransmissionScale::PerSynapse(vec![1.0, 1.0, 0.1, 1.0]);
+        for_each_transmission(&conn, &w, &[0, 1], Some(&per_syn), |j, x| out[j] += x);
+        assert!((out[0] - 1.3).abs() < 1e-6 && out[1] == 6.0);
+    }
+}

@@ -1,0 +1,262 @@
+//! Recorders: spikes (sparse times per population), state variables (named variables, an index
+//! subset, a stride) and weights (a subset of synapses, a stride). Memory grows only with what
+//! is asked for.
+//!
+//! Any component can expose named arrays to recorders by implementing [`StateVariables`] and
+//! being registered with [`crate::Simulation::register_variables`].
+
+use bevy_ecs::component::Component;
+use bevy_ecs::entity::Entity;
+use bevy_ecs::resource::Resource;
+use bevy_ecs::world::World;
+use serde::{Deserialize, Serialize};
+
+use crate::Real;
+use crate::clock::Clock;
+use crate::population::Spikes;
+use crate::projection::Weights;
+
+/// A component that exposes named state arrays (e.g. `v`, `u`, `x`, `trace_pre`).
+pub trait StateVariables: Component {
+    /// The variable names this component can return.
+    const VARIABLES: &'static [&'static str];
+    /// The array of `name`, if this component has it.
+    fn variable(&self, name: &str) -> Option<&[Real]>;
+}
+
+/// Reads a named variable of an entity.
+pub type VariableReader = for<'w> fn(&'w World, Entity, &str) -> Option<&'w [Real]>;
+
+/// Registered readers, tried in order.
+#[derive(Resource, Default, Clone)]
+pub struct VariableReaders {
+    readers: Vec<(VariableReader, &'static [&'static str])>,
+}
+
+impl VariableReaders {
+    /// Register component `T`.
+    pub fn register<T: StateVariables>(&mut self) {
+        fn read<'w, T: StateVariables>(
+            world: &'w World,
+            e: Entity,
+            name: &str,
+        ) -> Option<&'w [Real]> {
+            world.get::<T>(e)?.variable(name)
+        }
+        let reader: VariableReader = read::<T>;
+        if !self
+            .readers
+            .iter()
+            .any(|(r, _)| std::ptr::fn_addr_eq(*r, reader))
+        {
+            self.readers.push((reader, T::VARIABLES));
+        }
+    }
+
+    /// The reader that has `name` on `entity`.
+    pub fn find(&self, world: &World, entity: Entity, name: &str) -> Option<VariableReader> {
+        self.readers
+            .iter()
+            .map(|(r, _)| *r)
+            .find(|r| r(world, entity, name).is_some())
+    }
+
+    /// Names that `entity` exposes.
+    pub fn available(&self, world: &World, entity: Entity) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (r, names) in &self.readers {
+            for n in *names {
+                if r(world, entity, n).is_some() && !out.contains(n) {
+                    out.push(*n);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What to record (scene syntax in parentheses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RecorderSpec {
+    /// Every spike of a population (`Spikes(population: "exc")`).
+    Spikes {
+        /// Population name.
+        population: String,
+    },
+    /// Named variables of a population or projection
+    /// (`State(name: "v_exc", target: "exc", variables: ["v"], indices: Some([0, 1]), stride: 1)`).
+    State {
+        /// Recorder name (output file stem).
+        name: String,
+        /// Population or projection name.
+        target: String,
+        /// Variable names.
+        variables: Vec<String>,
+        /// Element indices (all when `None`).
+        #[serde(default)]
+        indices: Option<Vec<usize>>,
+        /// Record every `stride` steps (≥ 1).
+        #[serde(default = "one")]
+        stride: u32,
+    },
+    /// Weights of a projection
+    /// (`Weights(name: "w", projection: "in", synapses: Some([(0, 0)]), stride: 10)`).
+    Weights {
+        /// Recorder name (output file stem).
+        name: String,
+        /// Projection name.
+        projection: String,
+        /// `(pre, post)` pairs (all synapses when `None`).
+        #[serde(default)]
+        synapses: Option<Vec<(u32, u32)>>,
+        /// Record every `stride` steps (≥ 1).
+        #[serde(default = "one")]
+        stride: u32,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Spikes of one population, as parallel arrays of step index and neuron index.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpikeRecording {
+    /// Population name.
+    pub population: String,
+    /// Population entity.
+    pub entity: Option<Entity>,
+    /// Step of each spike.
+    pub steps: Vec<u64>,
+    /// Neuron of each spike.
+    pub neurons: Vec<u32>,
+}
+
+/// Where one recorded column comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// Element `index` of a named variable.
+    Variable {
+        /// Reader resolved at build time.
+        reader: VariableReader,
+        /// Position of the variable name in the recorder's variable list.
+        variable: usize,
+        /// Element index.
+        index: usize,
+    },
+    /// Weight of synapse `synapse`.
+    Weight {
+        /// Synapse index.
+        synapse: usize,
+    },
+}
+
+/// Rows of sampled values, one column per recorded element.
+#[derive(Debug, Clone)]
+pub struct StateRecording {
+    /// Recorder name.
+    pub name: String,
+    /// Population or projection entity.
+    pub entity: Entity,
+    /// Column names (`v[3]`, `w[0,1]`).
+    pub columns: Vec<String>,
+    /// Variable names.
+    pub variables: Vec<String>,
+    /// Sources, one per column.
+    pub sources: Vec<Source>,
+    /// Record every `stride` steps.
+    pub stride: u32,
+    /// Time of each row in ms.
+    pub times_ms: Vec<f64>,
+    /// Row-major values (`times_ms.len() × columns.len()`).
+    pub values: Vec<Real>,
+}
+
+impl StateRecording {
+    /// Row `r`.
+    pub fn row(&self, r: usize) -> &[Real] {
+        let n = self.columns.len();
+        &self.values[r * n..(r + 1) * n]
+    }
+
+    /// The time series of column `name`.
+    pub fn column(&self, name: &str) -> Option<Vec<Real>> {
+        let c = self.columns.iter().position(|n| n == name)?;
+        let n = self.columns.len();
+        Some(self.values.iter().skip(c).step_by(n).copied().collect())
+    }
+}
+
+/// All recorders of a simulation.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct Recorders {
+    /// Spike recorders.
+    pub spikes: Vec<SpikeRecording>,
+    /// State and weight recorders.
+    pub states: Vec<StateRecording>,
+}
+
+impl Recorders {
+    /// The spike recording of `population`.
+    pub fn spikes_of(&self, population: &str) -> Option<&SpikeRecording> {
+        self.spikes.iter().find(|s| s.population == population)
+    }
+
+    /// The state (or weight) recording named `name`.
+    pub fn state(&self, name: &str) -> Option<&StateRecording> {
+        self.states.iter().find(|s| s.name == name)
+    }
+}
+
+/// Core system in [`crate::Stage::Record`]: sample every recorder.
+pub(crate) fn record(world: &mut World) {
+    if world.resource::<Recorders>().spikes.is_empty()
+        && world.resource::<Recorders>().states.is_empty()
+    {
+        return;
+    }
+    let clock = *world.resource::<Clock>();
+    world.resource_scope::<Recorders, _>(|world, mut recorders| {
+        for rec in &mut recorders.spikes {
+            if let Some(spikes) = rec.entity.and_then(|e| world.get::<Spikes>(e)) {
+                for &i in spikes.indices() {
+                    rec.steps.push(clock.step);
+                    rec.neurons.push(i);
+                }
+            }
+        }
+        for rec in &mut recorders.states {
+            if clock.step % u64::from(rec.stride) != 0 {
+                continue;
+            }
+            rec.times_ms.push(clock.time_ms());
+            let mut cached: Option<(usize, &[Real])> = None;
+            for source in &rec.sources {
+                let value = match *source {
+                    Source::Variable {
+                        reader,
+                        variable,
+                        index,
+                    } => {
+                        let slice = match cached {
+                            Some((v, s)) if v == variable => s,
+                            _ => {
+                                let s = reader(world, rec.entity, &rec.variables[variable])
+                                    .unwrap_or(&[]);
+                                cached = Some((variable, s));
+                                s
+                            }
+                        };
+                        slice.get(index).copied().unwrap_or(Real::NAN)
+                    }
+                    Source::Weight { synapse } => world
+                        .get::<Weights>(rec.entity)
+                        .and_then(|w| w.w.get(synapse).copied())
+                        .unwrap_or(Real::NAN),
+                };
+                rec.values.push(value);
+            }
+        }
+    });
+}

@@ -1,0 +1,400 @@
+//! The model registry: name → params schema → spawn.
+//!
+//! Every model, hebb's own and third-party alike, is a params type implementing [`Model`] and
+//! registered with [`crate::Simulation::register_model`] by its plugin. Scenes refer to models
+//! by name; the scene loader asks the registry to deserialize the params that follow the name
+//! (so unknown fields are reported at their line and column) and later to attach the model's
+//! components to a population or projection entity.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use bevy_ecs::entity::Entity;
+use bevy_ecs::resource::Resource;
+use bevy_ecs::world::{EntityWorldMut, World};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{BuildError, ParamError};
+use crate::rng::SimRng;
+
+/// What a model attaches to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ModelKind {
+    /// A neuron model of a population (spikes in `NeuronStep`).
+    Neuron,
+    /// An input population model (spikes in `InputSpikes`: Poisson, spike sources, exact).
+    Input,
+    /// A stimulus attached to a population (e.g. a step current).
+    Stimulus,
+    /// A synapse output on a projection (Delta, Exponential, Conductance).
+    Synapse,
+    /// A short-term plasticity model on a projection.
+    ShortTermPlasticity,
+    /// A long-term plasticity rule on a projection.
+    Plasticity,
+    /// A reward (neuromodulator) source.
+    Reward,
+}
+
+impl ModelKind {
+    /// Lower-case name used in messages and listings.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Neuron => "neuron",
+            Self::Input => "input",
+            Self::Stimulus => "stimulus",
+            Self::Synapse => "synapse",
+            Self::ShortTermPlasticity => "short-term plasticity",
+            Self::Plasticity => "plasticity",
+            Self::Reward => "reward",
+        }
+    }
+}
+
+/// Documentation of one parameter: scene field name, unit and meaning. The default comes from
+/// the params type's `Default`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamDoc {
+    /// Field name as written in scenes.
+    pub name: &'static str,
+    /// Unit (`ms`, `mV`, `Hz`, `1` for dimensionless, …).
+    pub unit: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+/// What a model is attached to, with the sizes it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A population entity of `size` neurons (neuron and input models).
+    Population {
+        /// Number of neurons.
+        size: usize,
+    },
+    /// A stimulus entity that drives `population`.
+    Stimulus {
+        /// The driven population entity.
+        population: Entity,
+        /// Its size.
+        size: usize,
+    },
+    /// A projection entity.
+    Projection {
+        /// Presynaptic population entity.
+        pre: Entity,
+        /// Postsynaptic population entity.
+        post: Entity,
+        /// Presynaptic size.
+        n_pre: usize,
+        /// Postsynaptic size.
+        n_post: usize,
+        /// Number of synapses.
+        n_synapses: usize,
+    },
+    /// The network as a whole (reward sources).
+    Network,
+}
+
+/// Everything a model needs to attach its components.
+pub struct AttachContext<'w> {
+    /// The world being built.
+    pub world: &'w mut World,
+    /// The entity to attach to.
+    pub entity: Entity,
+    /// Name of the owner (population, projection or stimulus), for messages and RNG streams.
+    pub name: String,
+    /// Time step in ms.
+    pub dt_ms: f64,
+    /// What the entity is.
+    pub target: Target,
+}
+
+impl AttachContext<'_> {
+    /// The entity to attach to.
+    pub fn entity_mut(&mut self) -> EntityWorldMut<'_> {
+        self.world.entity_mut(self.entity)
+    }
+
+    /// A random stream for this owner and `purpose`, derived from the scene seed.
+    pub fn rng(&self, purpose: &str) -> ChaCha8Rng {
+        self.world
+            .resource::<SimRng>()
+            .stream_for(&self.name, purpose)
+    }
+
+    /// The population size, or an error naming the model when attached elsewhere.
+    pub fn population_size(&self, model: &str) -> Result<usize, BuildError> {
+        match self.target {
+            Target::Population { size } | Target::Stimulus { size, .. } => Ok(size),
+            _ => Err(BuildError::Invalid(format!(
+                "`{model}` attaches to a population, not to `{}`",
+                self.name
+            ))),
+        }
+    }
+
+    /// `(pre, post, n_pre, n_post, n_synapses)`, or an error when not on a projection.
+    pub fn projection(&self, model: &str) -> Result<ProjectionShape, BuildError> {
+        match self.target {
+            Target::Projection {
+                pre,
+                post,
+                n_pre,
+                n_post,
+                n_synapses,
+            } => Ok(ProjectionShape {
+                pre,
+                post,
+                n_pre,
+                n_post,
+                n_synapses,
+            }),
+            _ => Err(BuildError::Invalid(format!(
+                "`{model}` attaches to a projection, not to `{}`",
+                self.name
+            ))),
+        }
+    }
+}
+
+/// Sizes and endpoints of a projection, for models attaching to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectionShape {
+    /// Presynaptic population entity.
+    pub pre: Entity,
+    /// Postsynaptic population entity.
+    pub post: Entity,
+    /// Presynaptic size.
+    pub n_pre: usize,
+    /// Postsynaptic size.
+    pub n_post: usize,
+    /// Number of synapses.
+    pub n_synapses: usize,
+}
+
+/// A model's params type. Implement this (plus serde and `Default`) and register the type in
+/// your plugin; scenes can then use the model by `NAME`.
+pub trait Model:
+    Serialize + DeserializeOwned + Default + Clone + Debug + Send + Sync + 'static
+{
+    /// The name scenes use.
+    const NAME: &'static str;
+    /// What it attaches to.
+    const KIND: ModelKind;
+    /// One line for listings.
+    const SUMMARY: &'static str;
+    /// Parameter table (name, unit, meaning).
+    const PARAMS: &'static [ParamDoc] = &[];
+
+    /// Check every parameter; errors name the field and the given value.
+    fn validate(&self) -> Result<(), ParamError> {
+        Ok(())
+    }
+
+    /// Add the model's components to `ctx.entity` (called after `validate`).
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError>;
+}
+
+/// Type-erased model params, as held by scenes and network descriptions.
+pub trait ModelParams: erased_serde::Serialize + Debug + Send + Sync + 'static {
+    /// Registered name.
+    fn model_name(&self) -> &'static str;
+    /// Kind.
+    fn kind(&self) -> ModelKind;
+    /// See [`Model::validate`].
+    fn validate(&self) -> Result<(), ParamError>;
+    /// See [`Model::attach`].
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError>;
+    /// Clone into a box.
+    fn clone_box(&self) -> Box<dyn ModelParams>;
+    /// Downcast support.
+    fn as_any(&self) -> &dyn Any;
+}
+
+erased_serde::serialize_trait_object!(ModelParams);
+
+impl<T: Model> ModelParams for T {
+    fn model_name(&self) -> &'static str {
+        T::NAME
+    }
+    fn kind(&self) -> ModelKind {
+        T::KIND
+    }
+    fn validate(&self) -> Result<(), ParamError> {
+        Model::validate(self)
+    }
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+        Model::attach(self, ctx)
+    }
+    fn clone_box(&self) -> Box<dyn ModelParams> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Clone for Box<dyn ModelParams> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Deserializes a model's params from any serde deserializer.
+pub type DeserializeFn = fn(
+    &mut dyn erased_serde::Deserializer<'_>,
+) -> Result<Box<dyn ModelParams>, erased_serde::Error>;
+
+/// One registered model.
+#[derive(Clone)]
+pub struct ModelEntry {
+    /// Name used in scenes.
+    pub name: &'static str,
+    /// Kind.
+    pub kind: ModelKind,
+    /// One line summary.
+    pub summary: &'static str,
+    /// Parameter docs.
+    pub params: &'static [ParamDoc],
+    /// The params' defaults.
+    pub defaults: fn() -> Box<dyn ModelParams>,
+    /// Deserialize params (unknown fields rejected by the type).
+    pub deserialize: DeserializeFn,
+    /// The Rust type name of the params (for diagnostics).
+    pub type_name: &'static str,
+}
+
+impl Debug for ModelEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelEntry")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("type_name", &self.type_name)
+            .finish()
+    }
+}
+
+impl ModelEntry {
+    /// The entry of params type `T`.
+    pub fn of<T: Model>() -> Self {
+        Self {
+            name: T::NAME,
+            kind: T::KIND,
+            summary: T::SUMMARY,
+            params: T::PARAMS,
+            defaults: || Box::new(T::default()),
+            deserialize: |de| Ok(Box::new(erased_serde::deserialize::<T>(de)?)),
+            type_name: std::any::type_name::<T>(),
+        }
+    }
+}
+
+/// All registered models, by kind and name.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct Registry {
+    entries: BTreeMap<String, ModelEntry>,
+}
+
+impl Registry {
+    /// Register `entry`. Registering the same params type twice is a no-op; another type under
+    /// an existing name is an error.
+    pub fn register(&mut self, entry: ModelEntry) -> Result<(), BuildError> {
+        if let Some(existing) = self.entries.get(entry.name) {
+            if existing.type_name == entry.type_name {
+                return Ok(());
+            }
+            return Err(BuildError::Invalid(format!(
+                "model name `{}` is registered twice ({} and {})",
+                entry.name, existing.type_name, entry.type_name
+            )));
+        }
+        self.entries.insert(entry.name.to_owned(), entry);
+        Ok(())
+    }
+
+    /// The entry named `name`.
+    pub fn get(&self, name: &str) -> Option<&ModelEntry> {
+        self.entries.get(name)
+    }
+
+    /// The entry named `name`, checked to be of one of `kinds`, or an error listing the
+    /// registered names of those kinds.
+    pub fn lookup(&self, name: &str, kinds: &[ModelKind]) -> Result<&ModelEntry, BuildError> {
+        match self.entries.get(name) {
+            Some(e) if kinds.contains(&e.kind) => Ok(e),
+            Some(e) => Err(BuildError::WrongKind {
+                name: name.to_owned(),
+                expected: kinds
+                    .iter()
+                    .map(|k| k.label())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                actual: e.kind.label().to_owned(),
+            }),
+            None => Err(BuildError::UnknownModel {
+                kind: kinds
+                    .iter()
+                    .map(|k| k.label())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                name: name.to_owned(),
+                known: self.names(kinds).join(", "),
+            }),
+        }
+    }
+
+    /// Registered names of the given kinds, sorted.
+    pub fn names(&self, kinds: &[ModelKind]) -> Vec<&'static str> {
+        self.entries
+            .values()
+            .filter(|e| kinds.contains(&e.kind))
+            .map(|e| e.name)
+            .collect()
+    }
+
+    /// Every entry, sorted by name.
+    pub fn entries(&self) -> impl Iterator<Item = &ModelEntry> {
+        self.entries.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Dummy {
+        tau_ms: f64,
+    }
+    impl Model for Dummy {
+        const NAME: &'static str = "Dummy";
+        const KIND: ModelKind = ModelKind::Neuron;
+        const SUMMARY: &'static str = "test";
+        fn attach(&self, _ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lookup_errors_list_names() {
+        let mut r = Registry::default();
+        r.register(ModelEntry::of::<Dummy>()).unwrap();
+        r.register(ModelEntry::of::<Dummy>()).unwrap();
+        assert!(r.lookup("Dummy", &[ModelKind::Neuron]).is_ok());
+        let e = r
+            .lookup("Lif2", &[ModelKind::Neuron])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Lif2") && e.contains("Dummy"), "{e}");
+        let e = r
+            .lookup("Dummy", &[ModelKind::Synapse])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("neuron model"), "{e}");
+    }
+}

@@ -1,0 +1,1033 @@
+//! [`Simulation`]: a bevy_ecs `World` plus one per-step schedule built from the [`Stage`]s.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use bevy_ecs::entity::Entity;
+use bevy_ecs::error::BevyError;
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{
+    IntoScheduleConfigs, LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor,
+    SystemSet,
+};
+use bevy_ecs::system::ScheduleSystem;
+
+use crate::clock::{Clock, steps_on_grid};
+use crate::connectivity::{ConnectivitySpec, WeightInit};
+use crate::error::BuildError;
+use crate::plugin::{Plugin, PluginGroup};
+use crate::population::{
+    ImposedSpikes, Membrane, Population, RngStream, SpikeCount, Spikes, SynapticInput,
+};
+use crate::projection::{Arrivals, DelayLine, Projection, Weights, deliver_spikes};
+use crate::record::{
+    RecorderSpec, Recorders, Source, SpikeRecording, StateRecording, StateVariables,
+    VariableReaders, record,
+};
+use crate::registry::{AttachContext, Model, ModelEntry, ModelKind, ModelParams, Registry, Target};
+use crate::rng::SimRng;
+use crate::stage::{CoreSet, Stage};
+
+/// The label of the per-step schedule.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tick;
+
+/// Ordering slot inside a stage: every `add_systems` call gets the next slot, so systems run in
+/// the order they were added.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Slot(Stage, u32);
+
+/// Names of the network's populations and projections.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct NetworkIndex {
+    /// Population name → entity, in creation order.
+    pub populations: Vec<(String, Entity)>,
+    /// Projection name → entity, in creation order.
+    pub projections: Vec<(String, Entity)>,
+    /// Stimulus entities.
+    pub stimuli: Vec<Entity>,
+}
+
+impl NetworkIndex {
+    /// The population named `name`.
+    pub fn population(&self, name: &str) -> Option<Entity> {
+        self.populations
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| *e)
+    }
+
+    /// The projection named `name`.
+    pub fn projection(&self, name: &str) -> Option<Entity> {
+        self.projections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| *e)
+    }
+
+    fn population_or_err(&self, name: &str) -> Result<Entity, BuildError> {
+        self.population(name)
+            .ok_or_else(|| BuildError::UnknownName {
+                kind: "population",
+                name: name.to_owned(),
+                known: self
+                    .populations
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    fn projection_or_err(&self, name: &str) -> Result<Entity, BuildError> {
+        self.projection(name)
+            .ok_or_else(|| BuildError::UnknownName {
+                kind: "projection",
+                name: name.to_owned(),
+                known: self
+                    .projections
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+/// A population to create.
+#[derive(Debug, Clone)]
+pub struct PopulationSpec {
+    /// Unique name.
+    pub name: String,
+    /// Number of neurons (≥ 1).
+    pub size: usize,
+    /// Neuron or input model params.
+    pub model: Box<dyn ModelParams>,
+}
+
+/// How a projection stores its synapses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Storage {
+    /// Dense for `AllToAll`, CSR otherwise.
+    #[default]
+    Auto,
+    /// Always CSR.
+    Sparse,
+}
+
+/// A projection to create.
+#[derive(Debug, Clone)]
+pub struct ProjectionSpec {
+    /// Unique name.
+    pub name: String,
+    /// Presynaptic population name.
+    pub pre: String,
+    /// Postsynaptic population name.
+    pub post: String,
+    /// How synapses are chosen.
+    pub connectivity: ConnectivitySpec,
+    /// Initial weights.
+    pub weights: WeightInit,
+    /// Synapse output model (Delta, Exponential, Conductance, …).
+    pub synapse: Box<dyn ModelParams>,
+    /// Delay in ms (a whole number of steps, ≥ 0).
+    pub delay_ms: f64,
+    /// Optional short-term plasticity.
+    pub stp: Option<Box<dyn ModelParams>>,
+    /// Optional long-term plasticity rule.
+    pub plasticity: Option<Box<dyn ModelParams>>,
+    /// Storage choice.
+    pub storage: Storage,
+}
+
+impl ProjectionSpec {
+    /// A projection with no delay, no plasticity and automatic storage.
+    pub fn new(
+        name: impl Into<String>,
+        pre: impl Into<String>,
+        post: impl Into<String>,
+        connectivity: ConnectivitySpec,
+        weights: WeightInit,
+        synapse: impl ModelParams,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            pre: pre.into(),
+            post: post.into(),
+            connectivity,
+            weights,
+            synapse: Box::new(synapse),
+            delay_ms: 0.0,
+            stp: None,
+            plasticity: None,
+            storage: Storage::Auto,
+        }
+    }
+}
+
+/// A network in a World, stepped by one schedule.
+pub struct Simulation {
+    /// The ECS world holding every population, projection and resource.
+    pub world: World,
+    schedule: Schedule,
+    slots: [u32; 7],
+    plugins: Vec<String>,
+    initialized: bool,
+}
+
+impl Simulation {
+    /// An empty simulation with time step `dt_ms` and master seed `seed`, with the core
+    /// systems (spike delivery, spike counting, recorders) in place.
+    pub fn new(dt_ms: f64, seed: u64) -> Result<Self, BuildError> {
+        crate::params::check::positive("dt_ms", dt_ms)
+            .map_err(|e| BuildError::param("simulation", e))?;
+        let mut world = World::new();
+        world.insert_resource(Clock::new(dt_ms));
+        world.insert_resource(SimRng { seed });
+        world.init_resource::<Registry>();
+        world.init_resource::<VariableReaders>();
+        world.init_resource::<Recorders>();
+        world.init_resource::<NetworkIndex>();
+        let mut schedule = Schedule::new(Tick);
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.set_build_settings(ScheduleBuildSettings {
+            ambiguity_detection: LogLevel::Error,
+            ..Default::default()
+        });
+        schedule.configure_sets(
+            (
+                Stage::InputSpikes,
+                CoreSet::Deliver,
+                Stage::SynapticStp,
+                Stage::CurrentIntegration,
+                Stage::NeuronStep,
+                Stage::Plasticity,
+                Stage::RewardBroadcast,
+                Stage::Record,
+            )
+                .chain(),
+        );
+        schedule.add_systems(deliver_spikes.in_set(CoreSet::Deliver));
+        let mut sim = Self {
+            world,
+            schedule,
+            slots: [0; 7],
+            plugins: Vec::new(),
+            initialized: false,
+        };
+        sim.register_variables::<Membrane>();
+        sim.add_systems(Stage::Record, (count_spikes, record));
+        Ok(sim)
+    }
+
+    // ----- building -------------------------------------------------------------------------
+
+    /// Add a plugin, a tuple of plugins, or a plugin group.
+    pub fn add_plugins(&mut self, plugins: impl PluginGroup) -> &mut Self {
+        plugins.add_to(self);
+        self
+    }
+
+    /// Add one plugin (unique by name: adding the same plugin twice is a no-op).
+    pub fn add_plugin(&mut self, plugin: impl Plugin) -> &mut Self {
+        let name = plugin.name().to_owned();
+        if !self.plugins.contains(&name) {
+            self.plugins.push(name);
+            plugin.build(self);
+        }
+        self
+    }
+
+    /// Names of the plugins added so far.
+    pub fn plugin_names(&self) -> &[String] {
+        &self.plugins
+    }
+
+    /// Place systems in `stage`. Systems run in the order they were added, within a stage and
+    /// across calls, so the schedule is deterministic; one call's systems are chained.
+    pub fn add_systems<M>(
+        &mut self,
+        stage: Stage,
+        systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> &mut Self {
+        let k = stage as usize;
+        let slot = Slot(stage, self.slots[k]);
+        self.slots[k] += 1;
+        self.schedule.configure_sets(slot.in_set(stage));
+        if slot.1 > 0 {
+            self.schedule
+                .configure_sets(slot.after(Slot(stage, slot.1 - 1)));
+        }
+        self.schedule.add_systems(systems.chain().in_set(slot));
+        self.initialized = false;
+        self
+    }
+
+    /// Insert (or replace) a resource.
+    pub fn insert_resource<R: Resource>(&mut self, resource: R) -> &mut Self {
+        self.world.insert_resource(resource);
+        self
+    }
+
+    /// Register a model's params type so scenes can use it by name.
+    pub fn register_model<T: Model>(&mut self) -> &mut Self {
+        if let Err(e) = self
+            .world
+            .resource_mut::<Registry>()
+            .register(ModelEntry::of::<T>())
+        {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Let recorders read `T`'s named variables.
+    pub fn register_variables<T: StateVariables>(&mut self) -> &mut Self {
+        self.world.resource_mut::<VariableReaders>().register::<T>();
+        self
+    }
+
+    /// The model registry.
+    pub fn registry(&self) -> &Registry {
+        self.world.resource::<Registry>()
+    }
+
+    /// The network's names.
+    pub fn index(&self) -> &NetworkIndex {
+        self.world.resource::<NetworkIndex>()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> Clock {
+        *self.world.resource::<Clock>()
+    }
+
+    /// Time step in ms.
+    pub fn dt_ms(&self) -> f64 {
+        self.clock().dt_ms
+    }
+
+    /// The master seed.
+    pub fn seed(&self) -> u64 {
+        self.world.resource::<SimRng>().seed
+    }
+
+    fn check_model(
+        &self,
+        owner: &str,
+        model: &dyn ModelParams,
+        kinds: &[ModelKind],
+    ) -> Result<(), BuildError> {
+        self.registry().lookup(model.model_name(), kinds)?;
+        model.validate().map_err(|e| BuildError::param(owner, e))
+    }
+
+    fn attach(
+        &mut self,
+        entity: Entity,
+        name: &str,
+        target: Target,
+        model: &dyn ModelParams,
+    ) -> Result<(), BuildError> {
+        let dt_ms = self.dt_ms();
+        let mut ctx = AttachContext {
+            world: &mut self.world,
+            entity,
+            name: name.to_owned(),
+            dt_ms,
+            target,
+        };
+        model.attach(&mut ctx)
+    }
+
+    /// Create a population entity with its model's components.
+    pub fn add_population(&mut self, spec: PopulationSpec) -> Result<Entity, BuildError> {
+        let owner = format!("population `{}`", spec.name);
+        if spec.name.is_empty() {
+            return Err(BuildError::Invalid(
+                "a population needs a non-empty name".into(),
+            ));
+        }
+        if self.index().population(&spec.name).is_some() {
+            return Err(BuildError::Duplicate {
+                kind: "population",
+                name: spec.name,
+            });
+        }
+        if spec.size == 0 {
+            return Err(BuildError::Invalid(format!(
+                "{owner}: size must be >= 1, got 0"
+            )));
+        }
+        self.check_model(
+            &owner,
+            spec.model.as_ref(),
+            &[ModelKind::Neuron, ModelKind::Input],
+        )?;
+        let rng = self
+            .world
+            .resource::<SimRng>()
+            .stream_for(&spec.name, "population");
+        let entity = self
+            .world
+            .spawn((
+                Population {
+                    name: spec.name.clone(),
+                    size: spec.size,
+                    model: spec.model.model_name().to_owned(),
+                    is_input: spec.model.kind() == ModelKind::Input,
+                },
+                Spikes::new(spec.size),
+                SynapticInput::new(spec.size),
+                RngStream(rng),
+                SpikeCount::default(),
+                ImposedSpikes::default(),
+            ))
+            .id();
+        self.attach(
+            entity,
+            &spec.name,
+            Target::Population { size: spec.size },
+            spec.model.as_ref(),
+        )?;
+        self.world
+            .resource_mut::<NetworkIndex>()
+            .populations
+            .push((spec.name, entity));
+        Ok(entity)
+    }
+
+    /// Attach a stimulus (e.g. a step current) to a population.
+    pub fn add_stimulus(
+        &mut self,
+        population: &str,
+        model: &dyn ModelParams,
+    ) -> Result<Entity, BuildError> {
+        let pop = self.index().population_or_err(population)?;
+        let n = self.index().stimuli.len();
+        let name = format!("{population}.stimulus{n}");
+        self.check_model(
+            &format!("stimulus on `{population}`"),
+            model,
+            &[ModelKind::Stimulus],
+        )?;
+        let size = self.world.get::<Population>(pop).map_or(0, |p| p.size);
+        let entity = self.world.spawn_empty().id();
+        self.attach(
+            entity,
+            &name,
+            Target::Stimulus {
+                population: pop,
+                size,
+            },
+            model,
+        )?;
+        self.world
+            .resource_mut::<NetworkIndex>()
+            .stimuli
+            .push(entity);
+        Ok(entity)
+    }
+
+    /// Attach a network-wide model (e.g. a reward source).
+    pub fn add_network_model(
+        &mut self,
+        name: &str,
+        model: &dyn ModelParams,
+    ) -> Result<Entity, BuildError> {
+        self.check_model(name, model, &[ModelKind::Reward])?;
+        let entity = self.world.spawn_empty().id();
+        self.attach(entity, name, Target::Network, model)?;
+        Ok(entity)
+    }
+
+    /// Create a projection entity: connectivity, weights, delay line, synapse output and the
+    /// optional plasticity models.
+    pub fn add_projection(&mut self, spec: ProjectionSpec) -> Result<Entity, BuildError> {
+        let owner = format!("projection `{}`", spec.name);
+        if spec.name.is_empty() {
+            return Err(BuildError::Invalid(
+                "a projection needs a non-empty name".into(),
+            ));
+        }
+        if self.index().projection(&spec.name).is_some() {
+            return Err(BuildError::Duplicate {
+                kind: "projection",
+                name: spec.name,
+            });
+        }
+        let pre = self.index().population_or_err(&spec.pre)?;
+        let post = self.index().population_or_err(&spec.post)?;
+        self.check_model(&owner, spec.synapse.as_ref(), &[ModelKind::Synapse])?;
+        if let Some(stp) = &spec.stp {
+            self.check_model(&owner, stp.as_ref(), &[ModelKind::ShortTermPlasticity])?;
+        }
+        if let Some(rule) = &spec.plasticity {
+            self.check_model(&owner, rule.as_ref(), &[ModelKind::Plasticity])?;
+        }
+        let dt = self.dt_ms();
+        let delay_steps = steps_on_grid(spec.delay_ms, dt).ok_or_else(|| {
+            BuildError::param(
+                &owner,
+                crate::error::ParamError::new(
+                    "delay_ms",
+                    format!(
+                        "must be >= 0 and a whole number of time steps (dt = {dt} ms), got {}",
+                        spec.delay_ms
+                    ),
+                ),
+            )
+        })?;
+        let delay_steps = u32::try_from(delay_steps).map_err(|_| {
+            BuildError::Invalid(format!("{owner}: delay_ms {} is too long", spec.delay_ms))
+        })?;
+        let n_pre = self.world.get::<Population>(pre).map_or(0, |p| p.size);
+        let n_post = self.world.get::<Population>(post).map_or(0, |p| p.size);
+        let master = *self.world.resource::<SimRng>();
+        let mut rng = master.stream_for(&spec.name, "connectivity");
+        let mut built = spec
+            .connectivity
+            .build(n_pre, n_post, pre == post, &mut rng)
+            .map_err(|e| BuildError::param(&owner, e))?;
+        let mut rng = master.stream_for(&spec.name, "weights");
+        let w = spec
+            .weights
+            .generate(&built, &mut rng)
+            .map_err(|e| BuildError::param(&owner, e))?;
+        if spec.storage == Storage::Sparse {
+            built.connectivity = built.connectivity.to_sparse();
+        }
+        let n_synapses = built.connectivity.n_synapses();
+        let entity = self
+            .world
+            .spawn((
+                Projection {
+                    name: spec.name.clone(),
+                    pre,
+                    post,
+                    pre_name: spec.pre.clone(),
+                    post_name: spec.post.clone(),
+                    delay_steps,
+                },
+                built.connectivity,
+                Weights { w },
+                DelayLine::new(delay_steps),
+                Arrivals::default(),
+                RngStream(master.stream_for(&spec.name, "projection")),
+            ))
+            .id();
+        let target = Target::Projection {
+            pre,
+            post,
+            n_pre,
+            n_post,
+            n_synapses,
+        };
+        self.attach(entity, &spec.name, target, spec.synapse.as_ref())?;
+        if let Some(stp) = &spec.stp {
+            self.attach(entity, &spec.name, target, stp.as_ref())?;
+        }
+        if let Some(rule) = &spec.plasticity {
+            self.attach(entity, &spec.name, target, rule.as_ref())?;
+        }
+        self.world
+            .resource_mut::<NetworkIndex>()
+            .projections
+            .push((spec.name, entity));
+        Ok(entity)
+    }
+
+    /// Add a recorder. Errors name unknown targets and variables.
+    pub fn add_recorder(&mut self, spec: &RecorderSpec) -> Result<(), BuildError> {
+        let index = self.index().clone();
+        match spec {
+            RecorderSpec::Spikes { population } => {
+                let entity = index.population_or_err(population)?;
+                let mut recorders = self.world.resource_mut::<Recorders>();
+                if recorders.spikes_of(population).is_none() {
+                    recorders.spikes.push(SpikeRecording {
+                        population: population.clone(),
+                        entity: Some(entity),
+                        ..Default::default()
+                    });
+                }
+                Ok(())
+            }
+            RecorderSpec::State {
+                name,
+                target,
+                variables,
+                indices,
+                stride,
+            } => {
+                let entity = index
+                    .population(target)
+                    .or_else(|| index.projection(target))
+                    .ok_or_else(|| BuildError::UnknownName {
+                        kind: "population or projection",
+                        name: target.clone(),
+                        known: index
+                            .populations
+                            .iter()
+                            .chain(&index.projections)
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?;
+                self.check_recorder_name(name, *stride)?;
+                let readers = self.world.resource::<VariableReaders>().clone();
+                let mut columns = Vec::new();
+                let mut sources = Vec::new();
+                for (vi, var) in variables.iter().enumerate() {
+                    let reader = readers.find(&self.world, entity, var).ok_or_else(|| {
+                        BuildError::Invalid(format!(
+                            "recorder `{name}`: `{target}` has no variable `{var}`; it has: {}",
+                            readers.available(&self.world, entity).join(", ")
+                        ))
+                    })?;
+                    let len = reader(&self.world, entity, var).map_or(0, <[_]>::len);
+                    let idx: Vec<usize> = match indices {
+                        Some(list) => list.clone(),
+                        None => (0..len).collect(),
+                    };
+                    for &i in &idx {
+                        if i >= len {
+                            return Err(BuildError::Invalid(format!(
+                                "recorder `{name}`: index {i} is out of range for `{var}` of `{target}` (length {len})"
+                            )));
+                        }
+                        columns.push(format!("{var}[{i}]"));
+                        sources.push(Source::Variable {
+                            reader,
+                            variable: vi,
+                            index: i,
+                        });
+                    }
+                }
+                self.push_state_recorder(
+                    name,
+                    entity,
+                    columns,
+                    variables.clone(),
+                    sources,
+                    *stride,
+                );
+                Ok(())
+            }
+            RecorderSpec::Weights {
+                name,
+                projection,
+                synapses,
+                stride,
+            } => {
+                let entity = index.projection_or_err(projection)?;
+                self.check_recorder_name(name, *stride)?;
+                let conn = self
+                    .world
+                    .get::<crate::connectivity::Connectivity>(entity)
+                    .expect("projection has connectivity");
+                let pairs = match synapses {
+                    Some(p) => p.clone(),
+                    None => conn.pairs(),
+                };
+                let mut columns = Vec::new();
+                let mut sources = Vec::new();
+                for (i, j) in pairs {
+                    let s = conn.synapse(i as usize, j as usize).ok_or_else(|| {
+                        BuildError::Invalid(format!(
+                            "recorder `{name}`: projection `{projection}` has no synapse ({i}, {j})"
+                        ))
+                    })?;
+                    columns.push(format!("w[{i},{j}]"));
+                    sources.push(Source::Weight { synapse: s });
+                }
+                self.push_state_recorder(name, entity, columns, vec!["w".into()], sources, *stride);
+                Ok(())
+            }
+        }
+    }
+
+    fn check_recorder_name(&self, name: &str, stride: u32) -> Result<(), BuildError> {
+        if stride == 0 {
+            return Err(BuildError::Invalid(format!(
+                "recorder `{name}`: stride must be >= 1, got 0"
+            )));
+        }
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        if !valid {
+            return Err(BuildError::Invalid(format!(
+                "recorder name `{name}` must be non-empty and use only letters, digits, `_`, `-`, `.`"
+            )));
+        }
+        if self.world.resource::<Recorders>().state(name).is_some() {
+            return Err(BuildError::Duplicate {
+                kind: "recorder",
+                name: name.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn push_state_recorder(
+        &mut self,
+        name: &str,
+        entity: Entity,
+        columns: Vec<String>,
+        variables: Vec<String>,
+        sources: Vec<Source>,
+        stride: u32,
+    ) {
+        self.world
+            .resource_mut::<Recorders>()
+            .states
+            .push(StateRecording {
+                name: name.to_owned(),
+                entity,
+                columns,
+                variables,
+                sources,
+                stride,
+                times_ms: Vec::new(),
+                values: Vec::new(),
+            });
+    }
+
+    /// The recorders and what they hold.
+    pub fn recorders(&self) -> &Recorders {
+        self.world.resource::<Recorders>()
+    }
+
+    /// Impose spikes on an `Exact`-style population for the next step.
+    pub fn impose_spikes(&mut self, population: &str, neurons: &[u32]) -> Result<(), BuildError> {
+        let e = self.index().population_or_err(population)?;
+        let size = self.world.get::<Population>(e).map_or(0, |p| p.size);
+        if let Some(&bad) = neurons.iter().find(|&&i| i as usize >= size) {
+            return Err(BuildError::Invalid(format!(
+                "neuron {bad} is out of range for population `{population}` of size {size}"
+            )));
+        }
+        if let Some(mut imposed) = self.world.get_mut::<ImposedSpikes>(e) {
+            imposed.next.extend_from_slice(neurons);
+        }
+        Ok(())
+    }
+
+    // ----- running --------------------------------------------------------------------------
+
+    /// Build the schedule now (otherwise done by the first step). Ambiguous system orders and
+    /// other schedule errors are reported here.
+    pub fn initialize(&mut self) -> Result<(), BuildError> {
+        if !self.initialized {
+            self.schedule
+                .initialize(&mut self.world)
+                .map_err(|e| BuildError::Invalid(format!("schedule: {e}")))?;
+            self.initialized = true;
+        }
+        Ok(())
+    }
+
+    /// Advance one time step.
+    pub fn step(&mut self) {
+        if !self.initialized {
+            if let Err(e) = self.initialize() {
+                panic!("{e}");
+            }
+        }
+        self.schedule.run(&mut self.world);
+        self.world.resource_mut::<Clock>().step += 1;
+    }
+
+    /// Advance `n` steps.
+    pub fn run_steps(&mut self, n: u64) {
+        for _ in 0..n {
+            self.step();
+        }
+    }
+
+    /// Advance by `ms` (a whole number of steps).
+    pub fn run_for(&mut self, ms: f64) -> Result<(), BuildError> {
+        let dt = self.dt_ms();
+        let n = steps_on_grid(ms, dt).ok_or_else(|| {
+            BuildError::Invalid(format!(
+                "run_for: {ms} ms is not a whole number of steps of {dt} ms"
+            ))
+        })?;
+        self.run_steps(n);
+        Ok(())
+    }
+
+    /// The systems of each stage in run order, one per line.
+    pub fn schedule_summary(&mut self) -> Result<String, BuildError> {
+        self.initialize()?;
+        let graph = self.schedule.graph();
+        let mut stage_of = BTreeMap::new();
+        let groups: Vec<(String, bevy_ecs::intern::Interned<dyn SystemSet>)> = Stage::ALL
+            .iter()
+            .flat_map(|s| {
+                let mut v = vec![(format!("{s:?}"), s.intern())];
+                if *s == Stage::InputSpikes {
+                    v.push(("(core) Deliver".to_owned(), CoreSet::Deliver.intern()));
+                }
+                v
+            })
+            .collect();
+        for (label, set) in &groups {
+            if let Ok(keys) = graph.systems_in_set(*set) {
+                for k in keys {
+                    stage_of.insert(*k, label.clone());
+                }
+            }
+        }
+        let mut by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let systems = self
+            .schedule
+            .systems()
+            .map_err(|e| BuildError::Invalid(format!("schedule: {e:?}")))?;
+        for (key, system) in systems {
+            let group = stage_of
+                .get(&key)
+                .cloned()
+                .unwrap_or_else(|| "(unstaged)".into());
+            by_group
+                .entry(group)
+                .or_default()
+                .push(system.name().to_string());
+        }
+        let mut out = String::new();
+        for (label, _) in &groups {
+            let systems = by_group.remove(label).unwrap_or_default();
+            let _ = writeln!(out, "{label}:");
+            if systems.is_empty() {
+                let _ = writeln!(out, "    (none)");
+            }
+            for (n, s) in systems.iter().enumerate() {
+                let _ = writeln!(out, "    {}. {s}", n + 1);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Core system: keep each population's running spike count.
+fn count_spikes(mut q: Query<(&Spikes, &mut SpikeCount)>) {
+    for (spikes, mut count) in &mut q {
+        if spikes.count() > 0 {
+            count.0 += spikes.count() as u64;
+        }
+    }
+}
+
+impl StateVariables for Membrane {
+    const VARIABLES: &'static [&'static str] = &["v"];
+    fn variable(&self, name: &str) -> Option<&[crate::Real]> {
+        (name == "v").then_some(self.v.as_slice())
+    }
+}
+
+/// Convert a system error into a panic message; kept for fallible systems.
+pub fn system_error(e: BevyError) -> String {
+    e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectivity::{ConnectivitySpec, WeightInit};
+    use crate::registry::{AttachContext, Model, ModelKind};
+    use serde::{Deserialize, Serialize};
+
+    /// A test input: neuron `i` spikes at step `i`.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    struct Diagonal;
+    #[derive(Component)]
+    struct DiagonalState;
+    impl Model for Diagonal {
+        const NAME: &'static str = "Diagonal";
+        const KIND: ModelKind = ModelKind::Input;
+        const SUMMARY: &'static str = "neuron i spikes at step i";
+        fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+            ctx.entity_mut().insert(DiagonalState);
+            Ok(())
+        }
+    }
+    fn diagonal(clock: Res<Clock>, mut q: Query<&mut Spikes, With<DiagonalState>>) {
+        for mut s in &mut q {
+            s.clear();
+            if (clock.step as usize) < s.size() {
+                s.push(clock.step as usize);
+            }
+        }
+    }
+    /// A test synapse that records the step of each arrival into the post input current.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    struct Probe;
+    #[derive(Component)]
+    struct ProbeTag;
+    impl Model for Probe {
+        const NAME: &'static str = "Probe";
+        const KIND: ModelKind = ModelKind::Synapse;
+        const SUMMARY: &'static str = "test";
+        fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+            ctx.entity_mut().insert(ProbeTag);
+            Ok(())
+        }
+    }
+    fn probe(
+        q: Query<
+            (
+                &Projection,
+                &crate::connectivity::Connectivity,
+                &Weights,
+                &Arrivals,
+            ),
+            With<ProbeTag>,
+        >,
+        mut inputs: Query<&mut SynapticInput>,
+    ) {
+        for (p, c, w, a) in &q {
+            let mut input = inputs.get_mut(p.post).unwrap();
+            crate::projection::for_each_transmission(c, &w.w, &a.pre, None, |j, x| {
+                input.current[j] += x
+            });
+        }
+    }
+
+    fn sim(delay_ms: f64) -> Result<Simulation, BuildError> {
+        let mut sim = Simulation::new(0.5, 1)?;
+        sim.add_plugins(|sim: &mut Simulation| {
+            sim.register_model::<Diagonal>().register_model::<Probe>();
+            sim.add_systems(Stage::InputSpikes, diagonal);
+            sim.add_systems(Stage::CurrentIntegration, probe);
+        });
+        sim.add_population(PopulationSpec {
+            name: "in".into(),
+            size: 4,
+            model: Box::new(Diagonal),
+        })?;
+        sim.add_population(PopulationSpec {
+            name: "out".into(),
+            size: 4,
+            model: Box::new(Diagonal),
+        })?;
+        let mut spec = ProjectionSpec::new(
+            "p",
+            "in",
+            "out",
+            ConnectivitySpec::OneToOne,
+            WeightInit::Constant(1.0),
+            Probe,
+        );
+        spec.delay_ms = delay_ms;
+        sim.add_projection(spec)?;
+        Ok(sim)
+    }
+
+    #[test]
+    fn delayed_input_arrives_d_steps_later() {
+        for d in 0..4u64 {
+            let mut sim = sim(d as f64 * 0.5).unwrap();
+            let out = sim.index().population("out").unwrap();
+            let mut seen = vec![];
+            for step in 0..10u64 {
+                sim.step();
+                let input = sim.world.get::<SynapticInput>(out).unwrap();
+                if let Some(j) = input.current.iter().position(|&x| x != 0.0) {
+                    seen.push((step, j));
+                }
+                sim.world
+                    .get_mut::<SynapticInput>(out)
+                    .unwrap()
+                    .current
+                    .fill(0.0);
+            }
+            let expected: Vec<_> = (0..4)
+                .map(|i| (i as u64 + d, i))
+                .filter(|(s, _)| *s < 10)
+                .collect();
+            assert_eq!(seen, expected, "delay {d}");
+        }
+    }
+
+    #[test]
+    fn off_grid_and_negative_delays_are_rejected() {
+        let e = sim(0.25).err().unwrap().to_string();
+        assert!(e.contains("delay_ms") && e.contains("0.25"), "{e}");
+        assert!(sim(-0.5).is_err());
+    }
+
+    #[test]
+    fn summary_lists_systems_by_stage() {
+        let mut sim = sim(0.0).unwrap();
+        let text = sim.schedule_summary().unwrap();
+        assert!(
+            text.contains("InputSpikes:\n    1. ") && text.contains("diagonal"),
+            "{text}"
+        );
+        assert!(
+            text.contains("(core) Deliver:\n    1. ") && text.contains("deliver_spikes"),
+            "{text}"
+        );
+        assert!(text.find("probe").unwrap() > text.find("CurrentIntegration").unwrap());
+        assert!(text.contains("Plasticity:\n    (none)"));
+    }
+
+    #[test]
+    fn names_are_checked() {
+        let mut sim = sim(0.0).unwrap();
+        let e = sim
+            .add_projection(ProjectionSpec::new(
+                "q",
+                "in",
+                "nope",
+                ConnectivitySpec::AllToAll,
+                WeightInit::Constant(1.0),
+                Probe,
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nope") && e.contains("in, out"), "{e}");
+        let e = sim
+            .add_population(PopulationSpec {
+                name: "in".into(),
+                size: 1,
+                model: Box::new(Diagonal),
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("duplicate"));
+    }
+
+    #[test]
+    fn spike_recorder_and_counts() {
+        let mut sim = sim(0.0).unwrap();
+        sim.add_recorder(&RecorderSpec::Spikes {
+            population: "in".into(),
+        })
+        .unwrap();
+        sim.add_recorder(&RecorderSpec::Weights {
+            name: "w".into(),
+            projection: "p".into(),
+            synapses: Some(vec![(1, 1)]),
+            stride: 2,
+        })
+        .unwrap();
+        sim.run_for(3.0).unwrap();
+        let rec = sim.recorders().spikes_of("in").unwrap();
+        assert_eq!(rec.steps, vec![0, 1, 2, 3]);
+        assert_eq!(rec.neurons, vec![0, 1, 2, 3]);
+        let w = sim.recorders().state("w").unwrap();
+        assert_eq!(w.columns, vec!["w[1,1]"]);
+        assert_eq!(w.times_ms, vec![0.0, 1.0, 2.0]);
+        assert!(
+            sim.add_recorder(&RecorderSpec::Weights {
+                name: "w2".into(),
+                projection: "p".into(),
+                synapses: Some(vec![(1, 2)]),
+                stride: 1
+            })
+            .is_err()
+        );
+    }
+}
