@@ -26,6 +26,7 @@ pub mod record;
 pub mod registry;
 pub mod rng;
 pub mod simulation;
+pub mod snapshot;
 pub mod stage;
 
 /// The floating-point type of every state array: `f32`, or `f64` with the `f64` cargo feature.
@@ -52,7 +53,8 @@ pub mod prelude {
         AttachContext, Model, ModelKind, ModelParams, ParamDoc, Registry, Target,
     };
     pub use crate::rng::{SimRng, stable_id};
-    pub use crate::simulation::{PopulationSpec, ProjectionSpec, Simulation};
+    pub use crate::simulation::{PopulationSpec, ProjectionSpec, Simulation, Storage};
+    pub use crate::snapshot::{SnapshotError, StateSnapshot};
     pub use crate::stage::Stage;
     pub use bevy_ecs::prelude::*;
 }

@@ -26,7 +26,7 @@ pub struct Population {
 /// This step's spikes: a flag per neuron plus the list of spiking indices (ascending).
 ///
 /// `clear` costs O(spikes), not O(size), so sparse inputs stay cheap.
-#[derive(Component, Debug, Clone, Default, PartialEq)]
+#[derive(Component, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spikes {
     flags: Vec<bool>,
     indices: Vec<u32>,
@@ -90,7 +90,7 @@ impl Spikes {
 
 /// Input accumulators of a population, filled by stimuli and synapses during a step and
 /// consumed (read, then zeroed) by the neuron model in [`crate::Stage::NeuronStep`].
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SynapticInput {
     /// Input current (model units, e.g. pA or ngc-learn's dimensionless `j`), held for this step.
     pub current: Vec<Real>,
@@ -110,7 +110,7 @@ impl SynapticInput {
 
 /// Membrane potential in mV, for models that have one. Conductance synapses read it
 /// (I = g·(E − V)) and recorders can record it as `v`.
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Membrane {
     /// Membrane potential per neuron, mV.
     pub v: Vec<Real>,
@@ -118,18 +118,20 @@ pub struct Membrane {
 
 /// The population's (or projection's) own random stream, derived from the scene seed and the
 /// object's name.
-#[derive(Component, Debug, Clone)]
+#[derive(Component, Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RngStream(pub ChaCha8Rng);
 
 /// Spikes imposed from outside for the next step, read by models that accept them (`Exact`).
-#[derive(Component, Debug, Clone, Default, PartialEq)]
+#[derive(Component, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImposedSpikes {
     /// Neuron indices that must spike at the next step.
     pub next: Vec<u32>,
 }
 
 /// Total spikes emitted so far by a population (kept by the core, read by summaries).
-#[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(
+    Component, Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub struct SpikeCount(pub u64);
 
 #[cfg(test)]

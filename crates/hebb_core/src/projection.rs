@@ -41,21 +41,21 @@ pub struct Projection {
 }
 
 /// One weight per synapse, in synapse order (see [`crate::connectivity`]).
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Weights {
     /// The stored (long-term) weights.
     pub w: Vec<Real>,
 }
 
 /// The presynaptic neurons whose spikes arrive at the synapses this step (after the delay).
-#[derive(Component, Debug, Clone, Default, PartialEq)]
+#[derive(Component, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Arrivals {
     /// Presynaptic indices, ascending.
     pub pre: Vec<u32>,
 }
 
 /// A ring buffer of presynaptic spike lists, `delay_steps + 1` slots.
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DelayLine {
     slots: Vec<Vec<u32>>,
 }
@@ -100,7 +100,7 @@ impl DelayLine {
 /// What fraction of the stored weight each arriving spike transmits this step, set by
 /// short-term plasticity in [`crate::Stage::SynapticStp`]. Without this component a projection
 /// transmits its weights unscaled.
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TransmissionScale {
     /// One factor per presynaptic neuron.
     PerPre(Vec<Real>),

@@ -227,7 +227,7 @@ pub(crate) fn record(world: &mut World) {
             }
         }
         for rec in &mut recorders.states {
-            if clock.step % u64::from(rec.stride) != 0 {
+            if !clock.step.is_multiple_of(u64::from(rec.stride)) {
                 continue;
             }
             rec.times_ms.push(clock.time_ms());

@@ -46,6 +46,8 @@ pub struct NetworkIndex {
     pub projections: Vec<(String, Entity)>,
     /// Stimulus entities.
     pub stimuli: Vec<Entity>,
+    /// Network-wide model entities (reward sources) by name.
+    pub network_models: Vec<(String, Entity)>,
 }
 
 impl NetworkIndex {
@@ -188,6 +190,7 @@ impl Simulation {
         world.init_resource::<VariableReaders>();
         world.init_resource::<Recorders>();
         world.init_resource::<NetworkIndex>();
+        world.init_resource::<crate::snapshot::SnapshotRegistry>();
         let mut schedule = Schedule::new(Tick);
         schedule.set_executor(SingleThreadedExecutor::new());
         schedule.set_build_settings(ScheduleBuildSettings {
@@ -216,6 +219,16 @@ impl Simulation {
             initialized: false,
         };
         sim.register_variables::<Membrane>();
+        sim.register_snapshot::<Spikes>()
+            .register_snapshot::<SynapticInput>()
+            .register_snapshot::<Membrane>()
+            .register_snapshot::<RngStream>()
+            .register_snapshot::<SpikeCount>()
+            .register_snapshot::<ImposedSpikes>()
+            .register_snapshot::<Weights>()
+            .register_snapshot::<Arrivals>()
+            .register_snapshot::<DelayLine>()
+            .register_snapshot::<crate::projection::TransmissionScale>();
         sim.add_systems(Stage::Record, (count_spikes, record));
         Ok(sim)
     }
@@ -438,6 +451,10 @@ impl Simulation {
         self.check_model(name, model, &[ModelKind::Reward])?;
         let entity = self.world.spawn_empty().id();
         self.attach(entity, name, Target::Network, model)?;
+        self.world
+            .resource_mut::<NetworkIndex>()
+            .network_models
+            .push((name.to_owned(), entity));
         Ok(entity)
     }
 
@@ -731,10 +748,10 @@ impl Simulation {
 
     /// Advance one time step.
     pub fn step(&mut self) {
-        if !self.initialized {
-            if let Err(e) = self.initialize() {
-                panic!("{e}");
-            }
+        if !self.initialized
+            && let Err(e) = self.initialize()
+        {
+            panic!("{e}");
         }
         self.schedule.run(&mut self.world);
         self.world.resource_mut::<Clock>().step += 1;

@@ -1,0 +1,468 @@
+//! Snapshots: the full state of a running simulation (every registered state component of every
+//! population, projection, stimulus and network model; registered resources; the clock; what
+//! the recorders hold), so that a run can stop at time T and resume bit for bit.
+//!
+//! A snapshot does not hold the network's structure: resuming rebuilds the network from its
+//! scene, then [`Simulation::restore_state`] overwrites the state. Models opt in by deriving
+//! serde on their state components and calling [`Simulation::register_snapshot`] in their
+//! plugin; the core registers its own components (spikes, inputs, membranes, RNG streams,
+//! weights, delay lines, …).
+
+use bevy_ecs::component::Component;
+use bevy_ecs::entity::Entity;
+use bevy_ecs::resource::Resource;
+use bevy_ecs::world::World;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::Real;
+use crate::clock::Clock;
+use crate::record::Recorders;
+use crate::simulation::{NetworkIndex, Simulation};
+
+/// Errors while saving or restoring state.
+#[derive(Debug, Error)]
+pub enum SnapshotError {
+    /// Encoding or decoding failed.
+    #[error("snapshot {what}: {source}")]
+    Codec {
+        /// What was being encoded or decoded.
+        what: String,
+        /// The codec error.
+        source: postcard::Error,
+    },
+    /// The snapshot does not fit the network it is restored into.
+    #[error("snapshot does not match the network: {0}")]
+    Mismatch(String),
+}
+
+type SaveFn = fn(&World, Entity) -> Option<Result<Vec<u8>, postcard::Error>>;
+type LoadFn = fn(&mut World, Entity, &[u8]) -> Result<(), postcard::Error>;
+type SaveResFn = fn(&World) -> Option<Result<Vec<u8>, postcard::Error>>;
+type LoadResFn = fn(&mut World, &[u8]) -> Result<(), postcard::Error>;
+
+/// Which components and resources snapshots hold.
+#[derive(Resource, Default, Clone)]
+pub struct SnapshotRegistry {
+    components: Vec<(&'static str, SaveFn, LoadFn)>,
+    resources: Vec<(&'static str, SaveResFn, LoadResFn)>,
+}
+
+impl SnapshotRegistry {
+    /// Save and restore component `T` wherever it appears.
+    pub fn register_component<T: Component + Serialize + DeserializeOwned>(&mut self) {
+        let key = std::any::type_name::<T>();
+        if self.components.iter().any(|(k, ..)| *k == key) {
+            return;
+        }
+        self.components.push((
+            key,
+            |world, e| world.get::<T>(e).map(postcard::to_allocvec),
+            |world, e, bytes| {
+                let value: T = postcard::from_bytes(bytes)?;
+                world.entity_mut(e).insert(value);
+                Ok(())
+            },
+        ));
+    }
+
+    /// Save and restore resource `R`.
+    pub fn register_resource<R: Resource + Serialize + DeserializeOwned>(&mut self) {
+        let key = std::any::type_name::<R>();
+        if self.resources.iter().any(|(k, ..)| *k == key) {
+            return;
+        }
+        self.resources.push((
+            key,
+            |world| world.get_resource::<R>().map(postcard::to_allocvec),
+            |world, bytes| {
+                let value: R = postcard::from_bytes(bytes)?;
+                world.insert_resource(value);
+                Ok(())
+            },
+        ));
+    }
+}
+
+/// The saved state of one entity: its key (`population/exc`, `projection/in`, `stimulus/0`,
+/// `network/reward`) and its encoded components by type name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityState {
+    /// Stable key of the entity in the network.
+    pub key: String,
+    /// `(component type name, postcard bytes)`.
+    pub components: Vec<(String, Vec<u8>)>,
+}
+
+/// What recorders held at the snapshot.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RecordedState {
+    /// Per spike recorder: population, steps, neurons.
+    pub spikes: Vec<(String, Vec<u64>, Vec<u32>)>,
+    /// Per state recorder: name, times, values.
+    pub states: Vec<(String, Vec<f64>, Vec<Real>)>,
+}
+
+/// The full dynamic state of a simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateSnapshot {
+    /// The clock (dt and the next step).
+    pub clock: Clock,
+    /// Master seed (checked on restore).
+    pub seed: u64,
+    /// Per-entity state.
+    pub entities: Vec<EntityState>,
+    /// `(resource type name, postcard bytes)`.
+    pub resources: Vec<(String, Vec<u8>)>,
+    /// Recorder contents.
+    pub recorded: RecordedState,
+}
+
+impl StateSnapshot {
+    /// Encode (postcard).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SnapshotError> {
+        postcard::to_allocvec(self).map_err(|source| SnapshotError::Codec {
+            what: "encode".into(),
+            source,
+        })
+    }
+
+    /// Decode (postcard).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        postcard::from_bytes(bytes).map_err(|source| SnapshotError::Codec {
+            what: "decode".into(),
+            source,
+        })
+    }
+}
+
+fn keyed_entities(index: &NetworkIndex) -> Vec<(String, Entity)> {
+    let mut out = Vec::new();
+    out.extend(
+        index
+            .populations
+            .iter()
+            .map(|(n, e)| (format!("population/{n}"), *e)),
+    );
+    out.extend(
+        index
+            .projections
+            .iter()
+            .map(|(n, e)| (format!("projection/{n}"), *e)),
+    );
+    out.extend(
+        index
+            .stimuli
+            .iter()
+            .enumerate()
+            .map(|(n, e)| (format!("stimulus/{n}"), *e)),
+    );
+    out.extend(
+        index
+            .network_models
+            .iter()
+            .map(|(n, e)| (format!("network/{n}"), *e)),
+    );
+    out
+}
+
+impl Simulation {
+    /// Save component `T` in snapshots.
+    pub fn register_snapshot<T: Component + Serialize + DeserializeOwned>(&mut self) -> &mut Self {
+        self.world
+            .resource_mut::<SnapshotRegistry>()
+            .register_component::<T>();
+        self
+    }
+
+    /// Save resource `R` in snapshots.
+    pub fn register_snapshot_resource<R: Resource + Serialize + DeserializeOwned>(
+        &mut self,
+    ) -> &mut Self {
+        self.world
+            .resource_mut::<SnapshotRegistry>()
+            .register_resource::<R>();
+        self
+    }
+
+    /// The full dynamic state, between steps.
+    pub fn save_state(&self) -> Result<StateSnapshot, SnapshotError> {
+        let registry = self.world.resource::<SnapshotRegistry>();
+        let codec = |what: &str| {
+            let what = what.to_owned();
+            move |source| SnapshotError::Codec {
+                what: what.clone(),
+                source,
+            }
+        };
+        let mut entities = Vec::new();
+        for (key, entity) in keyed_entities(self.world.resource::<NetworkIndex>()) {
+            let mut components = Vec::new();
+            for (name, save, _) in &registry.components {
+                if let Some(bytes) = save(&self.world, entity) {
+                    components.push(((*name).to_owned(), bytes.map_err(codec(name))?));
+                }
+            }
+            entities.push(EntityState { key, components });
+        }
+        let mut resources = Vec::new();
+        for (name, save, _) in &registry.resources {
+            if let Some(bytes) = save(&self.world) {
+                resources.push(((*name).to_owned(), bytes.map_err(codec(name))?));
+            }
+        }
+        let rec = self.world.resource::<Recorders>();
+        let recorded = RecordedState {
+            spikes: rec
+                .spikes
+                .iter()
+                .map(|s| (s.population.clone(), s.steps.clone(), s.neurons.clone()))
+                .collect(),
+            states: rec
+                .states
+                .iter()
+                .map(|s| (s.name.clone(), s.times_ms.clone(), s.values.clone()))
+                .collect(),
+        };
+        Ok(StateSnapshot {
+            clock: self.clock(),
+            seed: self.seed(),
+            entities,
+            resources,
+            recorded,
+        })
+    }
+
+    /// Overwrite the state of this (freshly built, same scene) network with `snapshot`.
+    pub fn restore_state(&mut self, snapshot: &StateSnapshot) -> Result<(), SnapshotError> {
+        if snapshot.seed != self.seed() {
+            return Err(SnapshotError::Mismatch(format!(
+                "seed {} in the snapshot, {} in the network",
+                snapshot.seed,
+                self.seed()
+            )));
+        }
+        if snapshot.clock.dt_ms != self.dt_ms() {
+            return Err(SnapshotError::Mismatch(format!(
+                "dt {} ms in the snapshot, {} ms in the network",
+                snapshot.clock.dt_ms,
+                self.dt_ms()
+            )));
+        }
+        let registry = self.world.resource::<SnapshotRegistry>().clone();
+        let keyed = keyed_entities(self.world.resource::<NetworkIndex>());
+        if keyed.len() != snapshot.entities.len() {
+            return Err(SnapshotError::Mismatch(format!(
+                "{} entities in the snapshot, {} in the network",
+                snapshot.entities.len(),
+                keyed.len()
+            )));
+        }
+        for saved in &snapshot.entities {
+            let entity = keyed
+                .iter()
+                .find(|(k, _)| *k == saved.key)
+                .map(|(_, e)| *e)
+                .ok_or_else(|| {
+                    SnapshotError::Mismatch(format!("`{}` is not in the network", saved.key))
+                })?;
+            for (name, bytes) in &saved.components {
+                let (_, _, load) = registry
+                    .components
+                    .iter()
+                    .find(|(k, ..)| k == name)
+                    .ok_or_else(|| {
+                        SnapshotError::Mismatch(format!("component {name} is not registered"))
+                    })?;
+                load(&mut self.world, entity, bytes).map_err(|source| SnapshotError::Codec {
+                    what: format!("{} {name}", saved.key),
+                    source,
+                })?;
+            }
+        }
+        for (name, bytes) in &snapshot.resources {
+            let (_, _, load) = registry
+                .resources
+                .iter()
+                .find(|(k, ..)| k == name)
+                .ok_or_else(|| {
+                    SnapshotError::Mismatch(format!("resource {name} is not registered"))
+                })?;
+            load(&mut self.world, bytes).map_err(|source| SnapshotError::Codec {
+                what: name.clone(),
+                source,
+            })?;
+        }
+        let mut rec = self.world.resource_mut::<Recorders>();
+        for (population, steps, neurons) in &snapshot.recorded.spikes {
+            let r = rec
+                .spikes
+                .iter_mut()
+                .find(|r| &r.population == population)
+                .ok_or_else(|| {
+                    SnapshotError::Mismatch(format!("no spike recorder for `{population}`"))
+                })?;
+            r.steps.clone_from(steps);
+            r.neurons.clone_from(neurons);
+        }
+        for (name, times, values) in &snapshot.recorded.states {
+            let r = rec
+                .states
+                .iter_mut()
+                .find(|r| &r.name == name)
+                .ok_or_else(|| SnapshotError::Mismatch(format!("no recorder named `{name}`")))?;
+            r.times_ms.clone_from(times);
+            r.values.clone_from(values);
+        }
+        *self.world.resource_mut::<Clock>() = snapshot.clock;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::connectivity::{ConnectivitySpec, WeightInit};
+    use crate::prelude::*;
+    use crate::registry::ModelKind;
+    use rand::RngExt;
+    use serde::{Deserialize, Serialize};
+
+    /// Test input: each neuron spikes with probability 0.3 per step, from the population stream.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    struct Noisy;
+    #[derive(Component, Serialize, Deserialize)]
+    struct NoisyTag;
+    impl Model for Noisy {
+        const NAME: &'static str = "Noisy";
+        const KIND: ModelKind = ModelKind::Input;
+        const SUMMARY: &'static str = "test";
+        fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+            ctx.entity_mut().insert(NoisyTag);
+            Ok(())
+        }
+    }
+    fn noisy(mut q: Query<(&mut Spikes, &mut RngStream), With<NoisyTag>>) {
+        for (mut s, mut rng) in &mut q {
+            s.clear();
+            for i in 0..s.size() {
+                if rng.0.random_bool(0.3) {
+                    s.push(i);
+                }
+            }
+        }
+    }
+    /// Test synapse: adds weights to `current`, and the weights grow on each arrival.
+    #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+    struct Growing;
+    #[derive(Component)]
+    struct GrowingTag;
+    impl Model for Growing {
+        const NAME: &'static str = "Growing";
+        const KIND: ModelKind = ModelKind::Synapse;
+        const SUMMARY: &'static str = "test";
+        fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+            ctx.entity_mut().insert(GrowingTag);
+            Ok(())
+        }
+    }
+    fn growing(
+        mut q: Query<(&Projection, &Connectivity, &mut Weights, &Arrivals), With<GrowingTag>>,
+        mut inputs: Query<&mut SynapticInput>,
+    ) {
+        for (p, c, mut w, a) in &mut q {
+            let mut input = inputs.get_mut(p.post).unwrap();
+            for &i in &a.pre {
+                c.for_each_outgoing(i as usize, |s, j| {
+                    input.current[j] += w.w[s];
+                    w.w[s] *= 1.01;
+                });
+            }
+        }
+    }
+
+    fn network() -> Simulation {
+        let mut sim = Simulation::new(1.0, 99).unwrap();
+        sim.add_plugins(|sim: &mut Simulation| {
+            sim.register_model::<Noisy>().register_model::<Growing>();
+            sim.add_systems(Stage::InputSpikes, noisy);
+            sim.add_systems(Stage::CurrentIntegration, growing);
+        });
+        for name in ["a", "b"] {
+            sim.add_population(PopulationSpec {
+                name: name.into(),
+                size: 20,
+                model: Box::new(Noisy),
+            })
+            .unwrap();
+        }
+        let mut spec = ProjectionSpec::new(
+            "ab",
+            "a",
+            "b",
+            ConnectivitySpec::FixedProbability {
+                p: 0.3,
+                autapses: true,
+            },
+            WeightInit::Uniform {
+                low: 0.0,
+                high: 1.0,
+            },
+            Growing,
+        );
+        spec.delay_ms = 3.0;
+        sim.add_projection(spec).unwrap();
+        sim.add_recorder(&RecorderSpec::Spikes {
+            population: "a".into(),
+        })
+        .unwrap();
+        sim.add_recorder(&RecorderSpec::Weights {
+            name: "w".into(),
+            projection: "ab".into(),
+            synapses: None,
+            stride: 1,
+        })
+        .unwrap();
+        sim
+    }
+
+    #[test]
+    fn resume_is_bit_identical() {
+        let mut straight = network();
+        straight.run_steps(40);
+
+        let mut first = network();
+        first.run_steps(20);
+        let bytes = first.save_state().unwrap().to_bytes().unwrap();
+        let mut resumed = network();
+        resumed
+            .restore_state(&StateSnapshot::from_bytes(&bytes).unwrap())
+            .unwrap();
+        assert_eq!(resumed.clock().step, 20);
+        resumed.run_steps(20);
+
+        let (a, b) = (straight.recorders(), resumed.recorders());
+        assert_eq!(a.spikes_of("a"), b.spikes_of("a"));
+        assert!(a.spikes_of("a").unwrap().steps.len() > 100);
+        assert_eq!(a.state("w").unwrap().values, b.state("w").unwrap().values);
+        assert_eq!(
+            straight.save_state().unwrap(),
+            resumed.save_state().unwrap()
+        );
+    }
+
+    #[test]
+    fn restore_checks_the_network() {
+        let first = network();
+        let snap = first.save_state().unwrap();
+        let mut other = Simulation::new(1.0, 5).unwrap();
+        assert!(
+            other
+                .restore_state(&snap)
+                .unwrap_err()
+                .to_string()
+                .contains("seed")
+        );
+        assert!(StateSnapshot::from_bytes(&[1, 2, 3]).is_err());
+    }
+}
