@@ -188,16 +188,126 @@ impl StateRecording {
     }
 }
 
+/// Receives recorded data while a run goes, so that memory stays bounded (e.g. CSV or NPY
+/// writers). Recorders hand over their buffered data whenever it exceeds
+/// [`Recorders::flush_threshold`] values and on [`crate::Simulation::flush_recorders`].
+pub trait RecordingSink: Send + Sync + 'static {
+    /// Spikes of spike recorder `recorder` (steps and neurons, parallel).
+    fn write_spikes(
+        &mut self,
+        recorder: &SpikeRecording,
+        dt_ms: f64,
+        steps: &[u64],
+        neurons: &[u32],
+    ) -> std::io::Result<()>;
+    /// Rows of state recorder `recorder` (`times.len()` rows of `recorder.columns.len()` values).
+    fn write_rows(
+        &mut self,
+        recorder: &StateRecording,
+        times_ms: &[f64],
+        values: &[Real],
+    ) -> std::io::Result<()>;
+    /// Make everything written so far durable and readable (flush files, fix headers).
+    fn flush(&mut self) -> std::io::Result<()>;
+}
+
+/// A shared handle on a sink.
+pub type SharedSink = std::sync::Arc<std::sync::Mutex<dyn RecordingSink>>;
+
+/// How much each recorder has handed to the sink so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkPositions {
+    /// Spikes written, per spike recorder.
+    pub spikes: Vec<u64>,
+    /// Rows written, per state recorder.
+    pub rows: Vec<u64>,
+}
+
 /// All recorders of a simulation.
-#[derive(Resource, Debug, Default, Clone)]
+#[derive(Resource, Default, Clone)]
 pub struct Recorders {
     /// Spike recorders.
     pub spikes: Vec<SpikeRecording>,
     /// State and weight recorders.
     pub states: Vec<StateRecording>,
+    /// Where data goes while running; `None` keeps everything in memory.
+    pub sink: Option<SharedSink>,
+    /// Buffered values (spikes count 2, each recorded value 1) above which data is handed to
+    /// the sink.
+    pub flush_threshold: usize,
+    /// How much has been handed to the sink.
+    pub positions: SinkPositions,
+    /// The first error the sink reported (recording continues in memory-free mode: data is
+    /// dropped after an error, which callers must check with [`Recorders::error`]).
+    pub error: Option<String>,
+    buffered: usize,
+}
+
+impl std::fmt::Debug for Recorders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorders")
+            .field("spikes", &self.spikes)
+            .field("states", &self.states)
+            .field("sink", &self.sink.is_some())
+            .field("positions", &self.positions)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 impl Recorders {
+    /// Send data to `sink` from now on, flushing whenever `threshold` values are buffered.
+    pub fn set_sink(&mut self, sink: SharedSink, threshold: usize) {
+        self.sink = Some(sink);
+        self.flush_threshold = threshold.max(1);
+        self.positions.spikes.resize(self.spikes.len(), 0);
+        self.positions.rows.resize(self.states.len(), 0);
+    }
+
+    /// The sink's first error, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Hand all buffered data to the sink and flush it. Without a sink, nothing happens.
+    pub fn flush(&mut self, dt_ms: f64) {
+        let Some(sink) = self.sink.clone() else {
+            return;
+        };
+        let mut sink = match sink.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        self.positions.spikes.resize(self.spikes.len(), 0);
+        self.positions.rows.resize(self.states.len(), 0);
+        let mut result = Ok(());
+        for (k, rec) in self.spikes.iter_mut().enumerate() {
+            if result.is_ok() && !rec.steps.is_empty() {
+                result = sink.write_spikes(rec, dt_ms, &rec.steps, &rec.neurons);
+            }
+            self.positions.spikes[k] += rec.steps.len() as u64;
+            rec.steps.clear();
+            rec.neurons.clear();
+        }
+        for (k, rec) in self.states.iter_mut().enumerate() {
+            if result.is_ok() && !rec.times_ms.is_empty() {
+                result = sink.write_rows(rec, &rec.times_ms, &rec.values);
+            }
+            self.positions.rows[k] += rec.times_ms.len() as u64;
+            rec.times_ms.clear();
+            rec.values.clear();
+        }
+        if result.is_ok() {
+            result = sink.flush();
+        }
+        if let Err(e) = result
+            && self.error.is_none()
+        {
+            self.error = Some(e.to_string());
+        }
+        self.buffered = 0;
+    }
+
     /// The spike recording of `population`.
     pub fn spikes_of(&self, population: &str) -> Option<&SpikeRecording> {
         self.spikes.iter().find(|s| s.population == population)
@@ -218,12 +328,14 @@ pub(crate) fn record(world: &mut World) {
     }
     let clock = *world.resource::<Clock>();
     world.resource_scope::<Recorders, _>(|world, mut recorders| {
+        let mut buffered = 0;
         for rec in &mut recorders.spikes {
             if let Some(spikes) = rec.entity.and_then(|e| world.get::<Spikes>(e)) {
                 for &i in spikes.indices() {
                     rec.steps.push(clock.step);
                     rec.neurons.push(i);
                 }
+                buffered += 2 * spikes.count();
             }
         }
         for rec in &mut recorders.states {
@@ -257,6 +369,11 @@ pub(crate) fn record(world: &mut World) {
                 };
                 rec.values.push(value);
             }
+            buffered += rec.sources.len();
+        }
+        recorders.buffered += buffered;
+        if recorders.sink.is_some() && recorders.buffered >= recorders.flush_threshold {
+            recorders.flush(clock.dt_ms);
         }
     });
 }

@@ -712,6 +712,15 @@ impl Simulation {
             });
     }
 
+    /// Hand every recorder's buffered data to its sink and flush the sink (no-op without one).
+    /// Returns the sink's first error, if any.
+    pub fn flush_recorders(&mut self) -> Result<(), String> {
+        let dt = self.dt_ms();
+        let mut recorders = self.world.resource_mut::<Recorders>();
+        recorders.flush(dt);
+        recorders.error.clone().map_or(Ok(()), Err)
+    }
+
     /// The recorders and what they hold.
     pub fn recorders(&self) -> &Recorders {
         self.world.resource::<Recorders>()

@@ -102,6 +102,8 @@ pub struct RecordedState {
     pub spikes: Vec<(String, Vec<u64>, Vec<u32>)>,
     /// Per state recorder: name, times, values.
     pub states: Vec<(String, Vec<f64>, Vec<Real>)>,
+    /// What had already been handed to a sink.
+    pub positions: crate::record::SinkPositions,
 }
 
 /// The full dynamic state of a simulation.
@@ -224,6 +226,7 @@ impl Simulation {
                 .iter()
                 .map(|s| (s.name.clone(), s.times_ms.clone(), s.values.clone()))
                 .collect(),
+            positions: rec.positions.clone(),
         };
         Ok(StateSnapshot {
             clock: self.clock(),
@@ -315,6 +318,7 @@ impl Simulation {
             r.times_ms.clone_from(times);
             r.values.clone_from(values);
         }
+        rec.positions.clone_from(&snapshot.recorded.positions);
         *self.world.resource_mut::<Clock>() = snapshot.clock;
         Ok(())
     }
@@ -464,5 +468,80 @@ mod tests {
                 .contains("seed")
         );
         assert!(StateSnapshot::from_bytes(&[1, 2, 3]).is_err());
+    }
+
+    /// A sink that keeps what it is given, to compare with in-memory recording.
+    #[derive(Default)]
+    struct Collect {
+        spikes: Vec<(u64, u32)>,
+        rows: Vec<(f64, Vec<Real>)>,
+        flushes: usize,
+    }
+    impl crate::record::RecordingSink for Collect {
+        fn write_spikes(
+            &mut self,
+            _: &crate::record::SpikeRecording,
+            _: f64,
+            steps: &[u64],
+            neurons: &[u32],
+        ) -> std::io::Result<()> {
+            self.spikes
+                .extend(steps.iter().copied().zip(neurons.iter().copied()));
+            Ok(())
+        }
+        fn write_rows(
+            &mut self,
+            rec: &crate::record::StateRecording,
+            times: &[f64],
+            values: &[Real],
+        ) -> std::io::Result<()> {
+            let n = rec.columns.len();
+            for (r, t) in times.iter().enumerate() {
+                self.rows.push((*t, values[r * n..(r + 1) * n].to_vec()));
+            }
+            Ok(())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.flushes += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn sink_receives_everything_with_bounded_buffers() {
+        let mut memory = network();
+        memory.run_steps(50);
+        let mut streamed = network();
+        let sink = std::sync::Arc::new(std::sync::Mutex::new(Collect::default()));
+        streamed
+            .world
+            .resource_mut::<Recorders>()
+            .set_sink(sink.clone(), 200);
+        let mut max_buffered = 0;
+        for _ in 0..50 {
+            streamed.step();
+            let rec = streamed.recorders();
+            let held = rec.spikes[0].steps.len() * 2 + rec.states[0].values.len();
+            max_buffered = max_buffered.max(held);
+        }
+        streamed.flush_recorders().unwrap();
+        let got = sink.lock().unwrap();
+        let spikes = memory.recorders().spikes_of("a").unwrap();
+        let expected: Vec<_> = spikes
+            .steps
+            .iter()
+            .copied()
+            .zip(spikes.neurons.iter().copied())
+            .collect();
+        assert_eq!(got.spikes, expected);
+        let w = memory.recorders().state("w").unwrap();
+        assert_eq!(got.rows.len(), 50);
+        assert_eq!(got.rows[49].1, w.row(49));
+        assert!(got.flushes >= 2, "{}", got.flushes);
+        assert!(
+            max_buffered < 200 + 2 * w.columns.len() + 60,
+            "{max_buffered}"
+        );
+        assert_eq!(streamed.recorders().positions.rows, vec![50]);
     }
 }
