@@ -1,0 +1,290 @@
+//! NPY sink: one `.npy` file per recorder, a 1-D structured array whose field names are the
+//! column names.
+//!
+//! - spikes: `[('t_ms', '<f8'), ('neuron', '<u4')]`
+//! - state and weight recorders: `[('t_ms', '<f8'), ('<column>', '<f4'), …]` (`'<f8'` with
+//!   hebb_core's `f64` feature)
+//!
+//! The row count in the header is rewritten at every flush (the header keeps a fixed length,
+//! padded with spaces as the format allows), so the file is a valid array after each flush.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use hebb_core::Real;
+use hebb_core::record::{Recorders, RecordingSink, SpikeRecording, StateRecording};
+
+use crate::{OutputFormat, clean_time, recorder_path, spikes_path, time_ms};
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+/// Room left in the header for the row count to grow.
+const SHAPE_ROOM: usize = 24;
+
+/// NumPy dtype of `Real`.
+pub const REAL_DESCR: &str = if std::mem::size_of::<Real>() == 4 {
+    "<f4"
+} else {
+    "<f8"
+};
+
+/// One open `.npy` file.
+struct NpyFile {
+    name: String,
+    writer: BufWriter<File>,
+    descr: String,
+    header_total: usize,
+    rows: u64,
+}
+
+/// The Python dict literal of a header.
+fn header_dict(descr: &str, rows: u64) -> String {
+    format!("{{'descr': {descr}, 'fortran_order': False, 'shape': ({rows},), }}")
+}
+
+/// Escape a field name for a Python string literal.
+fn py_str(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// `[('t_ms', '<f8'), (name, kind), …]`.
+pub fn structured_descr(fields: &[(&str, &str)]) -> String {
+    let inner: Vec<String> = fields
+        .iter()
+        .map(|(n, k)| format!("({}, '{k}')", py_str(n)))
+        .collect();
+    format!("[{}]", inner.join(", "))
+}
+
+/// Full header bytes (magic, version, length, dict, padding, newline) of `total` bytes, or of
+/// the natural size (rounded up to 64, with room for the row count) when `total` is `None`.
+fn header_bytes(descr: &str, rows: u64, total: Option<usize>) -> Vec<u8> {
+    let dict = header_dict(descr, rows);
+    let long = dict.len() + SHAPE_ROOM + 12 > 65_535;
+    let prefix = if long { 12 } else { 10 };
+    let total = total.unwrap_or_else(|| (prefix + dict.len() + SHAPE_ROOM + 1).div_ceil(64) * 64);
+    let header_len = total - prefix;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(MAGIC);
+    if long {
+        out.extend_from_slice(&[2, 0]);
+        out.extend_from_slice(&(header_len as u32).to_le_bytes());
+    } else {
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&(header_len as u16).to_le_bytes());
+    }
+    out.extend_from_slice(dict.as_bytes());
+    out.resize(total - 1, b' ');
+    out.push(b'\n');
+    out
+}
+
+/// Parse the header of an existing `.npy` file: `(header bytes, rows)`.
+pub fn read_header(file: &mut File) -> std::io::Result<(usize, String, u64)> {
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_owned());
+    let mut start = [0u8; 12];
+    file.seek(SeekFrom::Start(0))?;
+    file.read_exact(&mut start[..10])?;
+    if &start[..6] != MAGIC {
+        return Err(bad("not an .npy file"));
+    }
+    let (prefix, len) = match start[6] {
+        1 => (10, usize::from(u16::from_le_bytes([start[8], start[9]]))),
+        2 => {
+            file.read_exact(&mut start[10..12])?;
+            (
+                12,
+                u32::from_le_bytes([start[8], start[9], start[10], start[11]]) as usize,
+            )
+        }
+        v => return Err(bad(&format!("unsupported .npy version {v}"))),
+    };
+    let mut dict = vec![0u8; len];
+    file.read_exact(&mut dict)?;
+    let dict = String::from_utf8(dict).map_err(|_| bad("header is not text"))?;
+    let shape = dict
+        .find("'shape': (")
+        .ok_or_else(|| bad("header has no shape"))?
+        + 10;
+    let end = dict[shape..].find(',').ok_or_else(|| bad("bad shape"))? + shape;
+    let rows = dict[shape..end]
+        .trim()
+        .parse()
+        .map_err(|_| bad("bad row count"))?;
+    let descr_start = dict
+        .find("'descr': ")
+        .ok_or_else(|| bad("header has no descr"))?
+        + 9;
+    let descr_end = dict
+        .find(", 'fortran_order'")
+        .ok_or_else(|| bad("bad descr"))?;
+    Ok((prefix + len, dict[descr_start..descr_end].to_owned(), rows))
+}
+
+impl NpyFile {
+    fn open(path: &Path, name: &str, descr: String, append: bool) -> std::io::Result<Self> {
+        if append && path.exists() {
+            let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+            let (header_total, existing, rows) = read_header(&mut file)?;
+            if existing != descr {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{}: columns differ from the recorder's", path.display()),
+                ));
+            }
+            file.seek(SeekFrom::End(0))?;
+            let writer = BufWriter::with_capacity(1 << 16, file);
+            return Ok(Self {
+                name: name.to_owned(),
+                writer,
+                descr,
+                header_total,
+                rows,
+            });
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        let header = header_bytes(&descr, 0, None);
+        file.write_all(&header)?;
+        let writer = BufWriter::with_capacity(1 << 16, file);
+        Ok(Self {
+            name: name.to_owned(),
+            writer,
+            descr,
+            header_total: header.len(),
+            rows: 0,
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()?;
+        let header = header_bytes(&self.descr, self.rows, Some(self.header_total));
+        let file = self.writer.get_mut();
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&header)?;
+        file.seek(SeekFrom::End(0))?;
+        file.flush()
+    }
+}
+
+/// Writes every recorder to its `.npy` file as data arrives.
+pub struct NpySink {
+    spikes: Vec<NpyFile>,
+    states: Vec<NpyFile>,
+}
+
+impl NpySink {
+    /// Create (or, resuming with `append`, reopen) one file per recorder in `dir`.
+    pub fn create(dir: &Path, recorders: &Recorders, append: bool) -> std::io::Result<Self> {
+        let mut spikes = Vec::new();
+        for rec in &recorders.spikes {
+            let descr = structured_descr(&[("t_ms", "<f8"), ("neuron", "<u4")]);
+            let path = spikes_path(dir, &rec.population, OutputFormat::Npy);
+            spikes.push(NpyFile::open(&path, &rec.population, descr, append)?);
+        }
+        let mut states = Vec::new();
+        for rec in &recorders.states {
+            let fields: Vec<(&str, &str)> = std::iter::once(("t_ms", "<f8"))
+                .chain(rec.columns.iter().map(|c| (c.as_str(), REAL_DESCR)))
+                .collect();
+            let path = recorder_path(dir, &rec.name, OutputFormat::Npy);
+            states.push(NpyFile::open(
+                &path,
+                &rec.name,
+                structured_descr(&fields),
+                append,
+            )?);
+        }
+        let mut sink = Self { spikes, states };
+        sink.flush()?;
+        Ok(sink)
+    }
+}
+
+impl RecordingSink for NpySink {
+    fn write_spikes(
+        &mut self,
+        recorder: &SpikeRecording,
+        dt_ms: f64,
+        steps: &[u64],
+        neurons: &[u32],
+    ) -> std::io::Result<()> {
+        let Some(f) = self
+            .spikes
+            .iter_mut()
+            .find(|f| f.name == recorder.population)
+        else {
+            return Ok(());
+        };
+        for (&s, &n) in steps.iter().zip(neurons) {
+            f.writer.write_all(&time_ms(s, dt_ms).to_le_bytes())?;
+            f.writer.write_all(&n.to_le_bytes())?;
+        }
+        f.rows += steps.len() as u64;
+        Ok(())
+    }
+
+    fn write_rows(
+        &mut self,
+        recorder: &StateRecording,
+        times_ms: &[f64],
+        values: &[Real],
+    ) -> std::io::Result<()> {
+        let Some(f) = self.states.iter_mut().find(|f| f.name == recorder.name) else {
+            return Ok(());
+        };
+        let n = recorder.columns.len();
+        for (r, &t) in times_ms.iter().enumerate() {
+            f.writer.write_all(&clean_time(t).to_le_bytes())?;
+            for v in &values[r * n..(r + 1) * n] {
+                f.writer.write_all(&v.to_le_bytes())?;
+            }
+        }
+        f.rows += times_ms.len() as u64;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        for f in self.spikes.iter_mut().chain(self.states.iter_mut()) {
+            f.flush()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_aligned_and_parsable() {
+        let descr = structured_descr(&[("t_ms", "<f8"), ("w[0,1]", "<f4")]);
+        let h = header_bytes(&descr, 0, None);
+        assert_eq!(h.len() % 64, 0);
+        assert_eq!(&h[..8], b"\x93NUMPY\x01\x00");
+        assert_eq!(*h.last().unwrap(), b'\n');
+        let grown = header_bytes(&descr, 123_456_789_012, Some(h.len()));
+        assert_eq!(grown.len(), h.len());
+        let dir = std::env::temp_dir().join(format!("hebb_npy_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("h.npy");
+        std::fs::write(&path, &grown).unwrap();
+        let (len, parsed_descr, rows) = read_header(&mut File::open(&path).unwrap()).unwrap();
+        assert_eq!((len, rows), (h.len(), 123_456_789_012));
+        assert_eq!(parsed_descr, descr);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn long_headers_switch_to_version_2() {
+        let names: Vec<String> = (0..8000).map(|i| format!("v[{i}]")).collect();
+        let fields: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "<f4")).collect();
+        let h = header_bytes(&structured_descr(&fields), 0, None);
+        assert_eq!(&h[6..8], &[2, 0]);
+        assert_eq!(h.len() % 64, 0);
+    }
+}
