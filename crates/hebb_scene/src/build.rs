@@ -1,0 +1,93 @@
+//! Building a [`Simulation`] from a [`Scene`].
+
+use hebb_core::error::BuildError;
+use hebb_core::plugin::PluginGroup;
+use hebb_core::record::RecorderSpec;
+use hebb_core::simulation::{PopulationSpec, ProjectionSpec, Simulation};
+
+use crate::error::SceneError;
+use crate::scene::{Element, Scene};
+
+impl Scene {
+    /// Build the network: a [`Simulation`] with the scene's `dt_ms` and `seed`, then `plugins`,
+    /// then the populations, projections, inputs, reward and recorders in scene order. The scene
+    /// is validated first; engine errors name the scene element they come from. The schedule is
+    /// initialized, so ordering errors show up here too.
+    ///
+    /// The returned simulation has not run; step it [`Scene::steps`] times for the scene's
+    /// duration.
+    pub fn build(&self, plugins: impl PluginGroup) -> Result<Simulation, SceneError> {
+        self.validate()?;
+        let mut sim = Simulation::new(self.dt_ms, self.seed)
+            .map_err(|e| self.build_error(Element::Top, e))?;
+        sim.add_plugins(plugins);
+        for (i, pop) in self.populations.iter().enumerate() {
+            sim.add_population(PopulationSpec {
+                name: pop.name.clone(),
+                size: pop.size,
+                model: pop.model.params.clone(),
+            })
+            .map_err(|e| self.build_error(Element::Population(i), e))?;
+        }
+        for (i, proj) in self.projections.iter().enumerate() {
+            sim.add_projection(ProjectionSpec {
+                name: proj.name.clone(),
+                pre: proj.from.clone(),
+                post: proj.to.clone(),
+                connectivity: proj.connectivity.clone(),
+                weights: proj.weights.clone(),
+                synapse: proj.synapse.params.clone(),
+                delay_ms: proj.delay_ms,
+                stp: proj.stp.as_ref().map(|m| m.params.clone()),
+                plasticity: proj.plasticity.as_ref().map(|m| m.params.clone()),
+                storage: proj.storage,
+            })
+            .map_err(|e| self.build_error(Element::Projection(i), e))?;
+        }
+        for (i, input) in self.inputs.iter().enumerate() {
+            sim.add_stimulus(&input.population, input.model.params.as_ref())
+                .map_err(|e| self.build_error(Element::Input(i), e))?;
+        }
+        if let Some(reward) = &self.reward {
+            sim.add_network_model("reward", reward.params.as_ref())
+                .map_err(|e| self.build_error(Element::Reward, e))?;
+        }
+        for (i, recorder) in self.recorders.iter().enumerate() {
+            sim.add_recorder(recorder)
+                .map_err(|e| self.build_error(Element::Recorder(i), e))?;
+        }
+        sim.initialize()
+            .map_err(|e| self.build_error(Element::Top, e))?;
+        Ok(sim)
+    }
+
+    fn build_error(&self, el: Element, e: BuildError) -> SceneError {
+        match e {
+            BuildError::Param { source, .. } => self.param_error(el, None, source),
+            other => {
+                let message = other.to_string();
+                let field = match el {
+                    Element::Recorder(i) => recorder_field(&self.recorders[i], &other, &message),
+                    _ => None,
+                };
+                self.error(el, field, message)
+            }
+        }
+    }
+}
+
+/// The recorder field an engine error is about, to point at it.
+fn recorder_field(spec: &RecorderSpec, e: &BuildError, message: &str) -> Option<&'static str> {
+    Some(match (spec, e) {
+        (_, BuildError::Duplicate { .. }) => "name",
+        (RecorderSpec::Spikes { .. }, BuildError::UnknownName { .. }) => "population",
+        (RecorderSpec::State { .. }, BuildError::UnknownName { .. }) => "target",
+        (RecorderSpec::Weights { .. }, BuildError::UnknownName { .. }) => "projection",
+        _ if message.contains("has no variable") => "variables",
+        _ if message.contains("out of range") => "indices",
+        _ if message.contains("has no synapse") => "synapses",
+        _ if message.contains("stride") => "stride",
+        _ if message.contains("recorder name") => "name",
+        _ => return None,
+    })
+}

@@ -1,0 +1,475 @@
+//! [`Scene`]: the RON description of a network and its run (time step, duration, seed,
+//! populations, projections, stimuli, reward, recorders), read, validated and written back.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use hebb_core::clock::steps_on_grid;
+use hebb_core::connectivity::{ConnectivitySpec, WeightInit};
+use hebb_core::error::ParamError;
+use hebb_core::plugin::PluginGroup;
+use hebb_core::record::RecorderSpec;
+use hebb_core::registry::Registry;
+use hebb_core::simulation::{Simulation, Storage};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::context::{self, Spanned, find_field, scene_options};
+use crate::error::{Position, SceneError, SceneErrorKind};
+use crate::model::{ModelSpec, field};
+
+/// The scene format version this crate reads and writes.
+pub const SCENE_VERSION: u32 = 1;
+
+/// The default time step in ms.
+pub const DEFAULT_DT_MS: f64 = 0.1;
+
+/// A network and its run, as written in a `.ron` scene file.
+///
+/// ```ron
+/// (
+///     version: 1,
+///     dt_ms: 0.1,            // default 0.1
+///     duration_ms: 1000.0,
+///     seed: 42,              // default 0
+///     populations: [(name: "exc", size: 400, model: Lif(tau_m_ms: 20.0))],
+///     projections: [],       // default []
+///     inputs: [],            // stimuli, default []
+///     reward: None,          // optional reward model
+///     recorders: [Spikes(population: "exc")],   // default []
+/// )
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "scene")]
+pub struct Scene {
+    /// Format version; must be [`SCENE_VERSION`].
+    #[serde(deserialize_with = "version")]
+    pub version: u32,
+    /// Time step in ms (default 0.1).
+    #[serde(default = "default_dt")]
+    pub dt_ms: f64,
+    /// Run length in ms, a whole number of steps.
+    pub duration_ms: f64,
+    /// Master seed of every random stream (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    /// Populations, created in this order.
+    pub populations: Vec<Spanned<PopulationDef>>,
+    /// Projections, created in this order after the populations.
+    #[serde(default)]
+    pub projections: Vec<Spanned<ProjectionDef>>,
+    /// Stimuli attached to populations (e.g. `StepCurrent`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Spanned<InputDef>>,
+    /// Optional reward (neuromodulator) source, a reward-kind model.
+    #[serde(
+        default,
+        deserialize_with = "field::reward",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reward: Option<ModelSpec>,
+    /// What to record.
+    #[serde(default)]
+    pub recorders: Vec<Spanned<RecorderSpec>>,
+    /// Where the scene was read from (for error messages); `None` for scenes made in code.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+/// The file a scene was read from and its text.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// Path (or name) as given to [`Scene::load`] or [`Scene::parse`].
+    pub path: String,
+    /// The full text.
+    pub text: Arc<str>,
+}
+
+/// A population: `(name: "exc", size: 400, model: Lif(tau_m_ms: 20.0))`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "population")]
+pub struct PopulationDef {
+    /// Unique name: letters, digits, `_`, `-`, `.` (it names output files).
+    pub name: String,
+    /// Number of neurons (≥ 1).
+    pub size: usize,
+    /// A neuron or input model.
+    #[serde(deserialize_with = "field::population")]
+    pub model: ModelSpec,
+}
+
+/// A projection from one population to another.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "projection")]
+pub struct ProjectionDef {
+    /// Unique name: letters, digits, `_`, `-`, `.`.
+    pub name: String,
+    /// Presynaptic population.
+    pub from: String,
+    /// Postsynaptic population.
+    pub to: String,
+    /// `AllToAll`, `OneToOne`, `FixedProbability(p:, autapses:)`, `FixedIndegree(k:, autapses:)`
+    /// or `List([(pre, post), …])`.
+    pub connectivity: ConnectivitySpec,
+    /// `Constant(x)`, `Uniform(low:, high:)`, `Normal(mean:, std:, min:, max:)` or
+    /// `Values([…])`.
+    pub weights: WeightInit,
+    /// The synapse output model (`Delta`, `Exponential`, `Conductance`, …).
+    #[serde(deserialize_with = "field::synapse")]
+    pub synapse: ModelSpec,
+    /// Delay in ms, ≥ 0 and a whole number of steps (default 0).
+    #[serde(default)]
+    pub delay_ms: f64,
+    /// Optional short-term plasticity model.
+    #[serde(
+        default,
+        deserialize_with = "field::stp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stp: Option<ModelSpec>,
+    /// Optional long-term plasticity rule.
+    #[serde(
+        default,
+        deserialize_with = "field::plasticity",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub plasticity: Option<ModelSpec>,
+    /// `Auto` (dense for `AllToAll`, CSR otherwise; default) or `Sparse`.
+    #[serde(default)]
+    pub storage: Storage,
+}
+
+/// A stimulus on a population: `(population: "exc", model: StepCurrent(…))`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "input")]
+pub struct InputDef {
+    /// The driven population.
+    pub population: String,
+    /// A stimulus model.
+    #[serde(deserialize_with = "field::stimulus")]
+    pub model: ModelSpec,
+}
+
+fn default_dt() -> f64 {
+    DEFAULT_DT_MS
+}
+
+fn version<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v == SCENE_VERSION {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "version must be {SCENE_VERSION}, got {v} (this hebb reads scene format version {SCENE_VERSION})"
+        )))
+    }
+}
+
+/// The registry of every model `plugins` register (to parse scenes that use them).
+pub fn registry_of(plugins: impl PluginGroup) -> Registry {
+    let mut sim = Simulation::new(DEFAULT_DT_MS, 0).expect("the default dt is valid");
+    sim.add_plugins(plugins);
+    sim.registry().clone()
+}
+
+/// Which element of a scene an error belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Element {
+    Top,
+    Population(usize),
+    Projection(usize),
+    Input(usize),
+    Reward,
+    Recorder(usize),
+}
+
+impl Scene {
+    /// Parse scene `text`; `path` names it in error messages. Models are looked up in
+    /// `registry` (see [`registry_of`]). The scene is validated ([`Scene::validate`]).
+    pub fn parse(text: &str, path: &str, registry: &Registry) -> Result<Self, SceneError> {
+        let (result, pending) =
+            context::with_context(registry, text, || scene_options().from_str::<Scene>(text));
+        let mut scene = match result {
+            Ok(scene) => scene,
+            Err(e) => {
+                let (offset, message) = match pending {
+                    Some(p) => (p.offset, p.message),
+                    None => (
+                        context::skip_to_token(text, context::offset_in(text, e.span.start)),
+                        e.code.to_string(),
+                    ),
+                };
+                return Err(SceneError::new(SceneErrorKind::Syntax, path, message)
+                    .at(Some(Position::of_offset(text, offset))));
+            }
+        };
+        scene.origin = Some(Origin {
+            path: path.to_owned(),
+            text: Arc::from(text),
+        });
+        scene.validate()?;
+        Ok(scene)
+    }
+
+    /// Read and parse the scene file at `path`.
+    pub fn load(path: impl AsRef<Path>, registry: &Registry) -> Result<Self, SceneError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            SceneError::new(SceneErrorKind::Io, &shown, format!("cannot read: {e}"))
+        })?;
+        Self::parse(&text, &shown, registry)
+    }
+
+    /// The scene as RON text (readable back with [`Scene::parse`] to the same network).
+    pub fn to_ron(&self) -> Result<String, SceneError> {
+        let config = ron::ser::PrettyConfig::new()
+            .depth_limit(3)
+            .struct_names(false)
+            .compact_arrays(false);
+        let mut text = ron::Options::default()
+            .to_string_pretty(self, config)
+            .map_err(|e| SceneError::new(SceneErrorKind::Invalid, self.path(), e.to_string()))?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// Write the scene to `path` as RON.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), SceneError> {
+        let path = path.as_ref();
+        let text = self.to_ron()?;
+        std::fs::write(path, text).map_err(|e| {
+            SceneError::new(
+                SceneErrorKind::Io,
+                path.display().to_string(),
+                format!("cannot write: {e}"),
+            )
+        })
+    }
+
+    /// The path (or name) the scene came from, `<scene>` for scenes made in code.
+    pub fn path(&self) -> &str {
+        self.origin.as_ref().map_or("<scene>", |o| o.path.as_str())
+    }
+
+    /// The number of time steps in `duration_ms`.
+    pub fn steps(&self) -> Result<u64, SceneError> {
+        steps_on_grid(self.duration_ms, self.dt_ms).ok_or_else(|| {
+            self.error(
+                Element::Top,
+                Some("duration_ms"),
+                format!(
+                    "duration_ms must be >= 0 and a whole number of time steps (dt = {} ms), got {}",
+                    self.dt_ms, self.duration_ms
+                ),
+            )
+        })
+    }
+
+    /// Check every value that can be checked without building: version, time step, duration,
+    /// names, sizes, model params, connectivity, weights, delays, population references.
+    /// Engine-level checks (e.g. recorder variables) happen in [`Scene::build`].
+    pub fn validate(&self) -> Result<(), SceneError> {
+        if self.version != SCENE_VERSION {
+            return Err(self.error(
+                Element::Top,
+                Some("version"),
+                format!("version must be {SCENE_VERSION}, got {}", self.version),
+            ));
+        }
+        if !(self.dt_ms.is_finite() && self.dt_ms > 0.0) {
+            return Err(self.error(
+                Element::Top,
+                Some("dt_ms"),
+                format!("dt_ms must be > 0, got {}", self.dt_ms),
+            ));
+        }
+        self.steps()?;
+        let names: Vec<&str> = self.populations.iter().map(|p| p.name.as_str()).collect();
+        for (i, pop) in self.populations.iter().enumerate() {
+            let el = Element::Population(i);
+            self.check_name(el, &pop.name)?;
+            if names[..i].contains(&pop.name.as_str()) {
+                return Err(self.error(
+                    el,
+                    Some("name"),
+                    format!("duplicate population name `{}`", pop.name),
+                ));
+            }
+            if pop.size == 0 {
+                return Err(self.error(el, Some("size"), "size must be >= 1, got 0".into()));
+            }
+            self.check_model(el, "model", &pop.model)?;
+        }
+        let known = names.join(", ");
+        let check_population = |el: Element, field: &str, name: &str| {
+            if names.contains(&name) {
+                Ok(())
+            } else {
+                Err(self.error(
+                    el,
+                    Some(field),
+                    format!("{field}: unknown population `{name}`; known: {known}"),
+                ))
+            }
+        };
+        for (i, proj) in self.projections.iter().enumerate() {
+            let el = Element::Projection(i);
+            self.check_name(el, &proj.name)?;
+            if self.projections[..i].iter().any(|p| p.name == proj.name) {
+                return Err(self.error(
+                    el,
+                    Some("name"),
+                    format!("duplicate projection name `{}`", proj.name),
+                ));
+            }
+            check_population(el, "from", &proj.from)?;
+            check_population(el, "to", &proj.to)?;
+            proj.connectivity
+                .validate()
+                .map_err(|e| self.param_error(el, None, e.within("connectivity")))?;
+            proj.weights
+                .validate()
+                .map_err(|e| self.param_error(el, None, e))?;
+            if steps_on_grid(proj.delay_ms, self.dt_ms).is_none() {
+                return Err(self.error(
+                    el,
+                    Some("delay_ms"),
+                    format!(
+                        "delay_ms must be >= 0 and a whole number of time steps (dt = {} ms), got {}",
+                        self.dt_ms, proj.delay_ms
+                    ),
+                ));
+            }
+            self.check_model(el, "synapse", &proj.synapse)?;
+            if let Some(stp) = &proj.stp {
+                self.check_model(el, "stp", stp)?;
+            }
+            if let Some(rule) = &proj.plasticity {
+                self.check_model(el, "plasticity", rule)?;
+            }
+        }
+        for (i, input) in self.inputs.iter().enumerate() {
+            let el = Element::Input(i);
+            check_population(el, "population", &input.population)?;
+            self.check_model(el, "model", &input.model)?;
+        }
+        if let Some(reward) = &self.reward {
+            self.check_model(Element::Reward, "reward", reward)?;
+        }
+        Ok(())
+    }
+
+    fn check_name(&self, el: Element, name: &str) -> Result<(), SceneError> {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if valid {
+            Ok(())
+        } else {
+            Err(self.error(
+                el,
+                Some("name"),
+                format!(
+                    "name must be non-empty and use only letters, digits, `_`, `-`, `.`, got {name:?}"
+                ),
+            ))
+        }
+    }
+
+    fn check_model(&self, el: Element, role: &str, model: &ModelSpec) -> Result<(), SceneError> {
+        model.params.validate().map_err(|e| {
+            let position = model
+                .span
+                .clone()
+                .and_then(|span| self.position_of_field(span, &e.field))
+                .or_else(|| self.position_of_span(model.span.as_ref()));
+            let prefix = if role == "reward" {
+                format!("`{}`", model.name())
+            } else {
+                format!("{role} `{}`", model.name())
+            };
+            self.error(el, None, format!("{prefix}: {e}"))
+                .at(position.or_else(|| self.element_position(el, Some(role))))
+        })
+    }
+
+    /// A message about element `el`, located at `field` inside it when found, else at the
+    /// element's start.
+    pub(crate) fn error(&self, el: Element, field: Option<&str>, message: String) -> SceneError {
+        SceneError {
+            kind: SceneErrorKind::Invalid,
+            path: self.path().to_owned(),
+            position: self.element_position(el, field),
+            element: self.element_label(el),
+            message,
+        }
+    }
+
+    /// A [`ParamError`] of element `el` (located by its field name).
+    pub(crate) fn param_error(
+        &self,
+        el: Element,
+        prefix: Option<&str>,
+        e: ParamError,
+    ) -> SceneError {
+        let message = match prefix {
+            Some(p) => format!("{p}: {e}"),
+            None => e.to_string(),
+        };
+        let field = leaf_field(&e.field);
+        self.error(el, Some(field), message)
+    }
+
+    pub(crate) fn element_label(&self, el: Element) -> Option<String> {
+        match el {
+            Element::Top => None,
+            Element::Population(i) => {
+                Some(format!("populations[{i}] (`{}`)", self.populations[i].name))
+            }
+            Element::Projection(i) => {
+                Some(format!("projections[{i}] (`{}`)", self.projections[i].name))
+            }
+            Element::Input(i) => Some(format!("inputs[{i}] (on `{}`)", self.inputs[i].population)),
+            Element::Reward => Some("reward".to_owned()),
+            Element::Recorder(i) => Some(format!("recorders[{i}]")),
+        }
+    }
+
+    fn element_span(&self, el: Element) -> Option<std::ops::Range<usize>> {
+        match el {
+            Element::Top => self.origin.as_ref().map(|o| 0..o.text.len()),
+            Element::Population(i) => self.populations[i].span.clone(),
+            Element::Projection(i) => self.projections[i].span.clone(),
+            Element::Input(i) => self.inputs[i].span.clone(),
+            Element::Reward => self.reward.as_ref().and_then(|r| r.span.clone()),
+            Element::Recorder(i) => self.recorders[i].span.clone(),
+        }
+    }
+
+    fn element_position(&self, el: Element, field: Option<&str>) -> Option<Position> {
+        let span = self.element_span(el)?;
+        field
+            .and_then(|f| self.position_of_field(span.clone(), f))
+            .or_else(|| self.position_of_span(Some(&span)))
+    }
+
+    fn position_of_field(&self, span: std::ops::Range<usize>, field: &str) -> Option<Position> {
+        let text = &self.origin.as_ref()?.text;
+        let part = text.get(span.clone())?;
+        let offset = find_field(part, leaf_field(field))?;
+        Some(Position::of_offset(text, span.start + offset))
+    }
+
+    fn position_of_span(&self, span: Option<&std::ops::Range<usize>>) -> Option<Position> {
+        let text = &self.origin.as_ref()?.text;
+        Some(Position::of_offset(text, span?.start))
+    }
+}
+
+/// The last component of a field path, without an index (`weights.low` → `low`,
+/// `connectivity[3]` → `connectivity`).
+fn leaf_field(field: &str) -> &str {
+    let leaf = field.rsplit('.').next().unwrap_or(field);
+    leaf.split('[').next().unwrap_or(leaf)
+}
