@@ -1,0 +1,298 @@
+//! # `Conductance` — exponentially decaying conductance synapse (COBA)
+//!
+//! The same `g` dynamics as [`crate::exponential`] (arrivals add `w · scale`, decay with `tau`,
+//! `Exact` or `Euler`, arrivals `AfterDecay` or `BeforeDecay`), but the current depends on the
+//! postsynaptic membrane potential:
+//!
+//! ```text
+//! I_post += g · (E_rev − V)                     (default; V of the previous step)
+//! I_post += g · fixed_driving_force             (when fixed_driving_force_mv is set)
+//! ```
+//!
+//! `V` is the postsynaptic [`Membrane`] as left by the previous step (the synapse runs in
+//! [`Stage::CurrentIntegration`], before the neuron step), which is BrainPy's COBA (`g·(E −
+//! V_old)`) and the usual explicit coupling of Brian2's and NEST's conductance models over one
+//! step. A fixed driving force replaces `E − V` by a constant, as Brian2's Song, Miller & Abbott
+//! (2000) example does (`ge·(Ee − vr)`). A projection onto a population without a membrane is a
+//! build error unless `fixed_driving_force_mv` is set.
+//!
+//! Recordable variable: `g`.
+//!
+//! ## Parameters
+//! | name | unit | default | meaning |
+//! |---|---|---|---|
+//! | `tau_ms` | ms | 5 | decay time constant (Euler needs `tau_ms >= dt`) |
+//! | `e_rev_mv` | mV | 0 | reversal potential E |
+//! | `decay` | — | `Exact` | `Exact` (α = e^(−dt/τ)) or `Euler` (α = 1 − dt/τ) |
+//! | `input_timing` | — | `AfterDecay` | `AfterDecay` (g·α + p) or `BeforeDecay` ((g + p)·α) |
+//! | `fixed_driving_force_mv` | mV | `None` | use this constant instead of `E − V` |
+//!
+//! References: BrainPy `bp.dyn.Expon` + `bp.dyn.COBA` (`brainpy/dyn/outs/outputs.py`); Brian2
+//! `examples/synapses/STDP.py` (fixed driving force), `examples/COBAHH.py`.
+
+use hebb_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::deliver::{Incoming, deliver};
+use crate::exponential::{DECAY_PARAMS, Decay, InputTiming, SynapseState, advance, decay_factor};
+
+/// Conductance synapse params (scene name `Conductance`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Conductance {
+    /// Decay time constant in ms. Default 5.
+    pub tau_ms: f64,
+    /// Reversal potential in mV. Default 0.
+    pub e_rev_mv: f64,
+    /// Decay scheme. Default `Exact`.
+    pub decay: Decay,
+    /// Arrivals added after (default) or before the decay of their step.
+    pub input_timing: InputTiming,
+    /// A constant driving force in mV replacing `E − V`. Default `None`.
+    pub fixed_driving_force_mv: Option<f64>,
+}
+
+impl Default for Conductance {
+    fn default() -> Self {
+        Self {
+            tau_ms: 5.0,
+            e_rev_mv: 0.0,
+            decay: Decay::Exact,
+            input_timing: InputTiming::AfterDecay,
+            fixed_driving_force_mv: None,
+        }
+    }
+}
+
+/// How the conductance becomes a current.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DrivingForce {
+    /// `I = g·(E − V)` with the reversal potential `E` in mV.
+    Reversal(Real),
+    /// `I = g·D` with a constant `D` in mV.
+    Fixed(Real),
+}
+
+/// The attached conductance output of a projection.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct ConductanceOutput {
+    /// Per-step decay factor α.
+    pub alpha: Real,
+    /// Order of input and decay.
+    pub timing: InputTiming,
+    /// `E − V` or a constant.
+    pub drive: DrivingForce,
+}
+
+impl Model for Conductance {
+    const NAME: &'static str = "Conductance";
+    const KIND: ModelKind = ModelKind::Synapse;
+    const SUMMARY: &'static str =
+        "exponentially decaying conductance synapse: I += g·(E − V) (COBA)";
+    const PARAMS: &'static [ParamDoc] = &[
+        DECAY_PARAMS[0],
+        ParamDoc {
+            name: "e_rev_mv",
+            unit: "mV",
+            doc: "reversal potential E",
+        },
+        DECAY_PARAMS[1],
+        DECAY_PARAMS[2],
+        ParamDoc {
+            name: "fixed_driving_force_mv",
+            unit: "mV",
+            doc: "optional constant replacing E − V (Brian2's Song 2000 example: Ee − vr)",
+        },
+    ];
+
+    fn validate(&self) -> Result<(), ParamError> {
+        check::positive("tau_ms", self.tau_ms)?;
+        check::finite("e_rev_mv", self.e_rev_mv)?;
+        if let Some(d) = self.fixed_driving_force_mv {
+            check::finite("fixed_driving_force_mv", d)?;
+        }
+        Ok(())
+    }
+
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+        let shape = ctx.projection(Self::NAME)?;
+        let alpha = decay_factor(self.tau_ms, self.decay, ctx.dt_ms)
+            .map_err(|e| BuildError::param(format!("projection `{}`", ctx.name), e))?;
+        let drive = match self.fixed_driving_force_mv {
+            Some(d) => DrivingForce::Fixed(d as Real),
+            None => {
+                if ctx.world.get::<Membrane>(shape.post).is_none() {
+                    return Err(crate::no_membrane_error(
+                        ctx.world,
+                        &ctx.name,
+                        "Conductance",
+                        shape.post,
+                    ));
+                }
+                DrivingForce::Reversal(self.e_rev_mv as Real)
+            }
+        };
+        ctx.entity_mut().insert((
+            ConductanceOutput {
+                alpha,
+                timing: self.input_timing,
+                drive,
+            },
+            SynapseState::new(shape.n_post),
+        ));
+        Ok(())
+    }
+}
+
+/// One step over slices: advance `g` with `pending` (then cleared), add `g·(e_rev − v)`.
+pub fn conductance_kernel<const BEFORE_DECAY: bool>(
+    alpha: Real,
+    e_rev: Real,
+    g: &mut [Real],
+    pending: &mut [Real],
+    v: &[Real],
+    current: &mut [Real],
+) {
+    let n = g.len();
+    let (pending, v, current) = (&mut pending[..n], &v[..n], &mut current[..n]);
+    for (((g, p), &v), i) in g
+        .iter_mut()
+        .zip(pending.iter_mut())
+        .zip(v)
+        .zip(current.iter_mut())
+    {
+        let gn = advance::<BEFORE_DECAY>(alpha, *g, *p);
+        *g = gn;
+        *p = 0.0;
+        *i += gn * (e_rev - v);
+    }
+}
+
+/// One step over slices with a fixed driving force: add `g·drive`.
+pub fn fixed_drive_kernel<const BEFORE_DECAY: bool>(
+    alpha: Real,
+    drive: Real,
+    g: &mut [Real],
+    pending: &mut [Real],
+    current: &mut [Real],
+) {
+    let n = g.len();
+    let (pending, current) = (&mut pending[..n], &mut current[..n]);
+    for ((g, p), i) in g.iter_mut().zip(pending.iter_mut()).zip(current.iter_mut()) {
+        let gn = advance::<BEFORE_DECAY>(alpha, *g, *p);
+        *g = gn;
+        *p = 0.0;
+        *i += gn * drive;
+    }
+}
+
+/// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g·(E − V)` (or `g·D`).
+pub fn conductance_step(
+    mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
+    membranes: Query<&Membrane>,
+    mut inputs: Query<&mut SynapticInput>,
+) {
+    for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
+        &mut projections
+    {
+        let Ok(mut input) = inputs.get_mut(projection.post) else {
+            continue;
+        };
+        let state = &mut *state;
+        deliver(
+            connectivity,
+            &weights.w,
+            &arrivals.pre,
+            scale,
+            1.0,
+            &mut state.pending,
+        );
+        let (a, g, pending, current) = (
+            output.alpha,
+            &mut state.g,
+            &mut state.pending,
+            &mut input.current,
+        );
+        let before = output.timing == InputTiming::BeforeDecay;
+        match output.drive {
+            DrivingForce::Reversal(e) => {
+                let Ok(membrane) = membranes.get(projection.post) else {
+                    continue;
+                };
+                let v = &membrane.v;
+                if before {
+                    conductance_kernel::<true>(a, e, g, pending, v, current);
+                } else {
+                    conductance_kernel::<false>(a, e, g, pending, v, current);
+                }
+            }
+            DrivingForce::Fixed(d) => {
+                if before {
+                    fixed_drive_kernel::<true>(a, d, g, pending, current);
+                } else {
+                    fixed_drive_kernel::<false>(a, d, g, pending, current);
+                }
+            }
+        }
+    }
+}
+
+/// Registers the `Conductance` synapse output, its recordable `g` and its system.
+pub struct ConductancePlugin;
+
+impl Plugin for ConductancePlugin {
+    fn build(&self, sim: &mut Simulation) {
+        sim.register_model::<Conductance>();
+        sim.register_variables::<SynapseState>();
+        sim.register_snapshot::<SynapseState>();
+        sim.add_systems(Stage::CurrentIntegration, conductance_step);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_uses_reversal_minus_voltage() {
+        let a = decay_factor(5.0, Decay::Exact, 0.1).unwrap();
+        let (mut g, mut p) = (vec![0.0, 1.0], vec![2.0, 0.0]);
+        let v = [-60.0, -80.0];
+        let mut i = [0.0, 0.0];
+        conductance_kernel::<false>(a, -70.0, &mut g, &mut p, &v, &mut i);
+        let e = (-0.02f64).exp();
+        // neuron 0: g = 2 (fresh input), E − V = −10; neuron 1: g = e^(−0.02), E − V = +10.
+        assert!((f64::from(i[0]) + 20.0).abs() < 1e-5, "{i:?}");
+        assert!((f64::from(i[1]) - 10.0 * e).abs() < 1e-5, "{i:?}");
+        assert_eq!(p, vec![0.0, 0.0]);
+        let mut i = [0.0, 0.0];
+        fixed_drive_kernel::<true>(a, 14.0, &mut g, &mut p, &mut i);
+        assert!((f64::from(i[0]) - 14.0 * 2.0 * e).abs() < 1e-5, "{i:?}");
+    }
+
+    #[test]
+    fn validation_names_fields() {
+        let bad = |c: Conductance| Model::validate(&c).unwrap_err().to_string();
+        assert_eq!(
+            bad(Conductance {
+                tau_ms: 0.0,
+                ..Default::default()
+            }),
+            "tau_ms must be > 0, got 0"
+        );
+        assert!(
+            bad(Conductance {
+                e_rev_mv: f64::NAN,
+                ..Default::default()
+            })
+            .starts_with("e_rev_mv")
+        );
+        assert!(
+            bad(Conductance {
+                fixed_driving_force_mv: Some(f64::INFINITY),
+                ..Default::default()
+            })
+            .starts_with("fixed_driving_force_mv")
+        );
+    }
+}
