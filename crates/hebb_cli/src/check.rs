@@ -1,0 +1,95 @@
+//! `hebb check`: validate a scene, build it, and print its network and step schedule.
+
+use std::path::Path;
+
+use hebb::DefaultPlugins;
+use hebb_core::record::RecorderSpec;
+use hebb_scene::{Scene, registry_of};
+
+use crate::error::CliError;
+use crate::run::{populations, projections};
+
+/// `hebb check`.
+pub fn check(path: &Path) -> Result<(), CliError> {
+    let scene = Scene::load(path, &registry_of(DefaultPlugins))?;
+    let steps = scene.steps()?;
+    let mut sim = scene.build(DefaultPlugins)?;
+    let schedule = sim.schedule_summary().map_err(|e| {
+        CliError::Scene(hebb_scene::SceneError::new(
+            hebb_scene::SceneErrorKind::Invalid,
+            scene.path(),
+            e.to_string(),
+        ))
+    })?;
+    println!("{}: ok", path.display());
+    println!(
+        "dt {} ms, duration {} ms ({steps} steps), seed {}",
+        scene.dt_ms, scene.duration_ms, scene.seed
+    );
+    println!("populations:");
+    for p in populations(&sim, scene.duration_ms) {
+        println!("  {:<16} {:>8} neurons  {}", p.name, p.size, p.model);
+    }
+    if !scene.projections.is_empty() {
+        println!("projections:");
+    }
+    for (p, def) in projections(&sim).iter().zip(&scene.projections) {
+        let mut extra = String::new();
+        if let Some(stp) = &def.stp {
+            extra.push_str(&format!(", stp {}", stp.name()));
+        }
+        if let Some(rule) = &def.plasticity {
+            extra.push_str(&format!(", plasticity {}", rule.name()));
+        }
+        println!(
+            "  {:<16} {} -> {}: {} synapses ({}), {}, delay {} steps{extra}",
+            p.name,
+            p.from,
+            p.to,
+            p.synapses,
+            p.storage,
+            def.synapse.name(),
+            p.delay_steps
+        );
+    }
+    if !scene.inputs.is_empty() {
+        println!("inputs:");
+    }
+    for input in &scene.inputs {
+        println!("  {} on {}", input.model.name(), input.population);
+    }
+    if let Some(reward) = &scene.reward {
+        println!("reward: {}", reward.name());
+    }
+    if !scene.recorders.is_empty() {
+        println!("recorders:");
+    }
+    for rec in &scene.recorders {
+        match &rec.value {
+            RecorderSpec::Spikes { population } => println!("  spikes of {population}"),
+            RecorderSpec::State {
+                name,
+                target,
+                stride,
+                ..
+            } => {
+                let columns = sim.recorders().state(name).map_or(0, |s| s.columns.len());
+                println!("  {name}: {columns} values of {target} every {stride} steps");
+            }
+            RecorderSpec::Weights {
+                name,
+                projection,
+                stride,
+                ..
+            } => {
+                let columns = sim.recorders().state(name).map_or(0, |s| s.columns.len());
+                println!("  {name}: {columns} weights of {projection} every {stride} steps");
+            }
+        }
+    }
+    println!("schedule of one step:");
+    for line in schedule.lines() {
+        println!("  {line}");
+    }
+    Ok(())
+}
