@@ -1,17 +1,114 @@
 //! # hebb_plasticity — long-term plasticity rules and reward
 //!
-//! (skeleton: filled in by the plasticity work)
+//! Rules are plugins whose systems sit in the `Plasticity` stage (one also in `SynapticStp`).
+//! Spike traces live with the neurons' counts (one per presynaptic and one per postsynaptic
+//! neuron of each plastic projection, [`pair::PairTraces`]), decayed exactly and event-driven
+//! ([`trace`]). Rules write potentiation and depression into the projection's accumulator
+//! ([`update::WeightUpdate`]); ONE system ([`update::apply_weight_updates`]) applies it with the
+//! projection's [`bounds::Bounds`].
+//!
+//! | model | kind | file |
+//! |---|---|---|
+//! | `Stdp` | plasticity | [`stdp`] — pair STDP, Inferno's four sign modes |
+//! | `Mstdp` | plasticity | [`mstdp`] — reward-modulated STDP (Florian 2007) |
+//! | `Mstdpet` | plasticity | [`mstdpet`] — reward-modulated STDP with eligibility traces |
+//! | `Song2000` | plasticity | [`song2000`] — additive STDP with clipping, BrainPy or Brian2 timing |
+//! | `RewardConstant`, `RewardSchedule` | reward | [`reward`] |
+//!
+//! ## Systems, in run order
+//! - `SynapticStp`: `song2000_pre_transmission_step` (BrainPy timing), `apply_weight_updates`.
+//! - `Plasticity`: `begin_reward_step` (the next reward becomes current), `stdp_step`,
+//!   `mstdp_step`, `mstdpet_step`, `song2000_step`, `apply_weight_updates`.
+//! - `RewardBroadcast`: `broadcast_scheduled_reward` (the next step's reward),
+//!   `refresh_recorded_views` (trace values for the recorders that sample this step).
+//!
+//! A third-party rule adds its system to `Stage::Plasticity` and writes into a
+//! [`update::WeightUpdate`] with a [`update::WeightBounding`]; added before
+//! [`PlasticityPlugin`] it is applied in the same step, added after, at the next step's
+//! `SynapticStp` (still before the next transmission).
+//!
+//! See `docs/plasticity/` for one page per rule.
 
+pub mod bounds;
+pub mod mstdp;
+pub mod mstdpet;
+pub mod pair;
+pub mod reward;
+pub mod song2000;
+pub mod stdp;
+pub mod trace;
+pub mod update;
+
+use hebb_core::clock::Clock;
 use hebb_core::prelude::*;
 
-/// Registers every plasticity rule and reward source of this crate.
+use crate::mstdpet::Eligibility;
+use crate::pair::PairTraces;
+use crate::stdp::PairSigns;
+
+/// The weight-update system (after the rules in `SynapticStp` and `Plasticity`) and the
+/// recorder views of traces. Add it after every rule plugin.
+pub struct WeightUpdatePlugin;
+
+impl Plugin for WeightUpdatePlugin {
+    fn build(&self, sim: &mut Simulation) {
+        sim.register_variables::<PairTraces>()
+            .register_variables::<Eligibility>();
+        sim.add_systems(Stage::SynapticStp, update::apply_weight_updates);
+        sim.add_systems(Stage::Plasticity, update::apply_weight_updates);
+        sim.add_systems(Stage::RewardBroadcast, refresh_recorded_views);
+    }
+}
+
+/// `RewardBroadcast` system: fill the trace and eligibility views of the projections that a
+/// recorder samples this step (recording never changes the simulation's state).
+pub fn refresh_recorded_views(
+    clock: Res<Clock>,
+    recorders: Res<Recorders>,
+    mut traces: Query<&mut PairTraces>,
+    mut eligibility: Query<(&mut Eligibility, &PairSigns)>,
+) {
+    for rec in &recorders.states {
+        if !clock.step.is_multiple_of(u64::from(rec.stride)) {
+            continue;
+        }
+        if let Ok(mut t) = traces.get_mut(rec.entity) {
+            t.refresh_views_at(clock.step);
+        }
+        if let Ok((mut e, signs)) = eligibility.get_mut(rec.entity) {
+            e.refresh_view(*signs);
+        }
+    }
+}
+
+/// Registers every plasticity rule and reward source of this crate, then the weight update.
 pub struct PlasticityPlugin;
 
 impl Plugin for PlasticityPlugin {
-    fn build(&self, _sim: &mut Simulation) {}
+    fn build(&self, sim: &mut Simulation) {
+        sim.add_plugins((
+            reward::RewardPlugin,
+            stdp::StdpPlugin,
+            mstdp::MstdpPlugin,
+            mstdpet::MstdpetPlugin,
+            song2000::Song2000Plugin,
+            WeightUpdatePlugin,
+        ));
+    }
 }
 
 /// The crate's public types.
 pub mod prelude {
-    pub use crate::PlasticityPlugin;
+    pub use crate::bounds::Bounds;
+    pub use crate::mstdp::Mstdp;
+    pub use crate::mstdpet::Mstdpet;
+    pub use crate::pair::PairTraces;
+    pub use crate::reward::{
+        Reward, RewardChange, RewardConstant, RewardExt, RewardSchedule, RewardTiming,
+    };
+    pub use crate::song2000::{Song2000, Song2000Timing};
+    pub use crate::stdp::Stdp;
+    pub use crate::trace::TraceMode;
+    pub use crate::update::{WeightBounding, WeightUpdate};
+    pub use crate::{PlasticityPlugin, WeightUpdatePlugin};
 }

@@ -1,0 +1,383 @@
+//! Reward (neuromodulator) broadcast: the [`Reward`] resource, the reward sources
+//! `RewardConstant` and `RewardSchedule`, and user access through [`RewardExt`].
+//!
+//! ## Timing
+//! `Reward::current()` is the reward `r(s)` of step `s`; reward-modulated rules read it in the
+//! `Plasticity` stage of step `s`, and recorders see it after the step (a projection's `reward`
+//! variable). Reward sources run in the `RewardBroadcast` stage of step `s` and set
+//! `Reward::next()`, the reward of step `s + 1`; the first plasticity system of each step makes
+//! `next` current. A source attached at build time also sets the reward of the first step.
+//! With no source the reward keeps its last value (0 at start), and user code can set the next
+//! step's reward between steps with [`RewardExt::set_reward`]. A plugin can add its own source:
+//! a system in `Stage::RewardBroadcast` that calls `Reward::set_next` (for example a function of
+//! this step's spikes). When several sources write, the last one to run wins.
+//!
+//! | model | parameters | reward of step `s` |
+//! |---|---|---|
+//! | `RewardConstant` | `value` (1, default 0) | `value` |
+//! | `RewardSchedule` | `initial` (1, default 0), `changes: [(at_ms, value)]` | the value of the last change with `at_ms ≤ s·dt`, else `initial` |
+
+use bevy_ecs::prelude::*;
+use hebb_core::Real;
+use hebb_core::clock::{Clock, steps_on_grid};
+use hebb_core::error::{BuildError, ParamError};
+use hebb_core::params::check;
+use hebb_core::prelude::{Plugin, Simulation, Stage, StateVariables};
+use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
+use serde::{Deserialize, Serialize};
+
+/// The broadcast reward: `current` is the reward of the step being computed (read by
+/// reward-modulated rules), `next` the reward of the following step (written by sources).
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Reward {
+    current: Real,
+    next: Real,
+}
+
+impl Reward {
+    /// The reward of the current step (the one the plasticity stage uses).
+    pub fn current(&self) -> Real {
+        self.current
+    }
+
+    /// The reward the next step will use.
+    pub fn next(&self) -> Real {
+        self.next
+    }
+
+    /// Set the reward of the next step.
+    pub fn set_next(&mut self, value: Real) {
+        self.next = value;
+    }
+
+    /// Set the reward of the current step as well as of the next one (used at build time for the
+    /// first step).
+    pub fn set_now(&mut self, value: Real) {
+        self.current = value;
+        self.next = value;
+    }
+
+    /// Make the next step's reward current (the first plasticity system of a step).
+    pub fn begin_step(&mut self) {
+        self.current = self.next;
+    }
+}
+
+/// Reward access from user code.
+pub trait RewardExt {
+    /// Set the reward of the next step to run.
+    fn set_reward(&mut self, value: Real);
+    /// The reward resource (the current and the next step's reward).
+    fn reward(&self) -> Reward;
+}
+
+impl RewardExt for Simulation {
+    fn set_reward(&mut self, value: Real) {
+        if !self.world.contains_resource::<Reward>() {
+            self.world.init_resource::<Reward>();
+        }
+        self.world.resource_mut::<Reward>().set_next(value);
+    }
+
+    fn reward(&self) -> Reward {
+        self.world
+            .get_resource::<Reward>()
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// When a reward-modulated rule pairs the reward with its plasticity signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RewardTiming {
+    /// Inferno: the reward of step `s` multiplies the signal of step `s` (which already includes
+    /// the spikes of step `s`); no `dt` factor.
+    #[default]
+    Inferno,
+    /// Florian 2007: the reward of step `s + 1` multiplies the signal of step `s`, applied in
+    /// step `s + 1`; MSTDPET's change carries the factor `dt` (ms).
+    Florian,
+}
+
+/// Per-projection reward modulation of `Mstdp` and `Mstdpet`: the gain γ, the timing, and the
+/// reward seen at the last plasticity stage (recordable as `reward`).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct RewardModulation {
+    /// γ: the rule uses `γ·r`.
+    pub gain: Real,
+    /// Reward pairing.
+    pub timing: RewardTiming,
+    /// `[r]`: the broadcast reward of the last plasticity stage.
+    pub seen: Vec<Real>,
+}
+
+impl RewardModulation {
+    /// Modulation with gain γ and `timing`.
+    pub fn new(gain: Real, timing: RewardTiming) -> Self {
+        Self {
+            gain,
+            timing,
+            seen: vec![0.0],
+        }
+    }
+}
+
+impl StateVariables for RewardModulation {
+    const VARIABLES: &'static [&'static str] = &["reward"];
+    fn variable(&self, name: &str) -> Option<&[Real]> {
+        (name == "reward").then_some(self.seen.as_slice())
+    }
+}
+
+/// A constant reward.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RewardConstant {
+    /// The reward of every step (dimensionless). Default 0.
+    pub value: f64,
+}
+
+impl Model for RewardConstant {
+    const NAME: &'static str = "RewardConstant";
+    const KIND: ModelKind = ModelKind::Reward;
+    const SUMMARY: &'static str = "the same reward at every step";
+    const PARAMS: &'static [ParamDoc] = &[ParamDoc {
+        name: "value",
+        unit: "1",
+        doc: "the reward of every step",
+    }];
+
+    fn validate(&self) -> Result<(), ParamError> {
+        check::finite("value", self.value)
+    }
+
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+        attach_schedule(ctx, self.value as Real, Vec::new())
+    }
+}
+
+/// One change of a piecewise-constant reward schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardChange {
+    /// From this time on (ms, a whole number of steps)…
+    pub at_ms: f64,
+    /// …the reward is this value.
+    pub value: f64,
+}
+
+/// A piecewise-constant reward: `initial`, then each change from its time on.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RewardSchedule {
+    /// The reward before the first change. Default 0.
+    pub initial: f64,
+    /// Changes in increasing time order: `[(at_ms: 101.0, value: -1.0)]`.
+    pub changes: Vec<RewardChange>,
+}
+
+impl Model for RewardSchedule {
+    const NAME: &'static str = "RewardSchedule";
+    const KIND: ModelKind = ModelKind::Reward;
+    const SUMMARY: &'static str = "a piecewise-constant reward over time";
+    const PARAMS: &'static [ParamDoc] = &[
+        ParamDoc {
+            name: "initial",
+            unit: "1",
+            doc: "reward before the first change",
+        },
+        ParamDoc {
+            name: "changes",
+            unit: "ms, 1",
+            doc: "list of (at_ms, value): from at_ms on the reward is value; at_ms increasing and on the dt grid",
+        },
+    ];
+
+    fn validate(&self) -> Result<(), ParamError> {
+        check::finite("initial", self.initial)?;
+        let mut previous = None;
+        for (n, c) in self.changes.iter().enumerate() {
+            check::non_negative(&format!("changes[{n}].at_ms"), c.at_ms)?;
+            check::finite(&format!("changes[{n}].value"), c.value)?;
+            if let Some(p) = previous
+                && c.at_ms <= p
+            {
+                return Err(ParamError::new(
+                    format!("changes[{n}].at_ms"),
+                    format!(
+                        "must be greater than the previous change's at_ms ({p}), got {}",
+                        c.at_ms
+                    ),
+                ));
+            }
+            previous = Some(c.at_ms);
+        }
+        Ok(())
+    }
+
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+        let mut changes = Vec::with_capacity(self.changes.len());
+        for (n, c) in self.changes.iter().enumerate() {
+            let step = steps_on_grid(c.at_ms, ctx.dt_ms).ok_or_else(|| {
+                BuildError::param(
+                    format!("reward `{}`", ctx.name),
+                    ParamError::new(
+                        format!("changes[{n}].at_ms"),
+                        format!(
+                            "must be a whole number of time steps (dt = {} ms), got {}",
+                            ctx.dt_ms, c.at_ms
+                        ),
+                    ),
+                )
+            })?;
+            changes.push((step, c.value as Real));
+        }
+        attach_schedule(ctx, self.initial as Real, changes)
+    }
+}
+
+/// The compiled schedule of a reward source: `initial`, then `(step, value)` changes.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct RewardScheduleState {
+    /// Reward before the first change.
+    pub initial: Real,
+    /// Steps of the changes, increasing.
+    pub steps: Vec<u64>,
+    /// Values of the changes.
+    pub values: Vec<Real>,
+}
+
+impl RewardScheduleState {
+    /// The reward of `step`.
+    pub fn value_at(&self, step: u64) -> Real {
+        match self.steps.partition_point(|&s| s <= step) {
+            0 => self.initial,
+            k => self.values[k - 1],
+        }
+    }
+}
+
+fn attach_schedule(
+    ctx: &mut AttachContext<'_>,
+    initial: Real,
+    changes: Vec<(u64, Real)>,
+) -> Result<(), BuildError> {
+    let state = RewardScheduleState {
+        initial,
+        steps: changes.iter().map(|c| c.0).collect(),
+        values: changes.iter().map(|c| c.1).collect(),
+    };
+    let step = ctx.world.resource::<Clock>().step;
+    let now = state.value_at(step);
+    if !ctx.world.contains_resource::<Reward>() {
+        ctx.world.init_resource::<Reward>();
+    }
+    ctx.world.resource_mut::<Reward>().set_now(now);
+    ctx.entity_mut().insert(state);
+    Ok(())
+}
+
+/// `RewardBroadcast` system: every schedule sets the reward of the next step.
+pub fn broadcast_scheduled_reward(
+    clock: Res<Clock>,
+    schedules: Query<&RewardScheduleState>,
+    mut reward: ResMut<Reward>,
+) {
+    for schedule in &schedules {
+        reward.set_next(schedule.value_at(clock.step + 1));
+    }
+}
+
+/// First `Plasticity` system: the next step's reward becomes current.
+pub fn begin_reward_step(mut reward: ResMut<Reward>) {
+    reward.begin_step();
+}
+
+/// The reward resource, its promotion at the start of each plasticity stage, and the reward
+/// sources `RewardConstant` and `RewardSchedule`.
+pub struct RewardPlugin;
+
+impl Plugin for RewardPlugin {
+    fn build(&self, sim: &mut Simulation) {
+        if !sim.world.contains_resource::<Reward>() {
+            sim.world.init_resource::<Reward>();
+        }
+        sim.register_model::<RewardConstant>()
+            .register_model::<RewardSchedule>()
+            .register_variables::<RewardModulation>();
+        sim.add_systems(Stage::Plasticity, begin_reward_step);
+        sim.add_systems(Stage::RewardBroadcast, broadcast_scheduled_reward);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_values_by_step() {
+        let s = RewardScheduleState {
+            initial: 1.0,
+            steps: vec![101, 150],
+            values: vec![-1.0, 0.5],
+        };
+        assert_eq!(s.value_at(0), 1.0);
+        assert_eq!(s.value_at(100), 1.0);
+        assert_eq!(s.value_at(101), -1.0);
+        assert_eq!(s.value_at(149), -1.0);
+        assert_eq!(s.value_at(10_000), 0.5);
+    }
+
+    #[test]
+    fn validation_names_fields() {
+        let bad = RewardSchedule {
+            initial: 0.0,
+            changes: vec![
+                RewardChange {
+                    at_ms: 5.0,
+                    value: 1.0,
+                },
+                RewardChange {
+                    at_ms: 5.0,
+                    value: 2.0,
+                },
+            ],
+        };
+        assert_eq!(
+            Model::validate(&bad).unwrap_err().to_string(),
+            "changes[1].at_ms must be greater than the previous change's at_ms (5), got 5"
+        );
+        let bad = RewardSchedule {
+            initial: 0.0,
+            changes: vec![RewardChange {
+                at_ms: -1.0,
+                value: 1.0,
+            }],
+        };
+        assert!(
+            Model::validate(&bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with("changes[0].at_ms")
+        );
+        let bad = RewardConstant {
+            value: f64::INFINITY,
+        };
+        assert!(
+            Model::validate(&bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with("value")
+        );
+    }
+
+    #[test]
+    fn reward_promotion() {
+        let mut r = Reward::default();
+        r.set_now(2.0);
+        r.set_next(3.0);
+        assert_eq!((r.current(), r.next()), (2.0, 3.0));
+        r.begin_step();
+        assert_eq!(r.current(), 3.0);
+    }
+}

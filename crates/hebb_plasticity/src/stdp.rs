@@ -1,0 +1,505 @@
+//! `Stdp`: pair-based spike-timing-dependent plasticity with Inferno's sign semantics.
+//!
+//! ```text
+//! x_pre_i(s)  = α_pre·x_pre_i(s−1)  + |lr_post|·[i arrives at s]      (cumulative; nearest: set)
+//! x_post_j(s) = α_post·x_post_j(s−1) + |lr_pre|·[j spikes at s]
+//! dpost_ij = [j spikes at s]·x_pre_i(s)        dpre_ij = [i arrives at s]·x_post_j(s)
+//! (lr_post ≥ 0, lr_pre ≥ 0):  (yes, no)  Hebbian          pos = dpost,        neg = dpre
+//!                             (no, yes)  anti-Hebbian     pos = dpre,         neg = dpost
+//!                             (yes, yes) potentiative     pos = dpost + dpre
+//!                             (no, no)   depressive       neg = dpost + dpre
+//! w ← bounds(w, pos, neg)                                  (α = exp(−dt/τ))
+//! ```
+//!
+//! The signs of the learning rates only route the terms; their magnitudes are the trace
+//! amplitudes. Net effect without bounds: `Δw = lr_post·post·x̂_pre + lr_pre·pre·x̂_post` with
+//! unit-amplitude traces `x̂`. Both traces include the spikes of the current step (Inferno's
+//! timing); the presynaptic trace sees the spikes as they arrive, after the delay.
+//!
+//! | parameter | unit | default | meaning |
+//! |---|---|---|---|
+//! | `lr_post` | 1 | 0.01 | learning rate on postsynaptic spikes (sign: potentiate if ≥ 0) |
+//! | `lr_pre` | 1 | −0.0105 | learning rate on presynaptic arrivals (sign: potentiate if ≥ 0) |
+//! | `tau_post_ms` | ms | 20 | time constant of the postsynaptic trace |
+//! | `tau_pre_ms` | ms | 20 | time constant of the presynaptic trace |
+//! | `trace_mode` | — | `Cumulative` | `Cumulative` (all-to-all) or `Nearest` |
+//! | `bounds` | — | `Unbounded` | see [`crate::bounds`] |
+//!
+//! Reference: Inferno `inferno/learn/trainers/two_factor_stdp.py::STDP` (inferno-ai 0.0.5);
+//! `docs/plasticity/stdp.md`.
+
+use bevy_ecs::prelude::*;
+use hebb_core::Real;
+use hebb_core::clock::Clock;
+use hebb_core::connectivity::Connectivity;
+use hebb_core::error::{BuildError, ParamError};
+use hebb_core::params::check;
+use hebb_core::population::Spikes;
+use hebb_core::prelude::{Plugin, Simulation, Stage};
+use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
+use serde::{Deserialize, Serialize};
+
+use crate::bounds::{Bounds, UpdateOrder};
+use crate::pair::{PairTraces, Side, pair_step, sign};
+use crate::trace::TraceMode;
+use crate::update::{WeightBounding, WeightUpdate};
+
+/// Pair-based STDP (Inferno's `STDP` trainer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Stdp {
+    /// Learning rate on postsynaptic spikes; its magnitude is the presynaptic trace's amplitude,
+    /// its sign routes `dpost` (≥ 0: potentiation). Default 0.01.
+    pub lr_post: f64,
+    /// Learning rate on presynaptic arrivals; its magnitude is the postsynaptic trace's
+    /// amplitude, its sign routes `dpre` (≥ 0: potentiation). Default −0.0105.
+    pub lr_pre: f64,
+    /// Postsynaptic trace time constant, ms. Default 20.
+    pub tau_post_ms: f64,
+    /// Presynaptic trace time constant, ms. Default 20.
+    pub tau_pre_ms: f64,
+    /// Cumulative or nearest traces. Default `Cumulative`.
+    pub trace_mode: TraceMode,
+    /// Weight bounds. Default `Unbounded`.
+    pub bounds: Bounds,
+}
+
+impl Default for Stdp {
+    fn default() -> Self {
+        Self {
+            lr_post: 0.01,
+            lr_pre: -0.0105,
+            tau_post_ms: 20.0,
+            tau_pre_ms: 20.0,
+            trace_mode: TraceMode::Cumulative,
+            bounds: Bounds::Unbounded,
+        }
+    }
+}
+
+/// The shared parameter table of the pair-based rules.
+pub(crate) const PAIR_PARAMS: [ParamDoc; 6] = [
+    ParamDoc {
+        name: "lr_post",
+        unit: "1",
+        doc: "learning rate on postsynaptic spikes: |lr_post| is the presynaptic trace amplitude, its sign routes dpost (>= 0: potentiation)",
+    },
+    ParamDoc {
+        name: "lr_pre",
+        unit: "1",
+        doc: "learning rate on presynaptic arrivals: |lr_pre| is the postsynaptic trace amplitude, its sign routes dpre (>= 0: potentiation)",
+    },
+    ParamDoc {
+        name: "tau_post_ms",
+        unit: "ms",
+        doc: "time constant of the postsynaptic trace",
+    },
+    ParamDoc {
+        name: "tau_pre_ms",
+        unit: "ms",
+        doc: "time constant of the presynaptic trace",
+    },
+    ParamDoc {
+        name: "trace_mode",
+        unit: "-",
+        doc: "Cumulative (decay, then add) or Nearest (set on a spike)",
+    },
+    ParamDoc {
+        name: "bounds",
+        unit: "-",
+        doc: "Unbounded | Hard(w_min, w_max) | Multiplicative(w_min, w_max) | Power(w_min, w_max, mu)",
+    },
+];
+
+/// Validate the shared pair parameters.
+pub(crate) fn validate_pair(
+    lr_post: f64,
+    lr_pre: f64,
+    tau_post_ms: f64,
+    tau_pre_ms: f64,
+    bounds: &Bounds,
+) -> Result<(), ParamError> {
+    check::finite("lr_post", lr_post)?;
+    check::finite("lr_pre", lr_pre)?;
+    check::positive("tau_post_ms", tau_post_ms)?;
+    check::positive("tau_pre_ms", tau_pre_ms)?;
+    bounds.validate("bounds")
+}
+
+/// Attach the shared pair state: traces (pre amplitude |lr_post|, post amplitude |lr_pre|),
+/// accumulator and bounds.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the pair parameters, spelled out"
+)]
+pub(crate) fn attach_pair(
+    ctx: &mut AttachContext<'_>,
+    model: &str,
+    lr_post: f64,
+    lr_pre: f64,
+    tau_post_ms: f64,
+    tau_pre_ms: f64,
+    trace_mode: TraceMode,
+    bounds: Bounds,
+) -> Result<(), BuildError> {
+    let shape = ctx.projection(model)?;
+    let traces = PairTraces::new(
+        shape.n_pre,
+        shape.n_post,
+        ctx.dt_ms,
+        tau_pre_ms,
+        lr_post.abs() as Real,
+        tau_post_ms,
+        lr_pre.abs() as Real,
+        trace_mode,
+    );
+    ctx.entity_mut().insert((
+        traces,
+        WeightUpdate::new(shape.n_synapses),
+        WeightBounding::new(bounds, UpdateOrder::Combined),
+        PairSigns {
+            post: sign(lr_post),
+            pre: sign(lr_pre),
+        },
+    ));
+    Ok(())
+}
+
+/// The routing signs of a pair rule: `sgn(lr_post)` and `sgn(lr_pre)` (zero counts as +).
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct PairSigns {
+    /// Sign applied to `dpost`.
+    pub post: Real,
+    /// Sign applied to `dpre`.
+    pub pre: Real,
+}
+
+impl PairSigns {
+    /// The sign of a term from `side`.
+    #[inline]
+    pub fn of(&self, side: Side) -> Real {
+        match side {
+            Side::Post => self.post,
+            Side::Pre => self.pre,
+        }
+    }
+}
+
+/// Marks a projection that learns with [`Stdp`].
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StdpRule;
+
+impl Model for Stdp {
+    const NAME: &'static str = "Stdp";
+    const KIND: ModelKind = ModelKind::Plasticity;
+    const SUMMARY: &'static str = "pair-based STDP with Inferno's sign modes (Hebbian, anti-Hebbian, potentiative, depressive)";
+    const PARAMS: &'static [ParamDoc] = &PAIR_PARAMS;
+
+    fn validate(&self) -> Result<(), ParamError> {
+        validate_pair(
+            self.lr_post,
+            self.lr_pre,
+            self.tau_post_ms,
+            self.tau_pre_ms,
+            &self.bounds,
+        )
+    }
+
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+        attach_pair(
+            ctx,
+            Self::NAME,
+            self.lr_post,
+            self.lr_pre,
+            self.tau_post_ms,
+            self.tau_pre_ms,
+            self.trace_mode,
+            self.bounds,
+        )?;
+        ctx.entity_mut().insert(StdpRule);
+        Ok(())
+    }
+}
+
+/// The STDP kernel for one step: update the traces, then route every term into `update` by
+/// its sign.
+#[inline]
+pub fn stdp_kernel(
+    connectivity: &Connectivity,
+    traces: &mut PairTraces,
+    signs: PairSigns,
+    step: u64,
+    arrivals: &[u32],
+    post_spikes: &[u32],
+    update: &mut WeightUpdate,
+) {
+    pair_step(
+        connectivity,
+        traces,
+        step,
+        arrivals,
+        post_spikes,
+        |side, s, v| {
+            update.add_signed(s, signs.of(side), v);
+        },
+    );
+}
+
+/// What [`stdp_step`] reads and writes of each STDP projection.
+type StdpProjection<'a> = (
+    &'a Projection,
+    &'a Connectivity,
+    &'a Arrivals,
+    &'a PairSigns,
+    &'a mut PairTraces,
+    &'a mut WeightUpdate,
+);
+
+/// `Plasticity` system of [`Stdp`].
+pub fn stdp_step(
+    clock: Res<Clock>,
+    mut projections: Query<StdpProjection, With<StdpRule>>,
+    spikes: Query<&Spikes>,
+) {
+    for (projection, connectivity, arrivals, signs, mut traces, mut update) in &mut projections {
+        let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
+        stdp_kernel(
+            connectivity,
+            &mut traces,
+            *signs,
+            clock.step,
+            &arrivals.pre,
+            post,
+            &mut update,
+        );
+    }
+}
+
+/// Registers [`Stdp`] and its system.
+pub struct StdpPlugin;
+
+impl Plugin for StdpPlugin {
+    fn build(&self, sim: &mut Simulation) {
+        sim.register_model::<Stdp>()
+            .register_variables::<PairTraces>();
+        sim.add_systems(Stage::Plasticity, stdp_step);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounds::BoundKernel;
+
+    /// One synapse, pre spikes at `pre`, post spikes at `post`, run `steps`, return w.
+    fn run(
+        lr_post: f64,
+        lr_pre: f64,
+        bounds: Bounds,
+        w0: Real,
+        pre: &[u64],
+        post: &[u64],
+        steps: u64,
+    ) -> (Real, Vec<(u64, Real, Real)>) {
+        let conn = Connectivity::Dense {
+            n_pre: 1,
+            n_post: 1,
+        };
+        let mut traces = PairTraces::new(
+            1,
+            1,
+            1.0,
+            20.0,
+            lr_post.abs() as Real,
+            20.0,
+            lr_pre.abs() as Real,
+            TraceMode::Cumulative,
+        );
+        let signs = PairSigns {
+            post: sign(lr_post),
+            pre: sign(lr_pre),
+        };
+        let mut update = WeightUpdate::new(1);
+        let mut w = vec![w0];
+        let mut log = Vec::new();
+        for s in 0..steps {
+            let a: &[u32] = if pre.contains(&s) { &[0] } else { &[] };
+            let p: &[u32] = if post.contains(&s) { &[0] } else { &[] };
+            stdp_kernel(&conn, &mut traces, signs, s, a, p, &mut update);
+            if !update.is_empty() {
+                log.push((s, update.pos(0), update.neg(0)));
+            }
+            update.apply_to(&mut w, bounds.kernel(), UpdateOrder::Combined);
+        }
+        (w[0], log)
+    }
+
+    const A: f64 = 0.2;
+
+    fn decay(n: i32) -> Real {
+        (-(n as f64) / 20.0).exp() as Real
+    }
+
+    #[test]
+    fn hebbian_potentiates_causal_and_depresses_acausal_pairs() {
+        // Pre at 10, post at 15: pos = 0.2·e^{-5/20} at 15.
+        let (w, log) = run(A, -A, Bounds::Unbounded, 0.5, &[10], &[15], 30);
+        assert_eq!(log.len(), 2);
+        assert_eq!((log[0].0, log[0].1, log[0].2), (10, 0.0, 0.0));
+        assert_eq!(log[1].0, 15);
+        assert!((log[1].1 - 0.2 * decay(5)).abs() < 1e-6 && log[1].2 == 0.0);
+        assert!((w - (0.5 + 0.2 * decay(5))).abs() < 1e-6);
+        // Post at 10, pre at 15: neg = 0.2·e^{-5/20}.
+        let (w, log) = run(A, -A, Bounds::Unbounded, 0.5, &[15], &[10], 30);
+        assert!(
+            log.iter()
+                .any(|&(s, p, n)| s == 15 && p == 0.0 && (n - 0.2 * decay(5)).abs() < 1e-6)
+        );
+        assert!((w - (0.5 - 0.2 * decay(5))).abs() < 1e-6);
+        // Same step: both terms at full amplitude.
+        let (w, log) = run(A, -A, Bounds::Unbounded, 0.5, &[7], &[7], 10);
+        assert_eq!(log.len(), 1);
+        assert!(log[0].0 == 7 && (log[0].1 - 0.2).abs() < 1e-7 && (log[0].2 - 0.2).abs() < 1e-7);
+        assert!((w - 0.5).abs() < 1e-7);
+    }
+
+    #[test]
+    fn each_sign_mode_routes_terms() {
+        // A causal pair (pre 10, post 15) then an acausal one (post 40, pre 45).
+        let (pre, post) = ([10, 45], [15, 40]);
+        let causal = 0.2 * decay(5);
+        // Pre at 45 reads the post trace of both post spikes (cumulative mode).
+        let acausal = 0.2 * (decay(5) + decay(30));
+        let cases = [
+            // (lr_post, lr_pre, pos at 15, neg at 15, pos at 45, neg at 45)
+            (A, -A, causal, 0.0, 0.0, acausal),  // Hebbian
+            (-A, A, 0.0, causal, acausal, 0.0),  // anti-Hebbian
+            (A, A, causal, 0.0, acausal, 0.0),   // potentiative only
+            (-A, -A, 0.0, causal, 0.0, acausal), // depressive only
+        ];
+        for (lr_post, lr_pre, p15, n15, p45, n45) in cases {
+            let (_, log) = run(lr_post, lr_pre, Bounds::Unbounded, 0.5, &pre, &post, 60);
+            let at = |s| log.iter().find(|e| e.0 == s).map(|e| (e.1, e.2)).unwrap();
+            let (p, n) = at(15);
+            assert!(
+                (p - p15).abs() < 1e-6 && (n - n15).abs() < 1e-6,
+                "{lr_post} {lr_pre} step 15: {p} {n}"
+            );
+            let (p, n) = at(45);
+            assert!(
+                (p - p45).abs() < 1e-6 && (n - n45).abs() < 1e-6,
+                "{lr_post} {lr_pre} step 45: {p} {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn routing_matters_under_soft_bounds() {
+        // With multiplicative bounds [0, 1] and w0 = 0.8, a causal pair potentiates by
+        // d·(1 − 0.8) when Hebbian and depresses by d·(0.8 − 0) when anti-Hebbian.
+        let d = 0.2 * decay(5);
+        let b = Bounds::Multiplicative {
+            w_min: 0.0,
+            w_max: 1.0,
+        };
+        let (w, _) = run(A, -A, b, 0.8, &[10], &[15], 20);
+        assert!((w - (0.8 + d * 0.2)).abs() < 1e-6, "{w}");
+        let (w, _) = run(-A, A, b, 0.8, &[10], &[15], 20);
+        assert!((w - (0.8 - d * 0.8)).abs() < 1e-6, "{w}");
+        // Hard bounds clip; power bounds scale by the distance to the limit to the power μ.
+        let (w, _) = run(
+            A,
+            -A,
+            Bounds::Hard {
+                w_min: Some(0.0),
+                w_max: Some(0.9),
+            },
+            0.8,
+            &[10],
+            &[15],
+            20,
+        );
+        assert_eq!(w, 0.9);
+        let (w, _) = run(
+            A,
+            -A,
+            Bounds::Power {
+                w_min: 0.0,
+                w_max: 1.0,
+                mu: 2.0,
+            },
+            0.8,
+            &[10],
+            &[15],
+            20,
+        );
+        assert!((w - (0.8 + d * 0.04)).abs() < 1e-6, "{w}");
+        let _ = BoundKernel::Unbounded;
+    }
+
+    #[test]
+    fn inhibitory_projection_learns_within_signed_limits() {
+        // Weights in [−1, 0]. Anti-Hebbian signs make a causal pair strengthen inhibition
+        // (more negative) and an acausal one weaken it; limits hold.
+        let b = Bounds::Hard {
+            w_min: Some(-1.0),
+            w_max: Some(0.0),
+        };
+        let d = 0.2 * decay(5);
+        let (w, _) = run(-A, A, b, -0.5, &[10], &[15], 20);
+        assert!((w - (-0.5 - d)).abs() < 1e-6, "{w}");
+        let (w, _) = run(-A, A, b, -0.5, &[15], &[10], 20);
+        assert!((w - (-0.5 + d)).abs() < 1e-6, "{w}");
+        // Many causal pairs saturate at −1, never beyond.
+        let pre: Vec<u64> = (0..40).map(|k| 10 + 30 * k).collect();
+        let post: Vec<u64> = pre.iter().map(|s| s + 2).collect();
+        let (w, _) = run(-A, A, b, -0.5, &pre, &post, 1300);
+        assert_eq!(w, -1.0);
+        // Soft bounds with signed limits approach −1 from above.
+        // (Equilibrium where the causal depression d·(w + 1) balances the acausal potentiation
+        // d'·(0 − w), well below the start.)
+        let (w, _) = run(
+            -A,
+            A,
+            Bounds::Multiplicative {
+                w_min: -1.0,
+                w_max: 0.0,
+            },
+            -0.5,
+            &pre,
+            &post,
+            1300,
+        );
+        assert!(w > -1.0 && w < -0.7, "{w}");
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let e = Model::validate(&Stdp {
+            tau_pre_ms: -3.0,
+            ..Stdp::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "tau_pre_ms must be > 0, got -3");
+        let e = Model::validate(&Stdp {
+            lr_post: f64::NAN,
+            ..Stdp::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("lr_post"));
+        let bad = Stdp {
+            bounds: Bounds::Hard {
+                w_min: Some(1.0),
+                w_max: Some(0.0),
+            },
+            ..Stdp::default()
+        };
+        assert!(
+            Model::validate(&bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with("bounds.w_max")
+        );
+    }
+}

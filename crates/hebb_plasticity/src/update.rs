@@ -1,0 +1,221 @@
+//! The weight accumulator and the ONE system that applies it with the projection's bounds.
+//!
+//! Every plastic projection carries a [`WeightUpdate`] (potentiation `pos` and depression `neg`
+//! per synapse, plus the list of synapses touched this step) and a [`WeightBounding`] (its
+//! [`Bounds`] and [`UpdateOrder`]). Rules only add into the accumulator; [`apply_weight_updates`]
+//! visits the touched synapses (or all of them after a dense rule), sets
+//! `w ← bounds.apply(order, w, pos, neg)` and clears the accumulator. Event-driven rules
+//! therefore never touch a synapse that saw no event.
+//!
+//! The system runs at the end of the `Plasticity` stage and also at the end of `SynapticStp`,
+//! where rules that update before transmission (BrainPy's `STDP_Song2000` timing) accumulate.
+//! Anything accumulated by a system that runs after it in `Plasticity` (a third-party rule added
+//! after [`crate::PlasticityPlugin`]) is applied at the next step's `SynapticStp`, still before
+//! that step's transmission.
+
+use bevy_ecs::prelude::*;
+use hebb_core::Real;
+use hebb_core::projection::Weights;
+
+use crate::bounds::{BoundKernel, Bounds, UpdateOrder};
+
+/// Accumulated potentiation and depression of one projection for the current step.
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct WeightUpdate {
+    pos: Vec<Real>,
+    neg: Vec<Real>,
+    touched: Vec<u32>,
+    marked: Vec<bool>,
+    dense: bool,
+}
+
+impl WeightUpdate {
+    /// An empty accumulator for `n_synapses`.
+    pub fn new(n_synapses: usize) -> Self {
+        Self {
+            pos: vec![0.0; n_synapses],
+            neg: vec![0.0; n_synapses],
+            touched: Vec::new(),
+            marked: vec![false; n_synapses],
+            dense: false,
+        }
+    }
+
+    #[inline]
+    fn touch(&mut self, s: usize) {
+        if !self.marked[s] {
+            self.marked[s] = true;
+            self.touched.push(s as u32);
+        }
+    }
+
+    /// Add potentiation `amount ≥ 0` to synapse `s`.
+    #[inline]
+    pub fn potentiate(&mut self, s: usize, amount: Real) {
+        self.touch(s);
+        self.pos[s] += amount;
+    }
+
+    /// Add depression `amount ≥ 0` to synapse `s`.
+    #[inline]
+    pub fn depress(&mut self, s: usize, amount: Real) {
+        self.touch(s);
+        self.neg[s] += amount;
+    }
+
+    /// Add `coefficient · magnitude` (magnitude ≥ 0) to synapse `s`: potentiation when the
+    /// coefficient is ≥ 0, depression otherwise (Inferno's routing by sign).
+    #[inline]
+    pub fn add_signed(&mut self, s: usize, coefficient: Real, magnitude: Real) {
+        if coefficient >= 0.0 {
+            self.potentiate(s, coefficient * magnitude);
+        } else {
+            self.depress(s, -coefficient * magnitude);
+        }
+    }
+
+    /// Add a signed change `delta` to synapse `s`: potentiation when ≥ 0, depression otherwise.
+    #[inline]
+    pub fn add_value(&mut self, s: usize, delta: Real) {
+        if delta >= 0.0 {
+            self.potentiate(s, delta);
+        } else {
+            self.depress(s, -delta);
+        }
+    }
+
+    /// The whole `(pos, neg)` arrays for a dense rule; marks every synapse as touched.
+    pub fn dense_mut(&mut self) -> (&mut [Real], &mut [Real]) {
+        self.dense = true;
+        (&mut self.pos, &mut self.neg)
+    }
+
+    /// Synapses touched this step (empty after a dense access: then all are).
+    pub fn touched(&self) -> &[u32] {
+        &self.touched
+    }
+
+    /// Accumulated potentiation of synapse `s`.
+    pub fn pos(&self, s: usize) -> Real {
+        self.pos[s]
+    }
+
+    /// Accumulated depression of synapse `s`.
+    pub fn neg(&self, s: usize) -> Real {
+        self.neg[s]
+    }
+
+    /// True when nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        !self.dense && self.touched.is_empty()
+    }
+
+    /// Apply the accumulated changes to `w` and clear the accumulator.
+    pub fn apply_to(&mut self, w: &mut [Real], bounds: BoundKernel, order: UpdateOrder) {
+        if self.dense {
+            for ((w, p), n) in w.iter_mut().zip(&mut self.pos).zip(&mut self.neg) {
+                *w = bounds.apply(order, *w, *p, *n);
+                *p = 0.0;
+                *n = 0.0;
+            }
+            for &s in &self.touched {
+                self.marked[s as usize] = false;
+            }
+            self.touched.clear();
+            self.dense = false;
+            return;
+        }
+        for &s in &self.touched {
+            let s = s as usize;
+            w[s] = bounds.apply(order, w[s], self.pos[s], self.neg[s]);
+            self.pos[s] = 0.0;
+            self.neg[s] = 0.0;
+            self.marked[s] = false;
+        }
+        self.touched.clear();
+    }
+}
+
+/// The bounds and update order of a plastic projection, set by its rule at attach.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct WeightBounding {
+    /// The bounds as given.
+    pub bounds: Bounds,
+    /// Their kernel form.
+    pub kernel: BoundKernel,
+    /// The order of potentiation and depression.
+    pub order: UpdateOrder,
+}
+
+impl WeightBounding {
+    /// Bounding with `bounds` in `order`.
+    pub fn new(bounds: Bounds, order: UpdateOrder) -> Self {
+        Self {
+            bounds,
+            kernel: bounds.kernel(),
+            order,
+        }
+    }
+}
+
+/// The one weight-update system: apply every projection's accumulated changes with its bounds.
+pub fn apply_weight_updates(
+    mut projections: Query<(&mut Weights, &mut WeightUpdate, &WeightBounding)>,
+) {
+    for (mut weights, mut update, bounding) in &mut projections {
+        if update.is_empty() {
+            continue;
+        }
+        update.apply_to(&mut weights.w, bounding.kernel, bounding.order);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_touched_synapses_change_and_the_accumulator_clears() {
+        let mut u = WeightUpdate::new(4);
+        let mut w = vec![0.5; 4];
+        u.potentiate(1, 0.2);
+        u.depress(1, 0.05);
+        u.add_signed(3, -2.0, 0.1);
+        u.add_signed(2, 0.0, 0.1);
+        u.add_value(0, -0.0);
+        assert_eq!(u.touched(), &[1, 3, 2, 0]);
+        u.apply_to(&mut w, BoundKernel::Unbounded, UpdateOrder::Combined);
+        assert!((w[1] - 0.65).abs() < 1e-6 && (w[3] - 0.3).abs() < 1e-6);
+        assert_eq!((w[0], w[2]), (0.5, 0.5));
+        let mut u2 = WeightUpdate::new(1);
+        u2.add_value(0, -0.25);
+        assert_eq!((u2.pos(0), u2.neg(0)), (0.0, 0.25));
+        assert!(u.is_empty() && u.pos(1) == 0.0 && u.neg(3) == 0.0);
+        // Nothing pending: applying again changes nothing.
+        let before = w.clone();
+        u.apply_to(&mut w, BoundKernel::Unbounded, UpdateOrder::Combined);
+        assert_eq!(w, before);
+    }
+
+    #[test]
+    fn dense_updates_visit_every_synapse() {
+        let mut u = WeightUpdate::new(3);
+        u.potentiate(0, 1.0);
+        {
+            let (pos, neg) = u.dense_mut();
+            pos[1] += 0.1;
+            neg[2] += 0.1;
+        }
+        let mut w = vec![0.0; 3];
+        let hard = Bounds::Hard {
+            w_min: Some(-0.05),
+            w_max: Some(0.5),
+        }
+        .kernel();
+        u.apply_to(&mut w, hard, UpdateOrder::Combined);
+        assert_eq!(w, vec![0.5, 0.1, -0.05]);
+        assert!(u.is_empty());
+        u.potentiate(0, 0.25);
+        assert_eq!(u.touched(), &[0]);
+    }
+}
