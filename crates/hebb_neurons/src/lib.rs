@@ -1,17 +1,60 @@
-//! # hebb_neurons — neuron and input models
+//! # hebb_neurons — neuron, input and stimulus models
 //!
-//! (skeleton: filled in by the neurons work)
+//! | model | kind | what it is |
+//! |---|---|---|
+//! | [`Lif`] | neuron | ngc-learn's `LIFCell`: Euler/RK2, strict threshold, adaptive threshold, input gating |
+//! | [`LifRef`] | neuron | BrainPy's `LifRef`: exact integration, `>=` threshold, refractory hold |
+//! | [`Poisson`] | input | per-step Bernoulli spikes `p = rate·dt`, skip-sampled (O(spikes)) |
+//! | [`SpikeSource`] | input | explicit spike times per neuron |
+//! | [`Exact`] | input | spikes from a schedule and/or `Simulation::impose_spikes` |
+//! | [`StepCurrent`] | stimulus | piecewise-constant current (BrainPy `section_input`) |
+//!
+//! Neuron models run in [`Stage::NeuronStep`]: they read and zero the population's
+//! [`SynapticInput`] (`current` and `voltage_jump`), update their [`Membrane`] and state with a
+//! pure, vectorizable kernel over slices, and write this step's [`Spikes`]. Input models write
+//! [`Spikes`] in [`Stage::InputSpikes`], so their spikes act on projections in the same step.
 
 use hebb_core::prelude::*;
+
+pub mod exact;
+pub mod lif;
+pub mod lif_ref;
+pub mod poisson;
+pub mod schedule;
+pub mod spike_source;
+pub mod spiking;
+pub mod step_current;
+
+pub use exact::{Exact, ExactPlugin};
+pub use lif::{Lif, LifIntegration, LifPlugin, LifState};
+pub use lif_ref::{LifRef, LifRefPlugin, LifRefState};
+pub use poisson::{Poisson, PoissonPlugin, PoissonState};
+pub use spike_source::{SpikeSource, SpikeSourcePlugin};
+pub use step_current::{StepCurrent, StepCurrentPlugin};
 
 /// Registers every neuron, input and stimulus model of this crate.
 pub struct NeuronsPlugin;
 
 impl Plugin for NeuronsPlugin {
-    fn build(&self, _sim: &mut Simulation) {}
+    fn build(&self, sim: &mut Simulation) {
+        sim.add_plugins((
+            PoissonPlugin,
+            SpikeSourcePlugin,
+            ExactPlugin,
+            StepCurrentPlugin,
+            LifPlugin,
+            LifRefPlugin,
+        ));
+    }
 }
 
 /// The crate's public types.
 pub mod prelude {
     pub use crate::NeuronsPlugin;
+    pub use crate::exact::Exact;
+    pub use crate::lif::{Lif, LifIntegration};
+    pub use crate::lif_ref::LifRef;
+    pub use crate::poisson::Poisson;
+    pub use crate::spike_source::SpikeSource;
+    pub use crate::step_current::StepCurrent;
 }
