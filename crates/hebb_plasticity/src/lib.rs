@@ -39,12 +39,16 @@ pub mod stdp;
 pub mod trace;
 pub mod update;
 
+#[cfg(test)]
+mod world_tests;
+
 use hebb_core::clock::Clock;
 use hebb_core::prelude::*;
 
 use crate::mstdpet::Eligibility;
 use crate::pair::PairTraces;
 use crate::stdp::PairSigns;
+use crate::update::WeightUpdate;
 
 /// The weight-update system (after the rules in `SynapticStp` and `Plasticity`) and the
 /// recorder views of traces. Add it after every rule plugin.
@@ -53,7 +57,8 @@ pub struct WeightUpdatePlugin;
 impl Plugin for WeightUpdatePlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_variables::<PairTraces>()
-            .register_variables::<Eligibility>();
+            .register_variables::<Eligibility>()
+            .register_snapshot::<WeightUpdate>();
         sim.add_systems(Stage::SynapticStp, update::apply_weight_updates);
         sim.add_systems(Stage::Plasticity, update::apply_weight_updates);
         sim.add_systems(Stage::RewardBroadcast, refresh_recorded_views);

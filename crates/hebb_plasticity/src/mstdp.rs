@@ -115,7 +115,7 @@ const MSTDP_PARAMS: [ParamDoc; 8] = [
 
 /// State of a projection that learns with [`Mstdp`]: the terms waiting for the next step's
 /// reward (Florian timing), as `(synapse, sgn(lr)·term)`.
-#[derive(Component, Debug, Clone, Default, PartialEq)]
+#[derive(Component, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MstdpRule {
     /// Terms of the previous step (Florian timing only).
     pub pending: Vec<(u32, Real)>,
@@ -271,7 +271,10 @@ impl Plugin for MstdpPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<Mstdp>()
             .register_variables::<PairTraces>()
-            .register_variables::<RewardModulation>();
+            .register_variables::<RewardModulation>()
+            .register_snapshot::<PairTraces>()
+            .register_snapshot::<MstdpRule>()
+            .register_snapshot::<RewardModulation>();
         sim.add_systems(Stage::Plasticity, mstdp_step);
     }
 }

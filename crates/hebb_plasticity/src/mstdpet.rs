@@ -115,7 +115,7 @@ const MSTDPET_PARAMS: [ParamDoc; 9] = [
 ];
 
 /// Per-synapse eligibility traces of an [`Mstdpet`] projection.
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Eligibility {
     /// `z_post`: low-passed `dpost` terms (≥ 0), one per synapse.
     pub post: Vec<Real>,
@@ -336,7 +336,10 @@ impl Plugin for MstdpetPlugin {
         sim.register_model::<Mstdpet>()
             .register_variables::<PairTraces>()
             .register_variables::<Eligibility>()
-            .register_variables::<RewardModulation>();
+            .register_variables::<RewardModulation>()
+            .register_snapshot::<PairTraces>()
+            .register_snapshot::<Eligibility>()
+            .register_snapshot::<RewardModulation>();
         sim.add_systems(Stage::Plasticity, mstdpet_step);
     }
 }

@@ -18,12 +18,13 @@ use bevy_ecs::component::Component;
 use hebb_core::Real;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::record::StateVariables;
+use serde::{Deserialize, Serialize};
 
 use crate::trace::{SpikeTrace, TraceMode};
 
 /// The presynaptic and postsynaptic spike traces of a plastic projection. Recordable as
 /// `trace_pre` (one value per presynaptic neuron) and `trace_post` (per postsynaptic neuron).
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairTraces {
     /// Trace of the presynaptic spikes as they arrive at the synapses.
     pub pre: SpikeTrace,

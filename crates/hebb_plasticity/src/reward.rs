@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 /// The broadcast reward: `current` is the reward of the step being computed (read by
 /// reward-modulated rules), `next` the reward of the following step (written by sources).
-#[derive(Resource, Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reward {
     current: Real,
     next: Real,
@@ -101,7 +101,7 @@ pub enum RewardTiming {
 
 /// Per-projection reward modulation of `Mstdp` and `Mstdpet`: the gain γ, the timing, and the
 /// reward seen at the last plasticity stage (recordable as `reward`).
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RewardModulation {
     /// γ: the rule uses `γ·r`.
     pub gain: Real,
@@ -304,7 +304,9 @@ impl Plugin for RewardPlugin {
         }
         sim.register_model::<RewardConstant>()
             .register_model::<RewardSchedule>()
-            .register_variables::<RewardModulation>();
+            .register_variables::<RewardModulation>()
+            .register_snapshot::<RewardModulation>()
+            .register_snapshot_resource::<Reward>();
         sim.add_systems(Stage::Plasticity, begin_reward_step);
         sim.add_systems(Stage::RewardBroadcast, broadcast_scheduled_reward);
     }

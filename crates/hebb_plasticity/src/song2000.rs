@@ -107,7 +107,7 @@ impl Default for Song2000 {
 }
 
 /// State of a [`Song2000`] projection besides its traces.
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Song2000Rule {
     /// Potentiation per unit presynaptic trace.
     pub a_plus: Real,
@@ -335,7 +335,9 @@ pub struct Song2000Plugin;
 impl Plugin for Song2000Plugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<Song2000>()
-            .register_variables::<PairTraces>();
+            .register_variables::<PairTraces>()
+            .register_snapshot::<PairTraces>()
+            .register_snapshot::<Song2000Rule>();
         sim.add_systems(Stage::SynapticStp, song2000_pre_transmission_step);
         sim.add_systems(Stage::Plasticity, song2000_step);
     }

@@ -282,7 +282,8 @@ pub struct StdpPlugin;
 impl Plugin for StdpPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<Stdp>()
-            .register_variables::<PairTraces>();
+            .register_variables::<PairTraces>()
+            .register_snapshot::<PairTraces>();
         sim.add_systems(Stage::Plasticity, stdp_step);
     }
 }

@@ -45,7 +45,7 @@ pub enum TraceMode {
 const RENORMALISE_ABOVE: f64 = 1e12;
 
 /// One exponentially decaying spike trace per neuron of a population (see the module docs).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpikeTrace {
     /// Scaled values `x_i / f` relative to `epoch`.
     scaled: Vec<Real>,

@@ -16,11 +16,12 @@
 use bevy_ecs::prelude::*;
 use hebb_core::Real;
 use hebb_core::projection::Weights;
+use serde::{Deserialize, Serialize};
 
 use crate::bounds::{BoundKernel, Bounds, UpdateOrder};
 
 /// Accumulated potentiation and depression of one projection for the current step.
-#[derive(Component, Debug, Clone, PartialEq)]
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeightUpdate {
     pos: Vec<Real>,
     neg: Vec<Real>,
