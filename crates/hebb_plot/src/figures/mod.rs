@@ -1,0 +1,111 @@
+//! The reference figures, laid out like the upstream packages' own figures. A figure name
+//! selects the layout; columns are found by variable name in whichever recording holds them.
+
+mod florian;
+mod song2000;
+mod stp;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::PlotError;
+use crate::render::{Format, render};
+use crate::run_dir::RunDir;
+
+/// The figure names understood by [`crate::plot_dir`].
+pub const FIGURES: [&str; 4] = ["stp_ngclearn", "stp_norse", "florian", "song2000"];
+
+/// Check that `name` is a known figure.
+pub fn check_figure(name: &str) -> Result<(), PlotError> {
+    if FIGURES.contains(&name) {
+        Ok(())
+    } else {
+        Err(PlotError::UnknownFigure {
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// Draw reference figure `name` of `run` into `out_dir/<name>.<ext>`.
+pub fn plot_figure(
+    run: &RunDir,
+    name: &str,
+    out_dir: &Path,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, PlotError> {
+    let fig = match name {
+        "stp_ngclearn" => stp::ngclearn(run)?,
+        "stp_norse" => stp::norse(run)?,
+        "florian" => florian::figure(run)?,
+        "song2000" => song2000::figure(run)?,
+        _ => {
+            return Err(PlotError::UnknownFigure {
+                name: name.to_owned(),
+            });
+        }
+    };
+    render(&fig, out_dir, name, formats)
+}
+
+/// A column of a recording.
+type Pick<'a> = (&'a crate::data::CsvFile, usize);
+
+/// Read the `(t, value)` series of `picks`, scanning each file once.
+fn read_picks(picks: &[Pick<'_>]) -> Result<Vec<Vec<(f64, f64)>>, PlotError> {
+    let mut out = vec![Vec::new(); picks.len()];
+    let mut done = vec![false; picks.len()];
+    for i in 0..picks.len() {
+        if done[i] {
+            continue;
+        }
+        let file = picks[i].0;
+        let same: Vec<usize> = (i..picks.len())
+            .filter(|&j| !done[j] && picks[j].0.path == file.path)
+            .collect();
+        let cols: Vec<usize> = same.iter().map(|&j| picks[j].1).collect();
+        let series = file.read_series(&cols, crate::data::MAX_LINE_POINTS)?;
+        for (&j, s) in same.iter().zip(series) {
+            out[j] = s;
+            done[j] = true;
+        }
+    }
+    Ok(out)
+}
+
+/// Variable `names` in the file of `near` if it has it, else anywhere.
+fn find_near<'a>(
+    run: &'a RunDir,
+    figure: &str,
+    names: &[&str],
+    near: &crate::data::CsvFile,
+) -> Result<Pick<'a>, PlotError> {
+    run.find_variable(figure, names, |f| f.path == near.path)
+        .or_else(|_| run.find_variable(figure, names, |_| true))
+}
+
+/// Spike files ordered presynaptic-looking first, postsynaptic-looking last (by population
+/// name: `input`, `pre`, `poisson`, ... before `post`, `out`, `lif`, ...).
+fn spike_files_pre_to_post(run: &RunDir) -> Vec<&crate::data::CsvFile> {
+    const PRE: [&str; 10] = [
+        "in", "input", "inputs", "pre", "presyn", "poisson", "source", "src", "stim", "z0",
+    ];
+    const POST: [&str; 9] = [
+        "out", "output", "post", "postsyn", "lif", "neuron", "target", "dst", "z1",
+    ];
+    let score = |f: &crate::data::CsvFile| {
+        let pop = f
+            .spikes_population()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let tokens: Vec<&str> = pop.split(['_', '-', '.']).collect();
+        if tokens.iter().any(|t| PRE.contains(t)) {
+            0
+        } else if tokens.iter().any(|t| POST.contains(t)) {
+            2
+        } else {
+            1
+        }
+    };
+    let mut files: Vec<_> = run.spike_files().collect();
+    files.sort_by_key(|f| score(f));
+    files
+}
