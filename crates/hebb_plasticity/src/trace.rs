@@ -19,7 +19,9 @@
 //! x_i(s) = y_i · f(s),   f(s) = α^(s − e)
 //! ```
 //!
-//! One scalar `f` (and its inverse `g = 1/f`) per trace and step replaces the per-neuron decay: a
+//! with `α` rounded to `Real` (so that the values are those of the recursion `x ← α·x` in that
+//! precision, as Inferno's and BrainPy's float32 traces). One scalar `f` (and its inverse
+//! `g = 1/f`) per trace and step replaces the per-neuron decay: a
 //! spike costs O(1) (`y_i += A·g`, or `y_i = A·g`), a read costs one multiplication, and `f`, `g`
 //! advance by one multiplication per step (computed with `exp` after a gap). When `g` exceeds
 //! 10¹² the trace renormalises (`y_i ← y_i·f`, `e ← s`), an O(n) pass every ~27.6·τ/dt steps.
@@ -72,14 +74,18 @@ impl SpikeTrace {
     /// A zero trace for `n` neurons with time constant `tau_ms`, amplitude `amplitude` and
     /// `mode`, at step 0.
     pub fn new(n: usize, tau_ms: f64, dt_ms: f64, amplitude: Real, mode: TraceMode) -> Self {
-        let ln_alpha = -dt_ms / tau_ms;
+        // The per-step factor is α rounded to `Real`, and the trace decays by exactly its powers:
+        // the values are those of the step-by-step recursion `x ← α·x` in `Real` (up to the
+        // rounding of each step), as every step-based simulator computes them in that precision.
+        let alpha = f64::from((-dt_ms / tau_ms).exp() as Real);
+        let ln_alpha = alpha.ln();
         Self {
             scaled: vec![0.0; n],
             view: vec![0.0; n],
             amplitude,
             mode,
             ln_alpha,
-            alpha: ln_alpha.exp(),
+            alpha,
             epoch: 0,
             at: 0,
             f: 1.0,
@@ -242,7 +248,8 @@ mod tests {
         for mode in [TraceMode::Cumulative, TraceMode::Nearest] {
             let spikes = pattern(400);
             let (tau, dt, a): (f64, f64, f64) = (20.0, 1.0, 0.2);
-            let expected = reference(&spikes, 3, (-dt / tau).exp(), a, mode);
+            let alpha = f64::from((-dt / tau).exp() as Real);
+            let expected = reference(&spikes, 3, alpha, a, mode);
             let mut t = SpikeTrace::new(3, tau, dt, a as Real, mode);
             for (s, sp) in spikes.iter().enumerate() {
                 t.seek(s as u64);
@@ -264,7 +271,7 @@ mod tests {
     fn gaps_and_renormalisation_keep_exact_decay() {
         // τ = 1 ms, dt = 0.5 ms: g exceeds 1e12 after 56 steps, so a long run renormalises often.
         let mut t = SpikeTrace::new(2, 1.0, 0.5, 1.0, TraceMode::Cumulative);
-        let alpha = (-0.5f64).exp();
+        let alpha = f64::from((-0.5f64).exp() as Real);
         let mut x = [0.0f64; 2];
         let mut last = 0u64;
         for s in (0..5000u64).step_by(3) {
