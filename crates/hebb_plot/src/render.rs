@@ -249,9 +249,11 @@ impl Content {
 }
 
 impl Panel {
-    /// A panel of lines.
+    /// A panel of lines, tall enough for its legend.
     pub fn lines(y_label: impl Into<String>, lines: Vec<Line>) -> Self {
-        Self::new(y_label, Content::Lines(lines))
+        let labelled = lines.iter().filter(|l| l.label.is_some()).count() as u32;
+        let height = (90 + 20 * labelled).max(190);
+        Self::new(y_label, Content::Lines(lines)).height(height)
     }
 
     /// A panel with `content`, time on the x axis, 190 px high.
@@ -332,18 +334,40 @@ fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
     }
 }
 
-/// A tick label: short decimals, scientific notation for very small or large magnitudes.
-pub fn fmt_tick(v: f64) -> String {
-    let a = v.abs();
-    if a < 1e-12 {
+/// A tick label for an axis over `range` with about `ticks` ticks: as many decimals as the
+/// tick spacing needs (so neighbouring labels differ), trailing zeros trimmed, and scientific
+/// notation for magnitudes below 1e-3 or from 1e5.
+pub fn fmt_tick(v: f64, range: (f64, f64), ticks: usize) -> String {
+    let span = (range.1 - range.0).abs();
+    let step = if span > 0.0 && span.is_finite() {
+        span / ticks.max(1) as f64
+    } else {
+        v.abs().max(1.0)
+    };
+    if v.abs() < step * 1e-6 {
         return "0".into();
     }
-    if !(1e-3..1e5).contains(&a) {
-        let s = format!("{v:.1e}");
-        return s.replace(".0e", "e");
+    let magnitude = range.0.abs().max(range.1.abs());
+    if !(1e-3..1e5).contains(&magnitude) {
+        // Mantissa digits down to a tenth of the tick spacing (trailing zeros trimmed).
+        let digits = (v.abs().log10().floor() - step.log10().floor() + 1.0).clamp(0.0, 6.0);
+        let s = format!("{v:.*e}", digits as usize);
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = if mantissa.contains('.') {
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            mantissa
+        };
+        return format!("{mantissa}e{exponent}");
     }
-    let s = format!("{v:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
+    // Decimals down to a tenth of the tick spacing (trailing zeros trimmed).
+    let decimals = ((-step.log10()).ceil().max(0.0) as usize + 1).min(12);
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
     if s == "-0" { "0".into() } else { s.to_owned() }
 }
 
@@ -360,6 +384,8 @@ pub fn register_fonts() {
 }
 
 const FONT: FontFamily<'static> = FontFamily::SansSerif;
+/// Approximate number of x tick labels.
+const X_TICKS: usize = 10;
 
 /// How lines are stroked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -434,19 +460,17 @@ fn draw_panel<DB: DrawingBackend>(
     }
     let mut chart = builder.build_cartesian_2d(x.0..x.1, y.0..y.1).map_err(e)?;
     let no_label = |_: &f64| String::new();
-    let x_formatter: &dyn Fn(&f64) -> String = if p.x_ticks {
-        &|v| fmt_tick(*v)
-    } else {
-        &no_label
-    };
+    let x_format = |v: &f64| fmt_tick(*v, x, X_TICKS);
+    let y_format = |v: &f64| fmt_tick(*v, y, p.y_ticks);
+    let x_formatter: &dyn Fn(&f64) -> String = if p.x_ticks { &x_format } else { &no_label };
     chart
         .configure_mesh()
         .x_desc(if p.x_ticks { p.x_label.as_str() } else { "" })
         .y_desc(p.y_label.as_str())
-        .x_labels(10)
+        .x_labels(X_TICKS)
         .y_labels(p.y_ticks)
         .x_label_formatter(x_formatter)
-        .y_label_formatter(&|v| fmt_tick(*v))
+        .y_label_formatter(&y_format)
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .bold_line_style(BLACK.mix(0.10))
@@ -639,12 +663,19 @@ mod tests {
 
     #[test]
     fn tick_labels_are_short() {
-        assert_eq!(fmt_tick(0.30000000000000004), "0.3");
-        assert_eq!(fmt_tick(-60.0), "-60");
-        assert_eq!(fmt_tick(0.0), "0");
-        assert_eq!(fmt_tick(2.5e-4), "2.5e-4");
-        assert_eq!(fmt_tick(1e-2), "0.01");
-        assert_eq!(fmt_tick(200000.0), "2e5");
+        let unit = (0.0, 1.0);
+        assert_eq!(fmt_tick(0.30000000000000004, unit, 5), "0.3");
+        assert_eq!(fmt_tick(5.551115123125783e-17, unit, 5), "0");
+        assert_eq!(fmt_tick(-60.0, (-70.0, -50.0), 5), "-60");
+        assert_eq!(fmt_tick(1e-2, (-1e-2, 1e-2), 5), "0.01");
+        assert_eq!(fmt_tick(2.5e-4, (0.0, 5e-4), 5), "2.5e-4");
+        assert_eq!(fmt_tick(200000.0, (0.0, 1e6), 5), "2e5");
+        assert_eq!(fmt_tick(20000.0, (0.0, 20000.0), 10), "20000");
+        // A narrow range far from zero: labels keep the digits that tell ticks apart.
+        let narrow = (0.00490, 0.00494);
+        assert_eq!(fmt_tick(0.00491, narrow, 5), "0.00491");
+        assert_ne!(fmt_tick(0.00492, narrow, 5), fmt_tick(0.00493, narrow, 5));
+        assert_eq!(fmt_tick(1.0002e-4, (1.0e-4, 1.0004e-4), 4), "1.0002e-4");
     }
 
     #[test]

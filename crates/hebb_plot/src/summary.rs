@@ -87,6 +87,32 @@ impl Summary {
             .and_then(|n| u32::try_from(n).ok())
     }
 
+    /// Whether population `name` sends and whether it receives a projection, from the
+    /// `projections` array (`[{"from": .., "to": ..}, ..]`); `None` without projections.
+    pub fn projection_roles(&self, name: &str) -> Option<(bool, bool)> {
+        let projections = self.value.get("projections")?.as_array()?;
+        if projections.is_empty() {
+            return None;
+        }
+        let has = |key: &str| {
+            projections
+                .iter()
+                .any(|p| p.get(key).and_then(Value::as_str) == Some(name))
+        };
+        Some((has("from"), has("to")))
+    }
+
+    /// The postsynaptic population of the projection with the most synapses (`synapses`).
+    pub fn main_target(&self) -> Option<&str> {
+        self.value
+            .get("projections")?
+            .as_array()?
+            .iter()
+            .max_by_key(|p| p.get("synapses").and_then(Value::as_u64).unwrap_or(0))?
+            .get("to")?
+            .as_str()
+    }
+
     /// The first number found under any of `keys`, at the top level or inside a top-level
     /// object (e.g. `{"figure_params": {"w_max": 0.01}}`).
     pub fn find_number(&self, keys: &[&str]) -> Option<f64> {

@@ -338,3 +338,44 @@ fn empty_recordings_still_plot() {
     assert_eq!(files.len(), 4);
     assert!(svg(&dir.join("plots/state_v.svg")).contains("no data"));
 }
+
+#[test]
+fn presynaptic_population_is_found_from_the_summary_projections() {
+    let dir = florian_dir("florian_renamed");
+    std::fs::rename(dir.join("spikes_pre.csv"), dir.join("spikes_zeta.csv")).unwrap();
+    std::fs::rename(dir.join("spikes_post.csv"), dir.join("spikes_alpha.csv")).unwrap();
+    let summary = std::fs::read_to_string(dir.join("summary.json"))
+        .unwrap()
+        .replace("\"pre\"", "\"zeta\"")
+        .replace("\"post\"", "\"alpha\"");
+    write_summary(&dir, &summary);
+    plot_dir(&dir, None, &[Format::Svg]).unwrap();
+    let s = svg(&dir.join("plots/florian.svg"));
+    assert!(
+        has_text(&s, "presynaptic spikes (`zeta`)"),
+        "{:?}",
+        texts(&s)
+    );
+    assert!(has_text(&s, "postsynaptic spikes (`alpha`)"));
+}
+
+/// The output of `hebb run scenes/florian_stdp_mstdp_mstdpet.ron` (recorders `w_stdp`,
+/// `w_mstdp`, `w_mstdpet`, `traces_*`, `eligibility`, `reward`; summary without `figure`).
+#[test]
+fn florian_figure_from_a_real_run() {
+    let dir = fixture_dir("florian_run");
+    let generic = plot_dir(&dir, None, &[Format::Png]).unwrap();
+    assert_eq!(generic.len(), 10, "{:?}", names(&generic));
+    let files = plot_dir(&dir, Some("florian"), &Format::ALL).unwrap();
+    assert!(names(&files).contains(&"florian.svg".to_owned()));
+    check_png(&dir.join("plots/florian.png"));
+    let s = svg(&dir.join("plots/florian.svg"));
+    for text in [
+        "presynaptic spikes (`pre`)",
+        "postsynaptic spikes (`post`)",
+        "W_MSTDPET",
+        "z",
+    ] {
+        assert!(has_text(&s, text), "`{text}` missing");
+    }
+}

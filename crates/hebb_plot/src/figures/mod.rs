@@ -82,8 +82,9 @@ fn find_near<'a>(
         .or_else(|_| run.find_variable(figure, names, |_| true))
 }
 
-/// Spike files ordered presynaptic-looking first, postsynaptic-looking last (by population
-/// name: `input`, `pre`, `poisson`, ... before `post`, `out`, `lif`, ...).
+/// Spike files ordered presynaptic first, postsynaptic last: by the projections listed in
+/// `summary.json` (a population that only sends comes first, one that only receives last), else
+/// by name (`input`, `pre`, `poisson`, ... before `post`, `out`, `lif`, ...).
 fn spike_files_pre_to_post(run: &RunDir) -> Vec<&crate::data::CsvFile> {
     const PRE: [&str; 10] = [
         "in", "input", "inputs", "pre", "presyn", "poisson", "source", "src", "stim", "z0",
@@ -92,10 +93,14 @@ fn spike_files_pre_to_post(run: &RunDir) -> Vec<&crate::data::CsvFile> {
         "out", "output", "post", "postsyn", "lif", "neuron", "target", "dst", "z1",
     ];
     let score = |f: &crate::data::CsvFile| {
-        let pop = f
-            .spikes_population()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let name = f.spikes_population().unwrap_or_default();
+        if let Some(summary) = &run.summary
+            && let Some((sends, receives)) = summary.projection_roles(name)
+            && sends != receives
+        {
+            return if sends { 0 } else { 2 };
+        }
+        let pop = name.to_ascii_lowercase();
         let tokens: Vec<&str> = pop.split(['_', '-', '.']).collect();
         if tokens.iter().any(|t| PRE.contains(t)) {
             0

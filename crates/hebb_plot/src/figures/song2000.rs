@@ -3,8 +3,9 @@
 //! output rate over time added below.
 //!
 //! Needs a weight recording (columns `w[<pre>,<post>]`; the one with the most synapses is
-//! used) and, for the rate panel, the spike recording of the output population (the recorded
-//! population with the fewest neurons). `w_max` is read from `summary.json` (`w_max`, `gmax`,
+//! used) and, for the rate panel, the spike recording of the output population (the target of
+//! the largest projection in `summary.json`, else the recorded population with the fewest
+//! neurons). `w_max` is read from `summary.json` (`w_max`, `gmax`,
 //! `g_max` or `wmax`, at the top level or one object down); without it weights are divided by
 //! the largest final weight.
 
@@ -116,7 +117,9 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
         panels.push(p);
     }
 
-    // The output population: the recorded population with the fewest neurons.
+    // The output population: the target of the largest projection when the summary lists
+    // projections, else the recorded population with the fewest neurons.
+    let main_target = run.summary.as_ref().and_then(|s| s.main_target());
     let mut outputs = Vec::new();
     for f in run.spike_files() {
         let size = f.spikes_population().and_then(|p| run.population_size(p));
@@ -124,7 +127,10 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
     }
     let output = outputs
         .into_iter()
-        .min_by_key(|(size, f)| (size.unwrap_or(u32::MAX), f.stem.clone()))
+        .min_by_key(|(size, f)| {
+            let is_target = f.spikes_population().is_some() && f.spikes_population() == main_target;
+            (!is_target, size.unwrap_or(u32::MAX), f.stem.clone())
+        })
         .map(|(_, f)| f);
     if let Some(f) = output {
         let span = run.duration_ms().unwrap_or(1000.0).max(1e-9);

@@ -213,8 +213,15 @@ pub fn florian_dir(name: &str) -> PathBuf {
     write_csv(&dir, "reward.csv", &["t_ms", "reward[0]"], &reward);
     write_summary(
         &dir,
-        r#"{"scene": "florian_stdp_mstdp_mstdpet", "dt_ms": 1.0, "steps": 200, "figure": "florian",
-            "populations": {"pre": {"size": 1}, "post": {"size": 1}}}"#,
+        r#"{"scene": "scenes/florian_stdp_mstdp_mstdpet.ron", "hebb_version": "0.1.0", "seed": 0,
+            "dt_ms": 1.0, "steps": 201, "duration_ms": 201.0, "figure": "florian",
+            "populations": [
+                {"name": "pre", "model": "SpikeSource", "size": 1, "spikes": 4, "rate_hz": 19.9},
+                {"name": "post", "model": "Exact", "size": 1, "spikes": 4, "rate_hz": 19.9}],
+            "projections": [
+                {"name": "stdp", "from": "pre", "to": "post", "synapses": 1},
+                {"name": "mstdp", "from": "pre", "to": "post", "synapses": 1},
+                {"name": "mstdpet", "from": "pre", "to": "post", "synapses": 1}]}"#,
     );
     dir
 }
@@ -290,5 +297,19 @@ pub fn song_dir(name: &str, seconds: u64) -> PathBuf {
                 "populations": {{"input": {{"size": 1000}}, "output": {{"size": 1}}}}}}"#
         ),
     );
+    dir
+}
+
+/// A copy of the recorded `hebb run` output `tests/fixtures/<name>` in a fresh directory (the
+/// plots must not be written into the source tree).
+pub fn fixture_dir(name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let dir = fresh_dir(&format!("fixture_{name}"));
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
     dir
 }
