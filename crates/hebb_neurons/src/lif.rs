@@ -50,7 +50,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, write_spikes};
+use crate::spiking::{SpikeFlags, flush_denormal, write_spikes};
 
 /// How the membrane equation is integrated over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,9 +350,10 @@ fn lif_kernel<const RK2: bool>(c: &LifConstants, s: LifSlices<'_>) {
         let spike = v_new > c.v_threshold + theta[i];
         flags[i] = u8::from(spike);
         let v_new = if spike { c.v_reset } else { v_new };
-        s.v[i] = v_new.max(c.v_min);
+        s.v[i] = flush_denormal(v_new.max(c.v_min));
         rfr[i] = if spike { 0.0 } else { rfr[i] + c.dt };
-        theta[i] = theta[i] * c.theta_decay + if spike { c.theta_plus } else { 0.0 };
+        theta[i] =
+            flush_denormal(theta[i] * c.theta_decay + if spike { c.theta_plus } else { 0.0 });
         current[i] = 0.0;
         jump[i] = 0.0;
     }

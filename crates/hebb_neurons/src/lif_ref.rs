@@ -37,7 +37,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, write_spikes};
+use crate::spiking::{SpikeFlags, flush_denormal, write_spikes};
 
 /// `LifRef` params (scene name `LifRef`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,15 +211,18 @@ pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
     let c = *c;
     for i in 0..n {
         let v = s.v[i];
-        let held = left[i] > 0;
+        let left_i = left[i];
         let v_inf = c.v_rest + c.resistance * current[i];
-        let v_new = v_inf + (v - v_inf) * c.decay + jump[i];
-        let v_new = if held { v } else { v_new };
+        let v_new = flush_denormal(v_inf + (v - v_inf) * c.decay + jump[i]);
+        let v_new = if left_i > 0 { v } else { v_new };
         let spike = v_new >= c.v_threshold;
         flags[i] = u8::from(spike);
         s.v[i] = if spike { c.v_reset } else { v_new };
-        let still = left[i] - u32::from(held);
-        left[i] = if spike { c.refractory_steps } else { still };
+        left[i] = if spike {
+            c.refractory_steps
+        } else {
+            left_i.saturating_sub(1)
+        };
         current[i] = 0.0;
         jump[i] = 0.0;
     }
@@ -360,6 +363,19 @@ mod tests {
             assert!((o.0 - v).abs() < 1e-4, "step {k}: {} vs {v}", o.0);
         }
         assert!(out.iter().filter(|o| o.1).count() >= 2);
+    }
+
+    #[test]
+    fn decay_to_a_zero_rest_never_leaves_subnormal_floats() {
+        let p = LifRef {
+            v_init_mv: 1.0,
+            ..LifRef::default()
+        };
+        let out = run(&p, 1.0, &[(0.0, 0.0); 2000]);
+        assert!(out.iter().all(|&(v, _)| v == 0.0 || v.abs() >= 1e-30));
+        assert_eq!(out[1999].0, 0.0);
+        // The flush does not touch physiological values.
+        assert!(out[100].0 > 0.0 && (out[100].0 - (-10.1f64).exp()).abs() < 1e-9);
     }
 
     #[test]
