@@ -81,7 +81,7 @@ pub fn raster_figure(run: &RunDir, file: &CsvFile) -> Result<Figure, PlotError> 
         ));
     }
     let rate = Panel::lines(
-        format!("rate (Hz), {bin} ms bins"),
+        format!("rate (Hz), {} bins", duration_label(bin)),
         vec![Line {
             label: None,
             color: colors::BLUE,
@@ -185,10 +185,10 @@ pub fn weights_figure(run: &RunDir, file: &CsvFile) -> Result<Figure, PlotError>
             points: d.finish(),
         })
         .collect();
-    let evolution = Panel::lines("w", lines).title(if w_cols.len() > shown.len() {
-        format!("{} of {} recorded synapses", shown.len(), w_cols.len())
-    } else {
-        format!("{} recorded synapses", w_cols.len())
+    let evolution = Panel::lines("w", lines).title(match w_cols.len() {
+        1 => "the recorded synapse".to_owned(),
+        n if n > shown.len() => format!("{} of {n} recorded synapses", shown.len()),
+        n => format!("{n} recorded synapses"),
     });
     let mean = Panel::lines(
         "mean w",
@@ -210,17 +210,31 @@ pub fn weights_figure(run: &RunDir, file: &CsvFile) -> Result<Figure, PlotError>
     .x_label("final weight w")
     .title("final weight distribution")
     .height(230);
-    let mut fig = Figure::new(
-        format!("{}: weights `{}`", run.name(), file.stem),
-        vec![evolution, mean, hist],
-    );
+    // With one synapse the mean repeats the trace above it.
+    let panels = if w_cols.len() > 1 {
+        vec![evolution, mean, hist]
+    } else {
+        vec![evolution, hist]
+    };
+    let mut fig = Figure::new(format!("{}: weights `{}`", run.name(), file.stem), panels);
     fig.share_x();
     if let Some(r) = run.time_range() {
-        for p in fig.panels.iter_mut().take(2) {
-            p.x_range = Some(r);
+        for p in &mut fig.panels {
+            if !matches!(p.content, Content::Histogram { .. }) {
+                p.x_range = Some(r);
+            }
         }
     }
     Ok(fig)
+}
+
+/// A bin width for labels: `20 ms`, `2 s`.
+pub fn duration_label(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{} s", ms / 1000.0)
+    } else {
+        format!("{ms} ms")
+    }
 }
 
 /// Up to `n` elements of `items`, evenly spread (first and last included).

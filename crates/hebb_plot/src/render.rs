@@ -260,7 +260,7 @@ impl Panel {
     pub fn new(y_label: impl Into<String>, content: Content) -> Self {
         Self {
             title: None,
-            x_label: "time (ms)".into(),
+            x_label: TIME_MS.into(),
             y_label: y_label.into(),
             x_range: None,
             y_range: None,
@@ -336,7 +336,7 @@ fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
 
 /// A tick label for an axis over `range` with about `ticks` ticks: as many decimals as the
 /// tick spacing needs (so neighbouring labels differ), trailing zeros trimmed, and scientific
-/// notation for magnitudes below 1e-3 or from 1e5.
+/// notation for magnitudes below 1e-3 or from 1e6.
 pub fn fmt_tick(v: f64, range: (f64, f64), ticks: usize) -> String {
     let span = (range.1 - range.0).abs();
     let step = if span > 0.0 && span.is_finite() {
@@ -348,7 +348,7 @@ pub fn fmt_tick(v: f64, range: (f64, f64), ticks: usize) -> String {
         return "0".into();
     }
     let magnitude = range.0.abs().max(range.1.abs());
-    if !(1e-3..1e5).contains(&magnitude) {
+    if !(1e-3..1e6).contains(&magnitude) {
         // Mantissa digits down to a tenth of the tick spacing (trailing zeros trimmed).
         let digits = (v.abs().log10().floor() - step.log10().floor() + 1.0).clamp(0.0, 6.0);
         let s = format!("{v:.*e}", digits as usize);
@@ -384,6 +384,8 @@ pub fn register_fonts() {
 }
 
 const FONT: FontFamily<'static> = FontFamily::SansSerif;
+/// The default x label; such axes switch to seconds for runs of 20 s or more.
+pub const TIME_MS: &str = "time (ms)";
 /// Approximate number of x tick labels.
 const X_TICKS: usize = 10;
 
@@ -392,8 +394,9 @@ const X_TICKS: usize = 10;
 enum Stroke {
     /// One polyline of width 2 (vector output: the viewer joins segments properly).
     Wide,
-    /// Two 1-px polylines one pixel apart (bitmap output: plotters' polygonised wide lines
-    /// leave gaps and spikes at sharp corners, Bresenham lines do not).
+    /// Three 1-px polylines, shifted by one pixel right and one pixel down (bitmap output:
+    /// plotters' polygonised wide lines leave gaps and spikes at sharp corners, Bresenham
+    /// lines do not).
     DoubledThin,
 }
 
@@ -460,12 +463,19 @@ fn draw_panel<DB: DrawingBackend>(
     }
     let mut chart = builder.build_cartesian_2d(x.0..x.1, y.0..y.1).map_err(e)?;
     let no_label = |_: &f64| String::new();
-    let x_format = |v: &f64| fmt_tick(*v, x, X_TICKS);
+    // Long runs read better in seconds: same ticks, labels divided by 1000.
+    let seconds = p.x_label == TIME_MS && x.1 - x.0 >= 20_000.0;
+    let (x_scale, x_desc) = if seconds {
+        (1e-3, "time (s)")
+    } else {
+        (1.0, p.x_label.as_str())
+    };
+    let x_format = |v: &f64| fmt_tick(*v * x_scale, (x.0 * x_scale, x.1 * x_scale), X_TICKS);
     let y_format = |v: &f64| fmt_tick(*v, y, p.y_ticks);
     let x_formatter: &dyn Fn(&f64) -> String = if p.x_ticks { &x_format } else { &no_label };
     chart
         .configure_mesh()
-        .x_desc(if p.x_ticks { p.x_label.as_str() } else { "" })
+        .x_desc(if p.x_ticks { x_desc } else { "" })
         .y_desc(p.y_label.as_str())
         .x_labels(X_TICKS)
         .y_labels(p.y_ticks)
@@ -522,10 +532,12 @@ fn draw_panel<DB: DrawingBackend>(
                     })
                     .collect();
                 if stroke == Stroke::DoubledThin {
-                    let shifted = points.iter().map(|&(a, b)| (a + pixel.0, b - pixel.1));
-                    chart
-                        .draw_series(LineSeries::new(shifted, color.stroke_width(1)))
-                        .map_err(e)?;
+                    for (sx, sy) in [(pixel.0, 0.0), (0.0, -pixel.1)] {
+                        let shifted = points.iter().map(|&(a, b)| (a + sx, b + sy));
+                        chart
+                            .draw_series(LineSeries::new(shifted, color.stroke_width(1)))
+                            .map_err(e)?;
+                    }
                 }
                 let width = if stroke == Stroke::Wide { 2 } else { 1 };
                 let series = chart
@@ -669,7 +681,8 @@ mod tests {
         assert_eq!(fmt_tick(-60.0, (-70.0, -50.0), 5), "-60");
         assert_eq!(fmt_tick(1e-2, (-1e-2, 1e-2), 5), "0.01");
         assert_eq!(fmt_tick(2.5e-4, (0.0, 5e-4), 5), "2.5e-4");
-        assert_eq!(fmt_tick(200000.0, (0.0, 1e6), 5), "2e5");
+        assert_eq!(fmt_tick(2e6, (0.0, 1e7), 5), "2e6");
+        assert_eq!(fmt_tick(100000.0, (0.0, 1e5), 5), "100000");
         assert_eq!(fmt_tick(20000.0, (0.0, 20000.0), 10), "20000");
         // A narrow range far from zero: labels keep the digits that tell ticks apart.
         let narrow = (0.00490, 0.00494);

@@ -379,3 +379,38 @@ fn florian_figure_from_a_real_run() {
         assert!(has_text(&s, text), "`{text}` missing");
     }
 }
+
+#[test]
+fn song2000_w_max_comes_from_the_summary_or_the_scene_file() {
+    let dir = song_dir("song2000_w_max", 2);
+    let scene = dir.join("scene.ron");
+    let summary = |scene: &Path| {
+        format!(
+            r#"{{"scene": "{}", "dt_ms": 0.1, "steps": 20000,
+                "populations": [{{"name": "input", "size": 1000}}, {{"name": "output", "size": 1}}],
+                "projections": [{{"from": "input", "to": "output", "synapses": 1000}}]}}"#,
+            scene.display()
+        )
+    };
+    write_summary(&dir, &summary(&scene));
+    plot_dir(&dir, Some("song2000"), &[Format::Svg]).unwrap();
+    let s = svg(&dir.join("plots/song2000.svg"));
+    assert!(has_text(&s, "w / max(w)"), "{:?}", texts(&s));
+
+    std::fs::write(
+        &scene,
+        "// w_max is the bound\n(bounds: Hard(w_min: 0.0, w_max: 0.02))\n",
+    )
+    .unwrap();
+    plot_dir(&dir, Some("song2000"), &[Format::Svg]).unwrap();
+    let s = svg(&dir.join("plots/song2000.svg"));
+    assert!(has_text(&s, "w / w_max"), "{:?}", texts(&s));
+    // The rate panel shows the projection's target, not the 1000-neuron input.
+    assert!(
+        texts(&s)
+            .iter()
+            .any(|t| t.starts_with("output rate of `output`")),
+        "{:?}",
+        texts(&s)
+    );
+}

@@ -6,8 +6,9 @@
 //! used) and, for the rate panel, the spike recording of the output population (the target of
 //! the largest projection in `summary.json`, else the recorded population with the fewest
 //! neurons). `w_max` is read from `summary.json` (`w_max`, `gmax`,
-//! `g_max` or `wmax`, at the top level or one object down); without it weights are divided by
-//! the largest final weight.
+//! `g_max` or `wmax`, at the top level or one object down), else from the `w_max:` of the scene
+//! file that `summary.json` names (when it can be read and gives one value); without it weights
+//! are divided by the largest final weight.
 
 use crate::data::{Decimator, MAX_LINE_POINTS, count_lines};
 use crate::error::PlotError;
@@ -55,6 +56,7 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
         .summary
         .as_ref()
         .and_then(|s| s.find_number(&W_MAX_KEYS))
+        .or_else(|| w_max_from_scene(run))
         .filter(|w| *w > 0.0);
     let (w_max, w_label) = match summary_w_max {
         Some(w) => (w, "w / w_max"),
@@ -153,8 +155,9 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
             }],
         )
         .title(format!(
-            "output rate of `{pop}` ({} spikes, {bin} ms bins)",
-            data.total
+            "output rate of `{pop}` ({} spikes, {} bins)",
+            data.total,
+            crate::generic::duration_label(bin)
         ))
         .y_range_at_least(0.0, 0.0);
         p.x_range = Some((0.0, span));
@@ -167,4 +170,34 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
         ),
         panels,
     ))
+}
+
+/// The `w_max: <number>` of the scene file named in `summary.json` (looked up as given, then
+/// relative to the run directory and its parent), when it gives exactly one value.
+fn w_max_from_scene(run: &RunDir) -> Option<f64> {
+    let scene = run.summary.as_ref()?.scene()?;
+    let mut candidates = vec![std::path::PathBuf::from(scene), run.dir.join(scene)];
+    if let Some(parent) = run.dir.parent() {
+        candidates.push(parent.join(scene));
+    }
+    let text = candidates
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    let mut values: Vec<f64> = text
+        .match_indices("w_max")
+        .filter_map(|(i, _)| {
+            let rest = text[i + "w_max".len()..].trim_start().strip_prefix(':')?;
+            let number: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+                .collect();
+            number.parse().ok()
+        })
+        .collect();
+    values.dedup();
+    match values.as_slice() {
+        [w] => Some(*w),
+        _ => None,
+    }
 }

@@ -6,7 +6,8 @@
 //!   `v[..]` and `spikes_*.csv` are optional.
 //! - `stp_norse` (Norse `tsodyks_makram` example): `x`, `u`, the released fraction when
 //!   recorded, and the filtered synaptic current. Needs `x[..]`, `u[..]` and a current column
-//!   (`current`, `i_syn`, `isyn`, `i` or `syn_current`); `released[..]` and `spikes_*.csv`
+//!   (`current`, `i_syn`, `isyn`, `i`, `syn_current`, `i_exp`, or `g`, the conductance
+//!   of an `Exponential` synapse output used as the filter); `released[..]` and `spikes_*.csv`
 //!   are optional.
 
 use plotters::style::RGBColor;
@@ -17,7 +18,7 @@ use crate::render::{Figure, Line, Panel, colors};
 use crate::run_dir::RunDir;
 
 /// Names accepted for the filtered current of the Norse example.
-pub const CURRENT_NAMES: [&str; 6] = ["current", "i_syn", "isyn", "i", "syn_current", "i_exp"];
+pub const CURRENT_NAMES: [&str; 7] = ["current", "i_syn", "isyn", "i", "syn_current", "i_exp", "g"];
 
 fn line_panel(label: &str, color: RGBColor, points: Vec<(f64, f64)>) -> Panel {
     Panel::lines(
