@@ -42,13 +42,14 @@ pub fn check(path: &Path) -> Result<(), CliError> {
             extra.push_str(&format!(", plasticity {}", rule.name()));
         }
         println!(
-            "  {:<16} {} -> {}: {} synapses ({}), {}, delay {} steps{extra}",
+            "  {:<16} {} -> {}: {} synapses ({}), {}, delay {} ms ({} steps){extra}",
             p.name,
             p.from,
             p.to,
             p.synapses,
             p.storage,
             def.synapse.name(),
+            def.delay_ms,
             p.delay_steps
         );
     }
@@ -74,7 +75,7 @@ pub fn check(path: &Path) -> Result<(), CliError> {
                 ..
             } => {
                 let columns = sim.recorders().state(name).map_or(0, |s| s.columns.len());
-                println!("  {name}: {columns} values of {target} every {stride} steps");
+                println!("  {name}: {columns} values of {target} {}", every(*stride));
             }
             RecorderSpec::Weights {
                 name,
@@ -83,7 +84,10 @@ pub fn check(path: &Path) -> Result<(), CliError> {
                 ..
             } => {
                 let columns = sim.recorders().state(name).map_or(0, |s| s.columns.len());
-                println!("  {name}: {columns} weights of {projection} every {stride} steps");
+                println!(
+                    "  {name}: {columns} weights of {projection} {}",
+                    every(*stride)
+                );
             }
         }
     }
@@ -92,4 +96,12 @@ pub fn check(path: &Path) -> Result<(), CliError> {
         println!("  {line}");
     }
     Ok(())
+}
+
+fn every(stride: u32) -> String {
+    if stride == 1 {
+        "every step".to_owned()
+    } else {
+        format!("every {stride} steps")
+    }
 }
