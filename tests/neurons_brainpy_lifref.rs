@@ -105,9 +105,9 @@ fn run(fx: &Value, replay_w: bool) -> Run {
         })
         .unwrap();
     }
-    for k in 0..n as usize {
+    for &w in &w_rec[..n as usize] {
         if replay_w {
-            sim.world.get_mut::<Weights>(syn).unwrap().w[0] = w_rec[k] as Real;
+            sim.world.get_mut::<Weights>(syn).unwrap().w[0] = w as Real;
         }
         sim.step();
     }
