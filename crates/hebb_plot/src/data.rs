@@ -384,6 +384,15 @@ pub fn read_spikes(
             kept_candidates += 1;
         }
     })?;
+    // Without a population size the neuron stride may have kept too much (a few neurons with
+    // many spikes): thin the kept spikes evenly.
+    let kept = data.times.len() as u64;
+    if kept > 2 * max_points {
+        let k = kept.div_ceil(max_points);
+        thin(&mut data.times, k);
+        thin(&mut data.neurons, k);
+        data.spike_stride *= k;
+    }
     if let Some((row, value)) = bad_neuron {
         return Err(PlotError::BadNumber {
             path: file.path.clone(),
@@ -393,6 +402,16 @@ pub fn read_spikes(
         });
     }
     Ok(data)
+}
+
+/// Keep every `k`-th element.
+fn thin<T>(v: &mut Vec<T>, k: u64) {
+    let mut i = 0u64;
+    v.retain(|_| {
+        let keep = i.is_multiple_of(k);
+        i += 1;
+        keep
+    });
 }
 
 /// Number of `\n` in a file (about the number of rows): used to size decimation buckets.
@@ -489,6 +508,27 @@ mod tests {
         assert!(out.len() <= 102, "{} points", out.len());
         assert!(out.contains(&(503.0, 10.0)));
         assert!(out.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn one_busy_neuron_of_unknown_population_is_thinned() {
+        let dir = std::env::temp_dir().join(format!("hebb_plot_thin_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("spikes_x.csv");
+        let mut text = String::from("t_ms,neuron\n");
+        for k in 0..50_000 {
+            text.push_str(&format!("{k},0\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        let file = CsvFile::open(&path).unwrap();
+        let data = read_spikes(&file, None, 1000.0, 1000).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(data.total, 50_000);
+        assert!(data.times.len() <= 2000, "{} kept", data.times.len());
+        assert!(data.times.len() >= 500, "{} kept", data.times.len());
+        // The rate uses every spike: 1000 spikes per 1000 ms bin.
+        assert_eq!(data.counts.len(), 50);
+        assert!(data.counts.iter().all(|&c| c == 1000));
     }
 
     #[test]

@@ -84,6 +84,12 @@ pub enum PlotError {
         /// The directory.
         dir: PathBuf,
     },
+    /// The recordings are NPY files; plots read the CSV ones.
+    #[error("{dir}: the recordings are .npy files; hebb_plot reads CSV recordings (run with the CSV format)", dir = .dir.display())]
+    NpyOnly {
+        /// The directory.
+        dir: PathBuf,
+    },
     /// The plotting backend failed.
     #[error("drawing {path} failed: {message}", path = .path.display())]
     Draw {

@@ -31,7 +31,16 @@ impl RunDir {
             .map(|e| e.map(|e| e.path()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(io)?;
+        let npy = paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "npy"))
+            .count();
         paths.retain(|p| p.is_file() && p.extension().is_some_and(|e| e == "csv"));
+        if paths.is_empty() && npy > 0 {
+            return Err(PlotError::NpyOnly {
+                dir: dir.to_owned(),
+            });
+        }
         paths.sort();
         let files = paths
             .iter()

@@ -296,6 +296,12 @@ fn bad_inputs_are_errors_not_panics() {
     let err = plot_dir(&missing, None, &[Format::Png]).unwrap_err();
     assert!(matches!(err, PlotError::Io { .. }), "{err:?}");
 
+    let npy = fresh_dir("npy_only");
+    std::fs::write(npy.join("v.npy"), b"\x93NUMPY").unwrap();
+    write_summary(&npy, r#"{"dt_ms": 0.1, "steps": 10}"#);
+    let err = plot_dir(&npy, None, &[Format::Png]).unwrap_err();
+    assert!(matches!(err, PlotError::NpyOnly { .. }), "{err:?}");
+
     let empty = fresh_dir("empty");
     let err = plot_dir(&empty, None, &[Format::Png]).unwrap_err();
     assert!(matches!(err, PlotError::NotRunOutput { .. }), "{err:?}");
