@@ -316,10 +316,17 @@ pub struct SpikeData {
 }
 
 impl SpikeData {
-    /// Population rate (Hz per neuron) at the centre of each bin.
-    pub fn rate(&self, n_neurons: u32) -> Vec<(f64, f64)> {
+    /// Population rate (Hz per neuron) at the centre of each bin. With the run length
+    /// `span_ms`, the bins cover the whole run (empty bins at the end included) and a partial
+    /// last bin is left out.
+    pub fn rate(&self, n_neurons: u32, span_ms: Option<f64>) -> Vec<(f64, f64)> {
         let n = f64::from(n_neurons.max(1));
-        self.counts
+        let mut counts = self.counts.clone();
+        if let Some(span) = span_ms.filter(|s| s.is_finite() && *s > 0.0) {
+            let bins = ((span / self.bin_ms + 1e-9).floor() as usize).max(1);
+            counts.resize(bins, 0);
+        }
+        counts
             .iter()
             .enumerate()
             .map(|(i, &c)| {
@@ -529,6 +536,19 @@ mod tests {
         // The rate uses every spike: 1000 spikes per 1000 ms bin.
         assert_eq!(data.counts.len(), 50);
         assert!(data.counts.iter().all(|&c| c == 1000));
+    }
+
+    #[test]
+    fn rates_cover_the_run() {
+        let data = SpikeData {
+            counts: vec![2, 0, 4],
+            bin_ms: 10.0,
+            ..SpikeData::default()
+        };
+        let rates: Vec<f64> = data.rate(2, Some(50.0)).iter().map(|p| p.1).collect();
+        assert_eq!(rates, [100.0, 0.0, 200.0, 0.0, 0.0]);
+        assert_eq!(data.rate(2, Some(25.0)).len(), 2);
+        assert_eq!(data.rate(2, None)[2], (25.0, 200.0));
     }
 
     #[test]

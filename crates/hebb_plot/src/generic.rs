@@ -85,7 +85,7 @@ pub fn raster_figure(run: &RunDir, file: &CsvFile) -> Result<Figure, PlotError> 
         vec![Line {
             label: None,
             color: colors::BLUE,
-            points: data.rate(n),
+            points: data.rate(n, Some(span)),
         }],
     )
     .y_range_at_least(0.0, 0.0)
@@ -139,6 +139,11 @@ pub fn state_figure(run: &RunDir, file: &CsvFile) -> Result<Figure, PlotError> {
             " (first {MAX_VARIABLES} of {} variables)",
             variables.len()
         ));
+    }
+    if panels.len() <= 2 {
+        for p in &mut panels {
+            p.height = p.height.max(280);
+        }
     }
     let mut fig = Figure::new(title, panels);
     fig.share_x();

@@ -145,7 +145,7 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
         let data = run.spikes(f, bin)?;
         let n = run.spike_population_size(f, &data);
         let pop = f.spikes_population().unwrap_or(&f.stem);
-        let rate = data.rate(n);
+        let rate = data.rate(n, Some(span));
         let mut p = Panel::lines(
             "rate (Hz)",
             vec![Line {
