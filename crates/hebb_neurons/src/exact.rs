@@ -131,7 +131,7 @@ pub struct ExactPlugin;
 impl Plugin for ExactPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<Exact>();
-        sim.add_systems(Stage::InputSpikes, exact_system);
+        sim.add_model_systems::<Exact, _>(Stage::InputSpikes, exact_system);
     }
 }
 

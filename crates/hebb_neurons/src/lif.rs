@@ -395,7 +395,7 @@ impl Plugin for LifPlugin {
         sim.register_model::<Lif>();
         sim.register_variables::<LifState>();
         sim.register_snapshot::<LifState>();
-        sim.add_systems(Stage::NeuronStep, lif_system);
+        sim.add_model_systems::<Lif, _>(Stage::NeuronStep, lif_system);
     }
 }
 

@@ -262,7 +262,7 @@ impl Plugin for LifRefPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<LifRef>();
         sim.register_snapshot::<LifRefState>();
-        sim.add_systems(Stage::NeuronStep, lif_ref_system);
+        sim.add_model_systems::<LifRef, _>(Stage::NeuronStep, lif_ref_system);
     }
 }
 

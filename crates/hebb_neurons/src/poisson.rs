@@ -256,7 +256,7 @@ impl Plugin for PoissonPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<Poisson>();
         sim.register_snapshot::<PoissonState>();
-        sim.add_systems(Stage::InputSpikes, poisson_system);
+        sim.add_model_systems::<Poisson, _>(Stage::InputSpikes, poisson_system);
     }
 }
 

@@ -86,6 +86,6 @@ pub struct SpikeSourcePlugin;
 impl Plugin for SpikeSourcePlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<SpikeSource>();
-        sim.add_systems(Stage::InputSpikes, spike_source_system);
+        sim.add_model_systems::<SpikeSource, _>(Stage::InputSpikes, spike_source_system);
     }
 }

@@ -192,7 +192,7 @@ pub struct StepCurrentPlugin;
 impl Plugin for StepCurrentPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<StepCurrent>();
-        sim.add_systems(Stage::InputSpikes, step_current_system);
+        sim.add_model_systems::<StepCurrent, _>(Stage::InputSpikes, step_current_system);
     }
 }
 

@@ -245,7 +245,7 @@ impl Plugin for ConductancePlugin {
         sim.register_model::<Conductance>();
         sim.register_variables::<SynapseState>();
         sim.register_snapshot::<SynapseState>();
-        sim.add_systems(Stage::CurrentIntegration, conductance_step);
+        sim.add_model_systems::<Conductance, _>(Stage::CurrentIntegration, conductance_step);
     }
 }
 

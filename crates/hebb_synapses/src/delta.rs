@@ -125,6 +125,6 @@ pub struct DeltaPlugin;
 impl Plugin for DeltaPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<Delta>();
-        sim.add_systems(Stage::CurrentIntegration, delta_step);
+        sim.add_model_systems::<Delta, _>(Stage::CurrentIntegration, delta_step);
     }
 }

@@ -255,7 +255,7 @@ impl Plugin for ExponentialPlugin {
         sim.register_model::<Exponential>();
         sim.register_variables::<SynapseState>();
         sim.register_snapshot::<SynapseState>();
-        sim.add_systems(Stage::CurrentIntegration, exponential_step);
+        sim.add_model_systems::<Exponential, _>(Stage::CurrentIntegration, exponential_step);
     }
 }
 
