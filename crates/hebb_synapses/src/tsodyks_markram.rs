@@ -490,7 +490,7 @@ impl Plugin for TsodyksMarkramPlugin {
         sim.register_model::<TsodyksMarkram>();
         sim.register_variables::<TsodyksMarkramState>();
         sim.register_snapshot::<TsodyksMarkramState>();
-        sim.add_systems(Stage::SynapticStp, tsodyks_markram_step);
+        sim.add_model_systems::<TsodyksMarkram, _>(Stage::SynapticStp, tsodyks_markram_step);
     }
 }
 
