@@ -93,3 +93,31 @@ fn every_scene_saves_and_loads_back_to_the_same_network() {
         assert_eq!(run(&scene), run(&again), "{name}");
     }
 }
+
+#[test]
+fn a_stimulus_drives_only_the_neurons_it_names() {
+    // A constant 20 (× resistance 1) mV drive lifts neuron 1's steady state to -45 mV, above the
+    // -52 mV threshold, so it fires; neuron 0 gets nothing and stays at rest. `neurons: [1]`
+    // is an `Option` written without `Some` (implicit_some).
+    let text = r#"// A step current on one of two LIF neurons.
+(
+    version: 1,
+    dt_ms: 0.1,
+    duration_ms: 100.0,
+    populations: [(name: "n", size: 2, model: Lif(tau_theta_ms: 0.0))],
+    inputs: [(population: "n", model: StepCurrent(values: [20.0], durations_ms: [100.0], neurons: [1]))],
+    recorders: [Spikes(population: "n"), State(name: "v", target: "n", variables: ["v"])],
+)"#;
+    let scene = Scene::parse(text, "step.ron", &registry_of(DefaultPlugins)).unwrap();
+    let mut sim = scene.build(DefaultPlugins).unwrap();
+    sim.run_steps(scene.steps().unwrap());
+    let spikes = sim.recorders().spikes_of("n").unwrap();
+    assert!(!spikes.neurons.is_empty());
+    assert!(
+        spikes.neurons.iter().all(|&i| i == 1),
+        "{:?}",
+        spikes.neurons
+    );
+    let v0 = sim.recorders().state("v").unwrap().column("v[0]").unwrap();
+    assert!(v0.iter().all(|&v| v == -65.0), "neuron 0 stays at rest");
+}
