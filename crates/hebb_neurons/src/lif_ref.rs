@@ -29,6 +29,8 @@
 //! | `v_threshold_mv` | mV | 20 | `V_th` | threshold (`V >= V_th`) |
 //! | `tau_ref_ms` | ms | 0 | `tau_ref` | refractory period |
 //! | `v_init_mv` | mV | 0 | `V_initializer` (ZeroInit) | initial potential |
+//! | `v_init_uniform_mv` | mV | none | `V_initializer` (Uniform) | `(low, high)`: initial potentials uniform per neuron |
+//! | `bias_current` | input | 0 | `x_ext` (constant) | constant input added every step (V_rest + R·bias is the resting steady state) |
 //!
 //! Not implemented: TrainingMode's surrogate spike and soft reset.
 //!
@@ -57,6 +59,13 @@ pub struct LifRef {
     pub tau_ref_ms: f64,
     /// Initial potential in mV. Default 0.
     pub v_init_mv: f64,
+    /// Initial potentials drawn uniformly per neuron in `[low, high)` mV from the population's
+    /// random stream (Brian2's `v = 'Vr + rand() * (Vt - Vr)'`); overrides `v_init_mv`.
+    /// Default none.
+    pub v_init_uniform_mv: Option<(f64, f64)>,
+    /// A constant input current added every step (BrainPy's `x_ext`, Brian2's bias `I` term
+    /// in mV with R = 1). Default 0.
+    pub bias_current: f64,
 }
 
 impl Default for LifRef {
@@ -69,6 +78,8 @@ impl Default for LifRef {
             v_threshold_mv: 20.0,
             tau_ref_ms: 0.0,
             v_init_mv: 0.0,
+            v_init_uniform_mv: None,
+            bias_current: 0.0,
         }
     }
 }
@@ -114,6 +125,16 @@ impl Model for LifRef {
             unit: "mV",
             doc: "initial potential",
         },
+        ParamDoc {
+            name: "v_init_uniform_mv",
+            unit: "mV",
+            doc: "optional (low, high): initial potentials uniform per neuron, overrides v_init_mv",
+        },
+        ParamDoc {
+            name: "bias_current",
+            unit: "input",
+            doc: "constant input current added every step",
+        },
     ];
 
     fn validate(&self) -> Result<(), ParamError> {
@@ -130,20 +151,33 @@ impl Model for LifRef {
         )?;
         check::non_negative("tau_ref_ms", self.tau_ref_ms)?;
         check::finite("v_init_mv", self.v_init_mv)?;
+        if let Some((low, high)) = self.v_init_uniform_mv {
+            check::finite("v_init_uniform_mv.0", low)?;
+            check::less_than("v_init_uniform_mv.0", low, "v_init_uniform_mv.1", high)?;
+        }
+        check::finite("bias_current", self.bias_current)?;
         Ok(())
     }
 
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         let size = ctx.population_size(Self::NAME)?;
         let constants = LifRefConstants::new(self, ctx.dt_ms);
+        let v: Vec<Real> = match self.v_init_uniform_mv {
+            Some((low, high)) => {
+                use rand::RngExt;
+                let mut rng = ctx.rng("v_init");
+                (0..size)
+                    .map(|_| rng.random_range(low..high) as Real)
+                    .collect()
+            }
+            None => vec![self.v_init_mv as Real; size],
+        };
         ctx.entity_mut().insert((
             constants,
             LifRefState {
                 refractory_left: vec![0; size],
             },
-            Membrane {
-                v: vec![self.v_init_mv as Real; size],
-            },
+            Membrane { v },
             SpikeFlags::new(size),
         ));
         Ok(())
@@ -157,7 +191,7 @@ pub struct LifRefConstants {
     pub decay: Real,
     /// Membrane resistance.
     pub resistance: Real,
-    /// Resting potential, mV.
+    /// Resting potential plus `R · bias_current`, mV: the steady state without synaptic input.
     pub v_rest: Real,
     /// Reset potential, mV.
     pub v_reset: Real,
@@ -174,7 +208,7 @@ impl LifRefConstants {
         Self {
             decay: (-dt_ms / params.tau_ms).exp() as Real,
             resistance: params.resistance as Real,
-            v_rest: params.v_rest_mv as Real,
+            v_rest: (params.v_rest_mv + params.resistance * params.bias_current) as Real,
             v_reset: params.v_reset_mv as Real,
             v_threshold: params.v_threshold_mv as Real,
             refractory_steps: steps.min(f64::from(u32::MAX)) as u32,
@@ -396,6 +430,32 @@ mod tests {
             )
             .refractory_steps,
             2
+        );
+    }
+
+    #[test]
+    fn bias_current_shifts_the_steady_state() {
+        let p = LifRef {
+            bias_current: 12.0,
+            v_threshold_mv: 100.0,
+            ..LifRef::default()
+        };
+        let trace = run(&p, 0.1, &[(0.0, 0.0); 2000]);
+        let expected = 12.0 * (1.0 - (-200.0f64 / 10.0).exp());
+        assert!(
+            (trace[1999].0 - expected).abs() < 1e-4,
+            "{} vs {expected}",
+            trace[1999].0
+        );
+        let bad = LifRef {
+            v_init_uniform_mv: Some((1.0, 1.0)),
+            ..LifRef::default()
+        };
+        assert!(
+            Model::validate(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("v_init_uniform_mv.1")
         );
     }
 }
