@@ -91,24 +91,34 @@ fn song2000_weights_become_bimodal() {
 }
 
 /// Wall time of the Song 2000 scene with and without its pieces (release build, 100 s each):
-/// `cargo test --release --test plasticity_song2000 -- --ignored --nocapture`.
+/// `cargo test --release --test plasticity_song2000 -- --ignored --nocapture`. Set
+/// `HEBB_SONG_VARIANT` to `full`, `frozen` (the rule removed, plasticity plugins present) or
+/// `bare` (no plasticity plugins) to run one variant only (e.g. under `perf stat`).
 #[test]
 #[ignore = "timing report"]
 fn song2000_timing() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenes/song2000_stdp.ron");
     let text = std::fs::read_to_string(path).unwrap();
-    let registry = hebb::scene::registry_of(DefaultPlugins);
-    let no_plasticity = {
+    let frozen = {
         let start = text.find("            plasticity: Song2000(").unwrap();
         let end = start + text[start..].find("),\n").unwrap() + 3;
         format!("{}{}", &text[..start], &text[end..])
     };
-    for (label, scene_text) in [
-        ("full scene", text.clone()),
-        ("without plasticity", no_plasticity),
-    ] {
-        let scene = hebb::scene::Scene::parse(&scene_text, label, &registry).unwrap();
-        let mut sim = scene.build(DefaultPlugins).unwrap();
+    let only = std::env::var("HEBB_SONG_VARIANT").ok();
+    for label in ["full", "frozen", "bare"] {
+        if only.as_deref().is_some_and(|o| o != label) {
+            continue;
+        }
+        let scene_text = if label == "full" { &text } else { &frozen };
+        let registry = hebb::scene::registry_of(DefaultPlugins);
+        let scene = hebb::scene::Scene::parse(scene_text, label, &registry).unwrap();
+        let mut sim = if label == "bare" {
+            scene
+                .build((hebb::neurons::NeuronsPlugin, hebb::synapses::SynapsesPlugin))
+                .unwrap()
+        } else {
+            scene.build(DefaultPlugins).unwrap()
+        };
         let start = Instant::now();
         sim.run_steps(scene.steps().unwrap());
         eprintln!("{label}: {:.3?}", start.elapsed());

@@ -16,16 +16,22 @@
 //! | `RewardConstant`, `RewardSchedule` | reward | [`reward`] |
 //!
 //! ## Systems, in run order
-//! - `SynapticStp`: `song2000_pre_transmission_step` (BrainPy timing), `apply_weight_updates`.
-//! - `Plasticity`: `begin_reward_step` (the next reward becomes current), `stdp_step`,
-//!   `mstdp_step`, `mstdpet_step`, `song2000_step`, `apply_weight_updates`.
-//! - `RewardBroadcast`: `broadcast_scheduled_reward` (the next step's reward),
-//!   `refresh_recorded_views` (trace values for the recorders that sample this step).
+//! - `SynapticStp`: `song2000_pre_transmission_step` (BrainPy timing only: LTD/LTP before the
+//!   transmission, applied with the bounds by the same [`update::WeightUpdate::apply_to`]).
+//! - `Plasticity`: `stdp_step`, `mstdp_step`, `mstdpet_step`, `song2000_step`, then
+//!   `apply_weight_updates`, the one system that applies every rule's accumulated changes.
+//! - `RewardBroadcast`: `broadcast_scheduled_reward` (the next step's reward).
+//!
+//! Rules fill the recorder views of their traces ([`trace::SpikeTrace::view`]) on the steps that
+//! a recorder samples their projection; recording never changes the simulation.
+//!
+//! Each system costs a fixed overhead per step even when no projection uses its rule, so the
+//! crate keeps their number small (six).
 //!
 //! A third-party rule adds its system to `Stage::Plasticity` and writes into a
-//! [`update::WeightUpdate`] with a [`update::WeightBounding`]; added before
-//! [`PlasticityPlugin`] it is applied in the same step, added after, at the next step's
-//! `SynapticStp` (still before the next transmission).
+//! [`update::WeightUpdate`] with a [`update::WeightBounding`]; its plugin must be added before
+//! [`WeightUpdatePlugin`] (so before [`PlasticityPlugin`], which ends with it) for its changes to
+//! be applied in the same step.
 //!
 //! See `docs/plasticity/` for one page per rule.
 
@@ -42,16 +48,14 @@ pub mod update;
 #[cfg(test)]
 mod world_tests;
 
-use hebb_core::clock::Clock;
 use hebb_core::prelude::*;
 
 use crate::mstdpet::Eligibility;
 use crate::pair::PairTraces;
-use crate::stdp::PairSigns;
 use crate::update::WeightUpdate;
 
-/// The weight-update system (after the rules in `SynapticStp` and `Plasticity`) and the
-/// recorder views of traces. Add it after every rule plugin.
+/// The one weight-update system, at the end of the `Plasticity` stage. Add it after every rule
+/// plugin.
 pub struct WeightUpdatePlugin;
 
 impl Plugin for WeightUpdatePlugin {
@@ -59,30 +63,7 @@ impl Plugin for WeightUpdatePlugin {
         sim.register_variables::<PairTraces>()
             .register_variables::<Eligibility>()
             .register_snapshot::<WeightUpdate>();
-        sim.add_systems(Stage::SynapticStp, update::apply_weight_updates);
         sim.add_systems(Stage::Plasticity, update::apply_weight_updates);
-        sim.add_systems(Stage::RewardBroadcast, refresh_recorded_views);
-    }
-}
-
-/// `RewardBroadcast` system: fill the trace and eligibility views of the projections that a
-/// recorder samples this step (recording never changes the simulation's state).
-pub fn refresh_recorded_views(
-    clock: Res<Clock>,
-    recorders: Res<Recorders>,
-    mut traces: Query<&mut PairTraces>,
-    mut eligibility: Query<(&mut Eligibility, &PairSigns)>,
-) {
-    for rec in &recorders.states {
-        if !clock.step.is_multiple_of(u64::from(rec.stride)) {
-            continue;
-        }
-        if let Ok(mut t) = traces.get_mut(rec.entity) {
-            t.refresh_views_at(clock.step);
-        }
-        if let Ok((mut e, signs)) = eligibility.get_mut(rec.entity) {
-            e.refresh_view(*signs);
-        }
     }
 }
 

@@ -39,11 +39,12 @@ use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
 use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::Bounds;
-use crate::pair::{PairTraces, pair_step};
+use crate::pair::{PairTraces, pair_step, recorded_at};
 use crate::reward::{Reward, RewardModulation, RewardTiming};
 use crate::stdp::{PAIR_PARAMS, PairSigns, attach_pair, validate_pair};
 use crate::trace::TraceMode;
@@ -217,6 +218,7 @@ pub fn mstdp_kernel(
 
 /// What [`mstdp_step`] reads and writes of each MSTDP projection.
 type MstdpProjection<'a> = (
+    Entity,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -231,11 +233,13 @@ type MstdpProjection<'a> = (
 pub fn mstdp_step(
     clock: Res<Clock>,
     reward: Res<Reward>,
+    recorders: Res<Recorders>,
     mut projections: Query<MstdpProjection>,
     spikes: Query<&Spikes>,
 ) {
-    let r = reward.current();
+    let r = reward.value();
     for (
+        entity,
         projection,
         connectivity,
         arrivals,
@@ -261,6 +265,9 @@ pub fn mstdp_step(
             &mut rule.pending,
             &mut update,
         );
+        if recorded_at(&recorders, entity, clock.step) {
+            traces.refresh_views_at(clock.step);
+        }
     }
 }
 

@@ -47,12 +47,13 @@ use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage, StateVariables};
 use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::Bounds;
 use crate::mstdp::REWARD_PARAMS;
-use crate::pair::{PairTraces, Side, pair_step};
+use crate::pair::{PairTraces, Side, pair_step, recorded_at};
 use crate::reward::{Reward, RewardModulation, RewardTiming};
 use crate::stdp::{PAIR_PARAMS, PairSigns, attach_pair, validate_pair};
 use crate::trace::TraceMode;
@@ -281,6 +282,7 @@ pub fn mstdpet_kernel(
 
 /// What [`mstdpet_step`] reads and writes of each MSTDPET projection.
 type MstdpetProjection<'a> = (
+    Entity,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -295,11 +297,13 @@ type MstdpetProjection<'a> = (
 pub fn mstdpet_step(
     clock: Res<Clock>,
     reward: Res<Reward>,
+    recorders: Res<Recorders>,
     mut projections: Query<MstdpetProjection, With<MstdpetRule>>,
     spikes: Query<&Spikes>,
 ) {
-    let r = reward.current();
+    let r = reward.value();
     for (
+        entity,
         projection,
         connectivity,
         arrivals,
@@ -325,6 +329,10 @@ pub fn mstdpet_step(
             post,
             &mut update,
         );
+        if recorded_at(&recorders, entity, clock.step) {
+            traces.refresh_views_at(clock.step);
+            eligibility.refresh_view(*signs);
+        }
     }
 }
 

@@ -15,9 +15,10 @@
 //! step give both terms at full amplitude (Inferno's forward hooks run after the layer step).
 
 use bevy_ecs::component::Component;
+use bevy_ecs::entity::Entity;
 use hebb_core::Real;
 use hebb_core::connectivity::Connectivity;
-use hebb_core::record::StateVariables;
+use hebb_core::record::{Recorders, StateVariables};
 use serde::{Deserialize, Serialize};
 
 use crate::trace::{SpikeTrace, TraceMode};
@@ -111,6 +112,16 @@ pub fn pair_step(
     for &i in arrivals {
         connectivity.for_each_outgoing(i as usize, |s, j| term(Side::Pre, s, post.value(j)));
     }
+}
+
+/// Whether a state recorder samples `entity` after `step` (rules then fill their recorder views:
+/// trace values are stored scaled, see [`crate::trace`]).
+#[inline]
+pub fn recorded_at(recorders: &Recorders, entity: Entity, step: u64) -> bool {
+    recorders
+        .states
+        .iter()
+        .any(|r| r.entity == entity && step.is_multiple_of(u64::from(r.stride)))
 }
 
 /// `+1` for `x ≥ 0` (zero counts as positive, as Inferno's `lr >= 0` tests), `−1` otherwise.

@@ -2,15 +2,16 @@
 //! `RewardConstant` and `RewardSchedule`, and user access through [`RewardExt`].
 //!
 //! ## Timing
-//! `Reward::current()` is the reward `r(s)` of step `s`; reward-modulated rules read it in the
-//! `Plasticity` stage of step `s`, and recorders see it after the step (a projection's `reward`
-//! variable). Reward sources run in the `RewardBroadcast` stage of step `s` and set
-//! `Reward::next()`, the reward of step `s + 1`; the first plasticity system of each step makes
-//! `next` current. A source attached at build time also sets the reward of the first step.
-//! With no source the reward keeps its last value (0 at start), and user code can set the next
-//! step's reward between steps with [`RewardExt::set_reward`]. A plugin can add its own source:
-//! a system in `Stage::RewardBroadcast` that calls `Reward::set_next` (for example a function of
-//! this step's spikes). When several sources write, the last one to run wins.
+//! The [`Reward`] resource holds one value: the reward of the next `Plasticity` stage to run.
+//! Reward-modulated rules read it in the `Plasticity` stage of step `s` (that is `r(s)`) and
+//! keep it as their projection's recordable `reward` variable. Reward sources run in the
+//! `RewardBroadcast` stage of step `s`, after the plasticity, and set `r(s + 1)`. A source
+//! attached at build time sets `r(0)`. With no source the reward keeps its last value (0 at
+//! start); user code sets the next step's reward between steps with [`RewardExt::set_reward`]
+//! (after the sources of the previous step, so it wins over them for that step). A plugin can
+//! add its own source: a system in `Stage::RewardBroadcast` that calls [`Reward::set`] (for
+//! example a function of this step's spikes). When several sources write, the last one to run
+//! wins.
 //!
 //! | model | parameters | reward of step `s` |
 //! |---|---|---|
@@ -26,40 +27,21 @@ use hebb_core::prelude::{Plugin, Simulation, Stage, StateVariables};
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
-/// The broadcast reward: `current` is the reward of the step being computed (read by
-/// reward-modulated rules), `next` the reward of the following step (written by sources).
+/// The broadcast reward: the value the next `Plasticity` stage uses (see the module docs).
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reward {
-    current: Real,
-    next: Real,
+    value: Real,
 }
 
 impl Reward {
-    /// The reward of the current step (the one the plasticity stage uses).
-    pub fn current(&self) -> Real {
-        self.current
+    /// The reward of the next plasticity stage (during `Plasticity`: of the current step).
+    pub fn value(&self) -> Real {
+        self.value
     }
 
-    /// The reward the next step will use.
-    pub fn next(&self) -> Real {
-        self.next
-    }
-
-    /// Set the reward of the next step.
-    pub fn set_next(&mut self, value: Real) {
-        self.next = value;
-    }
-
-    /// Set the reward of the current step as well as of the next one (used at build time for the
-    /// first step).
-    pub fn set_now(&mut self, value: Real) {
-        self.current = value;
-        self.next = value;
-    }
-
-    /// Make the next step's reward current (the first plasticity system of a step).
-    pub fn begin_step(&mut self) {
-        self.current = self.next;
+    /// Set the reward of the next plasticity stage.
+    pub fn set(&mut self, value: Real) {
+        self.value = value;
     }
 }
 
@@ -67,8 +49,8 @@ impl Reward {
 pub trait RewardExt {
     /// Set the reward of the next step to run.
     fn set_reward(&mut self, value: Real);
-    /// The reward resource (the current and the next step's reward).
-    fn reward(&self) -> Reward;
+    /// The reward the next step will use.
+    fn reward(&self) -> Real;
 }
 
 impl RewardExt for Simulation {
@@ -76,14 +58,13 @@ impl RewardExt for Simulation {
         if !self.world.contains_resource::<Reward>() {
             self.world.init_resource::<Reward>();
         }
-        self.world.resource_mut::<Reward>().set_next(value);
+        self.world.resource_mut::<Reward>().set(value);
     }
 
-    fn reward(&self) -> Reward {
+    fn reward(&self) -> Real {
         self.world
             .get_resource::<Reward>()
-            .copied()
-            .unwrap_or_default()
+            .map_or(0.0, Reward::value)
     }
 }
 
@@ -272,7 +253,7 @@ fn attach_schedule(
     if !ctx.world.contains_resource::<Reward>() {
         ctx.world.init_resource::<Reward>();
     }
-    ctx.world.resource_mut::<Reward>().set_now(now);
+    ctx.world.resource_mut::<Reward>().set(now);
     ctx.entity_mut().insert(state);
     Ok(())
 }
@@ -284,17 +265,11 @@ pub fn broadcast_scheduled_reward(
     mut reward: ResMut<Reward>,
 ) {
     for schedule in &schedules {
-        reward.set_next(schedule.value_at(clock.step + 1));
+        reward.set(schedule.value_at(clock.step + 1));
     }
 }
 
-/// First `Plasticity` system: the next step's reward becomes current.
-pub fn begin_reward_step(mut reward: ResMut<Reward>) {
-    reward.begin_step();
-}
-
-/// The reward resource, its promotion at the start of each plasticity stage, and the reward
-/// sources `RewardConstant` and `RewardSchedule`.
+/// The reward resource and the reward sources `RewardConstant` and `RewardSchedule`.
 pub struct RewardPlugin;
 
 impl Plugin for RewardPlugin {
@@ -307,7 +282,6 @@ impl Plugin for RewardPlugin {
             .register_variables::<RewardModulation>()
             .register_snapshot::<RewardModulation>()
             .register_snapshot_resource::<Reward>();
-        sim.add_systems(Stage::Plasticity, begin_reward_step);
         sim.add_systems(Stage::RewardBroadcast, broadcast_scheduled_reward);
     }
 }
@@ -371,15 +345,5 @@ mod tests {
                 .to_string()
                 .starts_with("value")
         );
-    }
-
-    #[test]
-    fn reward_promotion() {
-        let mut r = Reward::default();
-        r.set_now(2.0);
-        r.set_next(3.0);
-        assert_eq!((r.current(), r.next()), (2.0, 3.0));
-        r.begin_step();
-        assert_eq!(r.current(), 3.0);
     }
 }

@@ -55,12 +55,13 @@ use hebb_core::error::{BuildError, ParamError};
 use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
-use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::projection::{Arrivals, Projection, Weights};
+use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::{Bounds, UpdateOrder};
-use crate::pair::PairTraces;
+use crate::pair::{PairTraces, recorded_at};
 use crate::trace::TraceMode;
 use crate::update::{WeightBounding, WeightUpdate};
 
@@ -279,18 +280,28 @@ pub fn song2000_before_transmission(
     );
 }
 
-/// `SynapticStp` system of [`Song2000`] (BrainPy timing).
-pub fn song2000_pre_transmission_step(
-    clock: Res<Clock>,
-    mut projections: Query<(
-        &Connectivity,
-        &Arrivals,
-        &Song2000Rule,
-        &mut PairTraces,
-        &mut WeightUpdate,
-    )>,
-) {
-    for (connectivity, arrivals, rule, mut traces, mut update) in &mut projections {
+/// What [`song2000_pre_transmission_step`] reads and writes of each Song2000 projection.
+type PreTransmission<'a> = (
+    &'a Connectivity,
+    &'a Arrivals,
+    &'a Song2000Rule,
+    &'a WeightBounding,
+    &'a mut PairTraces,
+    &'a mut WeightUpdate,
+    &'a mut Weights,
+);
+
+/// `SynapticStp` system of [`Song2000`] (BrainPy timing): accumulate this step's
+/// pre-transmission LTD and LTP and apply them with the projection's bounds through
+/// [`WeightUpdate::apply_to`] (the same function as [`crate::update::apply_weight_updates`]), so
+/// that this step's transmission carries the updated weight.
+pub fn song2000_pre_transmission_step(clock: Res<Clock>, mut projections: Query<PreTransmission>) {
+    for (connectivity, arrivals, rule, bounding, mut traces, mut update, mut weights) in
+        &mut projections
+    {
+        if rule.timing != Song2000Timing::BrainPy {
+            continue;
+        }
         song2000_before_transmission(
             connectivity,
             &mut traces,
@@ -299,23 +310,33 @@ pub fn song2000_pre_transmission_step(
             &arrivals.pre,
             &mut update,
         );
+        if !update.is_empty() {
+            update.apply_to(&mut weights.w, bounding.kernel, bounding.order);
+        }
     }
 }
+
+/// What [`song2000_step`] reads and writes of each Song2000 projection.
+type AfterNeurons<'a> = (
+    Entity,
+    &'a Projection,
+    &'a Connectivity,
+    &'a Arrivals,
+    &'a mut Song2000Rule,
+    &'a mut PairTraces,
+    &'a mut WeightUpdate,
+);
 
 /// `Plasticity` system of [`Song2000`].
 pub fn song2000_step(
     clock: Res<Clock>,
-    mut projections: Query<(
-        &Projection,
-        &Connectivity,
-        &Arrivals,
-        &mut Song2000Rule,
-        &mut PairTraces,
-        &mut WeightUpdate,
-    )>,
+    recorders: Res<Recorders>,
+    mut projections: Query<AfterNeurons>,
     spikes: Query<&Spikes>,
 ) {
-    for (projection, connectivity, arrivals, mut rule, mut traces, mut update) in &mut projections {
+    for (entity, projection, connectivity, arrivals, mut rule, mut traces, mut update) in
+        &mut projections
+    {
         let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
         song2000_after_neurons(
             connectivity,
@@ -326,6 +347,9 @@ pub fn song2000_step(
             post,
             &mut update,
         );
+        if recorded_at(&recorders, entity, clock.step) {
+            traces.refresh_views_at(clock.step);
+        }
     }
 }
 

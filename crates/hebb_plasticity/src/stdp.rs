@@ -37,11 +37,12 @@ use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
 use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::{Bounds, UpdateOrder};
-use crate::pair::{PairTraces, Side, pair_step, sign};
+use crate::pair::{PairTraces, Side, pair_step, recorded_at, sign};
 use crate::trace::TraceMode;
 use crate::update::{WeightBounding, WeightUpdate};
 
@@ -248,6 +249,7 @@ pub fn stdp_kernel(
 
 /// What [`stdp_step`] reads and writes of each STDP projection.
 type StdpProjection<'a> = (
+    Entity,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -259,10 +261,13 @@ type StdpProjection<'a> = (
 /// `Plasticity` system of [`Stdp`].
 pub fn stdp_step(
     clock: Res<Clock>,
+    recorders: Res<Recorders>,
     mut projections: Query<StdpProjection, With<StdpRule>>,
     spikes: Query<&Spikes>,
 ) {
-    for (projection, connectivity, arrivals, signs, mut traces, mut update) in &mut projections {
+    for (entity, projection, connectivity, arrivals, signs, mut traces, mut update) in
+        &mut projections
+    {
         let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
         stdp_kernel(
             connectivity,
@@ -273,6 +278,9 @@ pub fn stdp_step(
             post,
             &mut update,
         );
+        if recorded_at(&recorders, entity, clock.step) {
+            traces.refresh_views_at(clock.step);
+        }
     }
 }
 

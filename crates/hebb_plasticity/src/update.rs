@@ -7,11 +7,9 @@
 //! `w ← bounds.apply(order, w, pos, neg)` and clears the accumulator. Event-driven rules
 //! therefore never touch a synapse that saw no event.
 //!
-//! The system runs at the end of the `Plasticity` stage and also at the end of `SynapticStp`,
-//! where rules that update before transmission (BrainPy's `STDP_Song2000` timing) accumulate.
-//! Anything accumulated by a system that runs after it in `Plasticity` (a third-party rule added
-//! after [`crate::PlasticityPlugin`]) is applied at the next step's `SynapticStp`, still before
-//! that step's transmission.
+//! The system runs at the end of the `Plasticity` stage. The one rule that must change weights
+//! before the transmission of its step (`Song2000` with BrainPy's timing) applies its
+//! pre-transmission accumulation in `SynapticStp` through the same [`WeightUpdate::apply_to`].
 
 use bevy_ecs::prelude::*;
 use hebb_core::Real;
