@@ -32,7 +32,7 @@
 //!   (the spike of step k happens at t = k·dt, just before the state is read); correct for any
 //!   `dt`, the same recursion as NEST's `tsodyks2_synapse`:
 //!   ```text
-//!   u⁻ = u·e^(−dt/τ_f);  x⁻ = 1 − (1 − x)·e^(−dt/τ_d)   (as u − (1 − e^(−dt/τ_f))·u, …)
+//!   u⁻ = u·e^(−dt/τ_f);  x⁻ = 1 − (1 − x)·e^(−dt/τ_d)
 //!   u' = u⁻ + U·(1 − u⁻)·s;  released = u'·x⁻·s;  x' = x⁻ − released
 //!   ```
 //! - `BrainPy` — BrainPy's `bp.dyn.STP`: the `Exact` dynamics, but the transmitted value is
@@ -48,6 +48,14 @@
 //! ([`TransmissionScale::PerSynapse`]). `Wdyn` (ngc-learn's held efficacy) is per synapse:
 //! `w·released` on a spike, held between spikes. Recordable variables: `u`, `x`, `released`,
 //! `Wdyn`.
+//!
+//! The update is event-driven: between spikes both integrations are geometric sequences
+//! (`u·q_u^n`, `1 − (1 − x)·q_x^n` with `q = 1 − dt/τ` for Euler, `e^(−dt/τ)` for Exact), so a
+//! unit is only touched when a spike arrives, relaxed over the gap in closed form (one `exp` per
+//! arriving presynaptic neuron), then given the spike step. The cost per step is proportional to
+//! the synapses of the arriving spikes. The recordable `u` and `x` are brought up to date only
+//! on the steps a recorder samples them (from the anchors, so recording never changes the
+//! dynamics); [`TsodyksMarkramState::values_after`] gives them at any time.
 //!
 //! ## Parameters
 //! | name | unit | default | meaning |
@@ -68,6 +76,7 @@
 //! `components/synapses/STPDenseSynapse.py`; BrainPy `dyn/synapses/abstract_models.py::STP`.
 //! See `docs/stp.md`.
 
+use hebb_core::clock::Clock;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -206,13 +215,29 @@ impl Model for TsodyksMarkram {
         } else {
             u_base.clone()
         };
+        let x = vec![self.x_init as Real; n_units];
+        let connectivity = ctx
+            .world
+            .get::<Connectivity>(ctx.entity)
+            .ok_or_else(|| BuildError::Invalid(format!("{owner} has no connectivity")))?;
+        let mut rows = Vec::with_capacity(shape.n_pre + 1);
+        rows.push(0u32);
+        for i in 0..shape.n_pre {
+            let mut count = 0u32;
+            connectivity.for_each_outgoing(i, |_, _| count += 1);
+            rows.push(rows[i] + count);
+        }
         let state = TsodyksMarkramState {
+            u_anchor: u.clone(),
+            x_anchor: x.clone(),
             u,
-            x: vec![self.x_init as Real; n_units],
+            x,
             released: vec![0.0; n_units],
             wdyn: vec![0.0; shape.n_synapses],
             u_base,
-            spike: vec![0.0; n_units],
+            next_step: vec![0; shape.n_pre],
+            rows,
+            previous_arrivals: Vec::new(),
             per_synapse,
             propagators,
         };
@@ -235,10 +260,17 @@ pub struct StpPropagators {
     pub facilitation: bool,
     /// `tau_d > 0`: x recovers and is depleted; otherwise x is constant.
     pub depression: bool,
-    /// The fraction of u lost per step: Euler `dt/τ_f`; exact `1 − e^(−dt/τ_f)`.
+    /// Euler: `dt/τ_f`, the fraction of u lost in the Euler update of a spike step (0 when
+    /// exact: the relaxation factor covers the whole step).
     pub u_factor: Real,
-    /// The fraction of `1 − x` recovered per step: Euler `dt/τ_d`; exact `1 − e^(−dt/τ_d)`.
+    /// Euler: `dt/τ_d`, the fraction of `1 − x` recovered in the Euler update of a spike step.
     pub x_factor: Real,
+    /// ln of the factor one spike-free step keeps of u: Euler `ln(1 − dt/τ_f)`, exact
+    /// `−dt/τ_f` (0 without facilitation).
+    pub ln_keep_u: f64,
+    /// ln of the factor one spike-free step keeps of `1 − x`: Euler `ln(1 − dt/τ_d)`, exact
+    /// `−dt/τ_d` (0 without depression).
+    pub ln_keep_x: f64,
 }
 
 impl StpPropagators {
@@ -246,63 +278,77 @@ impl StpPropagators {
     pub fn new(params: &TsodyksMarkram, dt_ms: f64) -> Result<Self, ParamError> {
         let facilitation = params.tau_f_ms > 0.0;
         let depression = params.tau_d_ms > 0.0;
-        let (u_factor, x_factor) = match params.integration {
-            StpIntegration::Euler => {
-                for (field, tau) in [("tau_f_ms", params.tau_f_ms), ("tau_d_ms", params.tau_d_ms)] {
-                    if tau > 0.0 && tau < dt_ms {
-                        return Err(ParamError::new(
-                            field,
-                            format!(
-                                "must be 0 or >= dt ({dt_ms} ms) with integration Euler, got \
-                                 {tau}; use integration: Exact for time constants shorter than \
-                                 a step"
-                            ),
-                        ));
-                    }
+        let euler = params.integration == StpIntegration::Euler;
+        if euler {
+            for (field, tau) in [("tau_f_ms", params.tau_f_ms), ("tau_d_ms", params.tau_d_ms)] {
+                if tau > 0.0 && tau < dt_ms {
+                    return Err(ParamError::new(
+                        field,
+                        format!(
+                            "must be 0 or >= dt ({dt_ms} ms) with integration Euler, got {tau}; \
+                             use integration: Exact for time constants shorter than a step"
+                        ),
+                    ));
                 }
-                (
-                    ratio_or_zero(dt_ms, params.tau_f_ms),
-                    ratio_or_zero(dt_ms, params.tau_d_ms),
-                )
             }
-            StpIntegration::Exact | StpIntegration::BrainPy => (
-                if facilitation {
-                    -(-dt_ms / params.tau_f_ms).exp_m1() as Real
-                } else {
-                    0.0
-                },
-                if depression {
-                    -(-dt_ms / params.tau_d_ms).exp_m1() as Real
-                } else {
-                    0.0
-                },
-            ),
+        }
+        // Per spike-free step, Euler keeps 1 − dt/τ of u (and of 1 − x), exact e^(−dt/τ).
+        let ln_keep = |tau: f64| {
+            if tau <= 0.0 {
+                0.0
+            } else if euler {
+                (-dt_ms / tau).ln_1p()
+            } else {
+                -dt_ms / tau
+            }
+        };
+        let euler_fraction = |tau: f64| {
+            if euler && tau > 0.0 {
+                (dt_ms / tau) as Real
+            } else {
+                0.0
+            }
         };
         Ok(Self {
             integration: params.integration,
             facilitation,
             depression,
-            u_factor,
-            x_factor,
+            u_factor: euler_fraction(params.tau_f_ms),
+            x_factor: euler_fraction(params.tau_d_ms),
+            ln_keep_u: ln_keep(params.tau_f_ms),
+            ln_keep_x: ln_keep(params.tau_d_ms),
         })
     }
-}
 
-fn ratio_or_zero(dt_ms: f64, tau_ms: f64) -> Real {
-    if tau_ms > 0.0 {
-        (dt_ms / tau_ms) as Real
-    } else {
-        0.0
+    /// The factors `(f_u, f_x)` that `gap` spike-free steps apply: `u ← u·f_u`,
+    /// `1 − x ← (1 − x)·f_x`. Computed in f64 from the closed form, so long gaps cost one `exp`
+    /// and accumulate no per-step rounding.
+    pub fn relaxation(&self, gap: u64) -> (Real, Real) {
+        let keep = |ln_keep: f64| {
+            if gap == 0 || ln_keep == 0.0 {
+                1.0
+            } else {
+                (ln_keep * gap as f64).exp() as Real
+            }
+        };
+        (keep(self.ln_keep_u), keep(self.ln_keep_x))
     }
 }
 
 /// The release state of a projection with Tsodyks–Markram STP. Units are presynaptic neurons,
 /// or synapses when U is given per synapse.
+///
+/// The model is event-driven: a unit's state is computed only when a spike arrives, from the
+/// state after its previous spike (`u_anchor`, `x_anchor`) and the closed-form relaxation over
+/// the steps in between. `u` and `x` are brought up to date at every step that a state recorder
+/// samples this projection; otherwise they hold the values of the last such step (use
+/// [`TsodyksMarkramState::values_after`] for the current values). `released` and `Wdyn` are
+/// always current.
 #[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TsodyksMarkramState {
-    /// Utilisation u per unit, after the step.
+    /// Utilisation u per unit after the step (see above).
     pub u: Vec<Real>,
-    /// Available resources x per unit, after the step.
+    /// Available resources x per unit after the step (see above).
     pub x: Vec<Real>,
     /// Released fraction per unit this step (0 without a spike).
     pub released: Vec<Real>,
@@ -310,12 +356,73 @@ pub struct TsodyksMarkramState {
     pub wdyn: Vec<Real>,
     /// U per unit.
     pub u_base: Vec<Real>,
-    /// Scratch: 1 for the units whose spike arrives this step, 0 otherwise.
-    spike: Vec<Real>,
+    /// u per unit after its last spike step (or the initial u).
+    pub u_anchor: Vec<Real>,
+    /// x per unit after its last spike step (or the initial x).
+    pub x_anchor: Vec<Real>,
+    /// Per presynaptic neuron: the first step not yet applied to the anchors of its units.
+    pub next_step: Vec<u64>,
+    /// `rows[i]..rows[i + 1]`: the synapses of presynaptic neuron `i` (synapse order).
+    rows: Vec<u32>,
+    /// The presynaptic neurons whose spikes arrived in the previous step.
+    previous_arrivals: Vec<u32>,
     /// Units are synapses (true) or presynaptic neurons (false).
     pub per_synapse: bool,
     /// Per-step constants.
     pub propagators: StpPropagators,
+}
+
+impl TsodyksMarkramState {
+    /// The units of presynaptic neuron `i`.
+    #[inline]
+    fn units(&self, i: usize) -> std::ops::Range<usize> {
+        if self.per_synapse {
+            self.synapses(i)
+        } else {
+            i..i + 1
+        }
+    }
+
+    /// The synapses of presynaptic neuron `i`.
+    #[inline]
+    fn synapses(&self, i: usize) -> std::ops::Range<usize> {
+        self.rows[i] as usize..self.rows[i + 1] as usize
+    }
+
+    /// `(u, x)` of every unit after step `step`, computed from the anchors (for steps no earlier
+    /// than the last step simulated).
+    pub fn values_after(&self, step: u64) -> (Vec<Real>, Vec<Real>) {
+        let mut u = self.u_anchor.clone();
+        let mut x = self.x_anchor.clone();
+        for (i, &next) in self.next_step.iter().enumerate() {
+            let units = self.units(i);
+            relax_units(
+                &self.propagators,
+                (step + 1).saturating_sub(next),
+                &mut u[units.clone()],
+                &mut x[units],
+            );
+        }
+        (u, x)
+    }
+
+    /// Bring `u` and `x` up to date after step `step`.
+    fn refresh_views(&mut self, step: u64) {
+        self.u.copy_from_slice(&self.u_anchor);
+        self.x.copy_from_slice(&self.x_anchor);
+        for i in 0..self.next_step.len() {
+            let units = self.units(i);
+            let gap = (step + 1).saturating_sub(self.next_step[i]);
+            if gap > 0 {
+                relax_units(
+                    &self.propagators,
+                    gap,
+                    &mut self.u[units.clone()],
+                    &mut self.x[units],
+                );
+            }
+        }
+    }
 }
 
 impl StateVariables for TsodyksMarkramState {
@@ -332,152 +439,191 @@ impl StateVariables for TsodyksMarkramState {
     }
 }
 
-/// The arrays one kernel step reads and writes, one entry per unit.
-pub struct StpUnits<'a> {
-    /// U per unit.
-    pub u_base: &'a [Real],
-    /// 1 where a spike arrives this step, 0 elsewhere.
-    pub spike: &'a [Real],
-    /// u, updated in place.
-    pub u: &'a mut [Real],
-    /// x, updated in place.
-    pub x: &'a mut [Real],
-    /// The released fraction of this step (0 where no spike arrives).
-    pub released: &'a mut [Real],
-}
-
-/// Advance every unit by one step: the pure kernel of the model. Branch-free over units;
-/// the scheme and the `tau = 0` cases are chosen once, outside the loop.
-pub fn stp_step(p: &StpPropagators, units: StpUnits<'_>) {
-    let (a, b) = (p.u_factor, p.x_factor);
-    match (p.integration, p.facilitation, p.depression) {
-        (StpIntegration::Euler, true, true) => euler::<true, true>(a, b, units),
-        (StpIntegration::Euler, true, false) => euler::<true, false>(a, b, units),
-        (StpIntegration::Euler, false, true) => euler::<false, true>(a, b, units),
-        (StpIntegration::Euler, false, false) => euler::<false, false>(a, b, units),
-        (StpIntegration::Exact, true, true) => exact::<true, true, false>(a, b, units),
-        (StpIntegration::Exact, true, false) => exact::<true, false, false>(a, b, units),
-        (StpIntegration::Exact, false, true) => exact::<false, true, false>(a, b, units),
-        (StpIntegration::Exact, false, false) => exact::<false, false, false>(a, b, units),
-        (StpIntegration::BrainPy, true, true) => exact::<true, true, true>(a, b, units),
-        (StpIntegration::BrainPy, true, false) => exact::<true, false, true>(a, b, units),
-        (StpIntegration::BrainPy, false, true) => exact::<false, true, true>(a, b, units),
-        (StpIntegration::BrainPy, false, false) => exact::<false, false, true>(a, b, units),
+/// Relax units over `gap` spike-free steps: `u ← u·f_u`, `x ← 1 − (1 − x)·f_x`.
+pub fn relax_units(p: &StpPropagators, gap: u64, u: &mut [Real], x: &mut [Real]) {
+    let (f_u, f_x) = p.relaxation(gap);
+    for u in u.iter_mut() {
+        *u *= f_u;
+    }
+    for x in x.iter_mut() {
+        *x = 1.0 - (1.0 - *x) * f_x;
     }
 }
 
-/// Apply `f(U, s, u, x) -> (u', x', released)` to every unit.
+/// The units one presynaptic spike updates: their U, their anchors (updated in place to the
+/// state after the spike step) and their released fraction.
+pub struct StpUnits<'a> {
+    /// U per unit.
+    pub u_base: &'a [Real],
+    /// u after the unit's previous spike step; after the call, after this spike step.
+    pub u: &'a mut [Real],
+    /// x after the unit's previous spike step; after the call, after this spike step.
+    pub x: &'a mut [Real],
+    /// The released fraction of this spike.
+    pub released: &'a mut [Real],
+}
+
+/// The pure kernel: units whose last update was `gap` spike-free steps before this step
+/// receive a spike in this step. Relaxes them over the gap (closed form), then applies the
+/// spike step of the chosen integration. The scheme and the `tau = 0` cases are chosen once,
+/// outside the (vectorizable) loop over the units.
+pub fn stp_spike(p: &StpPropagators, gap: u64, units: StpUnits<'_>) {
+    match p.integration {
+        StpIntegration::Euler => {
+            let (f_u, f_x) = p.relaxation(gap);
+            let (a, b) = (p.u_factor, p.x_factor);
+            match (p.facilitation, p.depression) {
+                (true, true) => euler::<true, true>(f_u, f_x, a, b, units),
+                (true, false) => euler::<true, false>(f_u, f_x, a, b, units),
+                (false, true) => euler::<false, true>(f_u, f_x, a, b, units),
+                (false, false) => euler::<false, false>(f_u, f_x, a, b, units),
+            }
+        }
+        StpIntegration::Exact | StpIntegration::BrainPy => {
+            // The exact relaxation covers the spike step too; the jump comes at its end.
+            let (f_u, f_x) = p.relaxation(gap + 1);
+            let post = p.integration == StpIntegration::BrainPy;
+            match (p.facilitation, p.depression, post) {
+                (true, true, false) => exact::<true, true, false>(f_u, f_x, units),
+                (true, false, false) => exact::<true, false, false>(f_u, f_x, units),
+                (false, true, false) => exact::<false, true, false>(f_u, f_x, units),
+                (false, false, false) => exact::<false, false, false>(f_u, f_x, units),
+                (true, true, true) => exact::<true, true, true>(f_u, f_x, units),
+                (true, false, true) => exact::<true, false, true>(f_u, f_x, units),
+                (false, true, true) => exact::<false, true, true>(f_u, f_x, units),
+                (false, false, true) => exact::<false, false, true>(f_u, f_x, units),
+            }
+        }
+    }
+}
+
+/// Apply `f(U, u, x) -> (u', x', released)` to every unit.
 #[inline(always)]
-fn map_units(units: StpUnits<'_>, f: impl Fn(Real, Real, Real, Real) -> (Real, Real, Real)) {
+fn map_units(units: StpUnits<'_>, f: impl Fn(Real, Real, Real) -> (Real, Real, Real)) {
     let StpUnits {
         u_base,
-        spike,
         u,
         x,
         released,
     } = units;
     let n = u.len();
-    let (u_base, spike, x, released) = (&u_base[..n], &spike[..n], &mut x[..n], &mut released[..n]);
+    let (u_base, x, released) = (&u_base[..n], &mut x[..n], &mut released[..n]);
     for k in 0..n {
-        let (u1, x1, r) = f(u_base[k], spike[k], u[k], x[k]);
+        let (u1, x1, r) = f(u_base[k], u[k], x[k]);
         u[k] = u1;
         x[k] = x1;
         released[k] = r;
     }
 }
 
-/// Norse / ngc-learn Euler step. `F`: facilitation (τ_f > 0), `D`: depression (τ_d > 0).
-fn euler<const F: bool, const D: bool>(dt_tau_f: Real, dt_tau_d: Real, units: StpUnits<'_>) {
-    map_units(units, |ub, s, u, x| {
+/// Norse / ngc-learn: relax over the gap, then the Euler update of the spike step (the jump
+/// uses the old u; the depletion the new u and the old x). `F`: facilitation, `D`: depression.
+fn euler<const F: bool, const D: bool>(
+    f_u: Real,
+    f_x: Real,
+    dt_tau_f: Real,
+    dt_tau_d: Real,
+    units: StpUnits<'_>,
+) {
+    map_units(units, |ub, u, x| {
+        let u = u * f_u;
+        let x = 1.0 - (1.0 - x) * f_x;
         let u1 = if F {
-            u - dt_tau_f * u + ub * (1.0 - u) * s
+            u - dt_tau_f * u + ub * (1.0 - u)
         } else {
             ub
         };
-        let r = u1 * x * s;
+        let r = u1 * x;
         let x1 = if D { x + dt_tau_d * (1.0 - x) - r } else { x };
         (u1, x1, r)
     })
 }
 
-/// Exact relaxation then jump. `POST`: transmit with the post-release x (BrainPy).
-///
-/// The relaxation is written `u − (1 − e^(−dt/τ))·u` rather than `u·e^(−dt/τ)`: the small
-/// factor `1 − e^(−dt/τ)` is stored to full relative precision in f32, so thousands of steps do
-/// not compound the rounding of `e^(−dt/τ)` (which would reach 1e-4 after 10⁴ steps).
+/// Exact: relax up to the spike, then the jump. `POST`: transmit with the post-release x
+/// (BrainPy).
 fn exact<const F: bool, const D: bool, const POST: bool>(
-    lost_u: Real,
-    recover_x: Real,
+    f_u: Real,
+    f_x: Real,
     units: StpUnits<'_>,
 ) {
-    map_units(units, |ub, s, u, x| {
-        let u_minus = if F { u - lost_u * u } else { ub };
+    map_units(units, |ub, u, x| {
         let u1 = if F {
-            u_minus + ub * (1.0 - u_minus) * s
+            let u_minus = u * f_u;
+            u_minus + ub * (1.0 - u_minus)
         } else {
             ub
         };
-        let x_minus = if D { x + recover_x * (1.0 - x) } else { x };
-        let depleted = u1 * x_minus * s;
+        let x_minus = 1.0 - (1.0 - x) * f_x;
+        let depleted = u1 * x_minus;
         let x1 = if D { x_minus - depleted } else { x_minus };
-        let r = if POST { u1 * x1 * s } else { depleted };
+        let r = if POST { u1 * x1 } else { depleted };
         (u1, x1, r)
     })
 }
 
-/// [`Stage::SynapticStp`]: advance u and x with this step's arrivals and set the transmission
-/// scale and the held efficacy of the arriving synapses.
+/// [`Stage::SynapticStp`]: update the units of the arriving presynaptic neurons (event-driven),
+/// set their transmission scale and held efficacy, and bring `u` and `x` up to date when a
+/// recorder samples them this step.
 pub fn tsodyks_markram_step(
+    clock: Res<Clock>,
+    recorders: Res<Recorders>,
     mut projections: Query<(
-        &Connectivity,
+        Entity,
         &Weights,
         &Arrivals,
         &mut TsodyksMarkramState,
         &mut TransmissionScale,
     )>,
 ) {
-    for (connectivity, weights, arrivals, mut state, mut scale) in &mut projections {
+    let step = clock.step;
+    for (entity, weights, arrivals, mut state, mut scale) in &mut projections {
         let state = &mut *state;
-        let per_synapse = state.per_synapse;
-        for &i in &arrivals.pre {
-            if per_synapse {
-                connectivity.for_each_outgoing(i as usize, |s, _| state.spike[s] = 1.0);
-            } else {
-                state.spike[i as usize] = 1.0;
-            }
+        // Last step's releases are over.
+        for k in 0..state.previous_arrivals.len() {
+            let units = state.units(state.previous_arrivals[k] as usize);
+            state.released[units].fill(0.0);
         }
-        stp_step(
-            &state.propagators,
-            StpUnits {
-                u_base: &state.u_base,
-                spike: &state.spike,
-                u: &mut state.u,
-                x: &mut state.x,
-                released: &mut state.released,
-            },
-        );
         let (TransmissionScale::PerPre(factors) | TransmissionScale::PerSynapse(factors)) =
             &mut *scale;
-        let (released, wdyn, spike, w) = (
-            &state.released,
-            &mut state.wdyn,
-            &mut state.spike,
-            &weights.w,
-        );
         for &i in &arrivals.pre {
             let i = i as usize;
-            if per_synapse {
-                connectivity.for_each_outgoing(i, |s, _| {
-                    factors[s] = released[s];
-                    wdyn[s] = w[s] * released[s];
-                    spike[s] = 0.0;
-                });
+            let units = state.units(i);
+            let gap = step.saturating_sub(state.next_step[i]);
+            state.next_step[i] = step + 1;
+            stp_spike(
+                &state.propagators,
+                gap,
+                StpUnits {
+                    u_base: &state.u_base[units.clone()],
+                    u: &mut state.u_anchor[units.clone()],
+                    x: &mut state.x_anchor[units.clone()],
+                    released: &mut state.released[units.clone()],
+                },
+            );
+            factors[units.clone()].copy_from_slice(&state.released[units.clone()]);
+            let synapses = state.synapses(i);
+            let w = &weights.w[synapses.clone()];
+            let wdyn = &mut state.wdyn[synapses];
+            if state.per_synapse {
+                for ((h, &w), &r) in wdyn.iter_mut().zip(w).zip(&state.released[units]) {
+                    *h = w * r;
+                }
             } else {
-                let r = released[i];
-                factors[i] = r;
-                spike[i] = 0.0;
-                connectivity.for_each_outgoing(i, |s, _| wdyn[s] = w[s] * r);
+                let r = state.released[i];
+                for (h, &w) in wdyn.iter_mut().zip(w) {
+                    *h = w * r;
+                }
             }
+        }
+        state.previous_arrivals.clear();
+        state.previous_arrivals.extend_from_slice(&arrivals.pre);
+        let recorded = recorders.states.iter().any(|r| {
+            r.entity == entity
+                && step.is_multiple_of(u64::from(r.stride))
+                && r.variables.iter().any(|v| v == "u" || v == "x")
+        });
+        if recorded {
+            state.refresh_views(step);
         }
     }
 }
@@ -498,7 +644,9 @@ impl Plugin for TsodyksMarkramPlugin {
 mod tests {
     use super::*;
 
-    /// One unit driven by `spikes` (one entry per step); returns (u, x, released) per step.
+    /// One unit driven by `spikes` (one entry per step), as the system drives it: the kernel on
+    /// spike steps, the closed-form relaxation to read the state; returns (u, x, released) after
+    /// every step.
     fn run_one(params: &TsodyksMarkram, dt_ms: f64, spikes: &[bool]) -> Vec<(f64, f64, f64)> {
         let p = StpPropagators::new(params, dt_ms).unwrap();
         let ub = [params.u_base as Real];
@@ -508,24 +656,26 @@ mod tests {
             ub[0]
         }];
         let mut x = [params.x_init as Real];
-        let mut r = [0.0];
-        spikes
-            .iter()
-            .map(|&s| {
-                let s = [if s { 1.0 } else { 0.0 }];
-                stp_step(
-                    &p,
-                    StpUnits {
-                        u_base: &ub,
-                        spike: &s,
-                        u: &mut u,
-                        x: &mut x,
-                        released: &mut r,
-                    },
-                );
-                (f64::from(u[0]), f64::from(x[0]), f64::from(r[0]))
-            })
-            .collect()
+        let mut next = 0u64;
+        let mut out = Vec::new();
+        for (k, &spike) in spikes.iter().enumerate() {
+            let k = k as u64;
+            let mut r = [0.0];
+            if spike {
+                let units = StpUnits {
+                    u_base: &ub,
+                    u: &mut u,
+                    x: &mut x,
+                    released: &mut r,
+                };
+                stp_spike(&p, k - next, units);
+                next = k + 1;
+            }
+            let (mut u_now, mut x_now) = (u, x);
+            relax_units(&p, k + 1 - next, &mut u_now, &mut x_now);
+            out.push((f64::from(u_now[0]), f64::from(x_now[0]), f64::from(r[0])));
+        }
+        out
     }
 
     fn params(u: f64, tau_f: f64, tau_d: f64, integration: StpIntegration) -> TsodyksMarkram {
@@ -640,44 +790,6 @@ mod tests {
         let amplitudes: Vec<f64> = (1..5).map(|j| out[100 * j].2).collect();
         for (got, want) in amplitudes.iter().zip([0.15, 0.256239, 0.331629, 0.385949]) {
             assert!((got - want).abs() < 2e-6, "{amplitudes:?}");
-        }
-    }
-
-    #[test]
-    fn euler_reproduces_ngclearn_unit_test() {
-        // ngc-learn's STPDenseSynapse test: U = 1, W = 1, tau_f = 750, tau_d = 50 (defaults),
-        // a constant graded input s = 0.425. ngc-learn holds Wdyn = W·u'·x·s + Wdyn·(1 − s) and
-        // outputs s·Wdyn: Wdyn 0.180625, 0.33676142, 0.39644194; outputs 0.07676563,
-        // 0.14312361, 0.16848783.
-        let p = StpPropagators::new(&params(1.0, 750.0, 50.0, StpIntegration::Euler), 1.0).unwrap();
-        let (ub, s) = ([1.0], [0.425]);
-        let (mut u, mut x, mut r) = ([0.0], [1.0], [0.0]);
-        let mut wdyn: Real = 0.0;
-        let mut seen = Vec::new();
-        for _ in 0..3 {
-            stp_step(
-                &p,
-                StpUnits {
-                    u_base: &ub,
-                    spike: &s,
-                    u: &mut u,
-                    x: &mut x,
-                    released: &mut r,
-                },
-            );
-            wdyn = r[0] + wdyn * (1.0 - s[0]);
-            seen.push((f64::from(wdyn), f64::from(s[0] * wdyn)));
-        }
-        let want = [
-            (0.180625, 0.07676563),
-            (0.33676142, 0.14312361),
-            (0.39644194, 0.16848783),
-        ];
-        for (got, want) in seen.iter().zip(want) {
-            assert!(
-                close(got.0, want.0, 1e-6) && close(got.1, want.1, 1e-6),
-                "{seen:?}"
-            );
         }
     }
 
@@ -913,12 +1025,13 @@ mod tests {
             for k in 0..n as usize {
                 let current = step_current(&mut sim);
                 let state = sim.world.get::<TsodyksMarkramState>(projection).unwrap();
-                assert_eq!(state.u.len(), 3);
+                let (su, sx) = state.values_after(k as u64);
+                assert_eq!(su.len(), 3);
                 let mut expected = [0.0f64; 2];
                 for (i, r) in reference.iter().enumerate() {
                     let (u, x, rel) = r[k];
-                    assert!(close(f64::from(state.u[i]), u, 1e-6), "step {k} pre {i}");
-                    assert!(close(f64::from(state.x[i]), x, 1e-6), "step {k} pre {i}");
+                    assert!(close(f64::from(su[i]), u, 1e-6), "step {k} pre {i}");
+                    assert!(close(f64::from(sx[i]), x, 1e-6), "step {k} pre {i}");
                     assert!(
                         close(f64::from(state.released[i]), rel, 1e-6),
                         "step {k} pre {i}"
@@ -999,17 +1112,12 @@ mod tests {
             for k in 0..n as usize {
                 let current = step_current(&mut sim);
                 let state = sim.world.get::<TsodyksMarkramState>(projection).unwrap();
+                let (su, sx) = state.values_after(k as u64);
                 let mut expected = [0.0f64; 4];
                 for (s, r) in reference.iter().enumerate() {
                     let (u, x, rel) = r[k];
-                    assert!(
-                        close(f64::from(state.u[s]), u, 1e-6),
-                        "step {k} synapse {s}"
-                    );
-                    assert!(
-                        close(f64::from(state.x[s]), x, 1e-6),
-                        "step {k} synapse {s}"
-                    );
+                    assert!(close(f64::from(su[s]), u, 1e-6), "step {k} synapse {s}");
+                    assert!(close(f64::from(sx[s]), x, 1e-6), "step {k} synapse {s}");
                     assert!(close(f64::from(state.released[s]), rel, 1e-6));
                     expected[pairs[s].1 as usize] += weights[s] * rel;
                 }
@@ -1022,7 +1130,8 @@ mod tests {
             }
             // Two synapses of the same presynaptic neuron with different U diverge.
             let state = sim.world.get::<TsodyksMarkramState>(projection).unwrap();
-            assert!(state.x[0] > state.x[1] + 0.05, "{:?}", state.x);
+            let (_, x) = state.values_after(n - 1);
+            assert!(x[0] > x[1] + 0.05, "{x:?}");
         }
 
         #[test]
@@ -1031,15 +1140,19 @@ mod tests {
                 integration: StpIntegration::Euler,
                 ..Default::default()
             };
-            let mut sim = network(
-                vec![vec![1, 3]],
-                1,
-                ConnectivitySpec::AllToAll,
-                WeightInit::Constant(2.0),
-                stp,
-                0.0,
-            )
-            .unwrap();
+            let train = vec![1, 3, 9];
+            let build = || {
+                network(
+                    vec![train.clone()],
+                    1,
+                    ConnectivitySpec::AllToAll,
+                    WeightInit::Constant(2.0),
+                    stp.clone(),
+                    0.0,
+                )
+                .unwrap()
+            };
+            let mut sim = build();
             sim.add_recorder(&RecorderSpec::State {
                 name: "stp".into(),
                 target: "syn".into(),
@@ -1048,7 +1161,15 @@ mod tests {
                 stride: 1,
             })
             .unwrap();
-            sim.run_steps(5);
+            sim.add_recorder(&RecorderSpec::State {
+                name: "x_every_4".into(),
+                target: "syn".into(),
+                variables: vec!["x".into()],
+                indices: None,
+                stride: 4,
+            })
+            .unwrap();
+            sim.run_steps(14);
             let rec = sim.recorders().state("stp").unwrap();
             assert_eq!(rec.columns, ["u[0]", "x[0]", "released[0]", "Wdyn[0]"]);
             let released = rec.column("released[0]").unwrap();
@@ -1062,6 +1183,41 @@ mod tests {
                 2.0 * f64::from(released[3]),
                 1e-6
             ));
+            // u and x are current at every recorded step, between spikes too.
+            let spikes: Vec<bool> = (0..14).map(|k| train.contains(&k)).collect();
+            let reference = run_one(&stp, 0.5, &spikes);
+            let (u, x) = (rec.column("u[0]").unwrap(), rec.column("x[0]").unwrap());
+            for (k, &(ur, xr, _)) in reference.iter().enumerate() {
+                assert!(
+                    close(f64::from(u[k]), ur, 1e-6),
+                    "step {k}: u {} vs {ur}",
+                    u[k]
+                );
+                assert!(
+                    close(f64::from(x[k]), xr, 1e-6),
+                    "step {k}: x {} vs {xr}",
+                    x[k]
+                );
+            }
+            let every_4 = sim.recorders().state("x_every_4").unwrap();
+            assert_eq!(every_4.times_ms, [0.0, 2.0, 4.0, 6.0]);
+            for (r, k) in [0, 4, 8, 12].into_iter().enumerate() {
+                assert!(close(f64::from(every_4.row(r)[0]), reference[k].1, 1e-6));
+            }
+            // Recording does not perturb the dynamics: the same anchors, releases and held
+            // efficacies, bit for bit, without recorders.
+            let mut quiet = build();
+            quiet.run_steps(14);
+            let e = sim.index().projection("syn").unwrap();
+            let (a, b) = (
+                sim.world.get::<TsodyksMarkramState>(e).unwrap(),
+                quiet.world.get::<TsodyksMarkramState>(e).unwrap(),
+            );
+            assert_eq!(
+                (&a.u_anchor, &a.x_anchor, &a.released, &a.wdyn, &a.next_step),
+                (&b.u_anchor, &b.x_anchor, &b.released, &b.wdyn, &b.next_step)
+            );
+            assert_eq!(b.values_after(13), (a.u.clone(), a.x.clone()));
         }
 
         #[test]
