@@ -26,6 +26,7 @@ pub mod tsodyks_markram;
 pub use conductance::{Conductance, ConductancePlugin};
 pub use delta::{Delta, DeltaPlugin, DeltaTarget};
 pub use exponential::{Decay, Exponential, ExponentialPlugin, InputTiming, SynapseState};
+pub use tsodyks_markram::{StpIntegration, TsodyksMarkram, TsodyksMarkramPlugin};
 
 /// The build error of an output that needs the postsynaptic membrane potential on a population
 /// that has none.
@@ -70,4 +71,5 @@ pub mod prelude {
     pub use crate::conductance::Conductance;
     pub use crate::delta::{Delta, DeltaTarget};
     pub use crate::exponential::{Decay, Exponential, InputTiming};
+    pub use crate::tsodyks_markram::{StpIntegration, TsodyksMarkram};
 }
