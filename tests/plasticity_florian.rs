@@ -118,8 +118,9 @@ fn check_against_reference(sim: &Simulation, fix: &Value) {
 }
 
 /// The example built with the Simulation API; `timing` and `reward_change_ms` vary the
-/// reward-modulated rules.
-fn build_in_code(timing: RewardTiming, reward_change_ms: f64) -> Simulation {
+/// reward-modulated rules. With `reward_change_ms = None` the post spikes and the reward are left
+/// to the caller (`Simulation::impose_spikes`, `RewardExt::set_reward`).
+fn build_in_code(timing: RewardTiming, reward_change_ms: Option<f64>) -> Simulation {
     let fix = fixture();
     let mut sim = Simulation::new(1.0, 0).unwrap();
     sim.add_plugins(DefaultPlugins);
@@ -136,7 +137,11 @@ fn build_in_code(timing: RewardTiming, reward_change_ms: f64) -> Simulation {
         name: "post".into(),
         size: 1,
         model: Box::new(Exact {
-            steps: vec![steps(&fix, "post_steps")],
+            steps: if reward_change_ms.is_some() {
+                vec![steps(&fix, "post_steps")]
+            } else {
+                vec![]
+            },
             times_ms: vec![],
         }),
     })
@@ -221,24 +226,23 @@ fn build_in_code(timing: RewardTiming, reward_change_ms: f64) -> Simulation {
         })
         .unwrap();
     }
-    sim.add_network_model(
-        "reward",
-        &RewardSchedule {
-            initial: 1.0,
-            changes: vec![RewardChange {
-                at_ms: reward_change_ms,
-                value: -1.0,
-            }],
-        },
-    )
-    .unwrap();
+    if let Some(at_ms) = reward_change_ms {
+        sim.add_network_model(
+            "reward",
+            &RewardSchedule {
+                initial: 1.0,
+                changes: vec![RewardChange { at_ms, value: -1.0 }],
+            },
+        )
+        .unwrap();
+    }
     sim
 }
 
 #[test]
 fn florian_example_built_in_code_matches_inferno() {
     let fix = fixture();
-    let mut sim = build_in_code(RewardTiming::Inferno, 101.0);
+    let mut sim = build_in_code(RewardTiming::Inferno, Some(101.0));
     sim.run_steps(201);
     check_against_reference(&sim, &fix);
 }
@@ -262,7 +266,7 @@ fn florian_timing_is_inferno_shifted_by_one_step() {
     // shifted one step later (−1 from step 102), its weights after step s equal Inferno's after
     // step s − 1.
     let fix = fixture();
-    let mut sim = build_in_code(RewardTiming::Florian, 102.0);
+    let mut sim = build_in_code(RewardTiming::Florian, Some(102.0));
     sim.run_steps(201);
     for rule in ["mstdp", "mstdpet"] {
         let hebb = column(&sim, &format!("w_{rule}"), "w[0,0]");
@@ -281,4 +285,21 @@ fn florian_timing_is_inferno_shifted_by_one_step() {
     // STDP does not read the reward: unchanged.
     let w = column(&sim, "w_stdp", "w[0,0]");
     assert!((w[200] - series(&fix, "w_stdp")[200]).abs() <= TOL);
+}
+
+#[test]
+fn florian_example_driven_from_user_code_matches_inferno() {
+    // The same run with the post spikes imposed through `Simulation::impose_spikes` and the
+    // reward set through `RewardExt::set_reward` before each step, as a closed-loop program would.
+    let fix = fixture();
+    let post_steps = steps(&fix, "post_steps");
+    let mut sim = build_in_code(RewardTiming::Inferno, None);
+    for s in 0..=200u64 {
+        if post_steps.contains(&s) {
+            sim.impose_spikes("post", &[0]).unwrap();
+        }
+        sim.set_reward(if s <= 100 { 1.0 } else { -1.0 });
+        sim.step();
+    }
+    check_against_reference(&sim, &fix);
 }
