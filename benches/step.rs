@@ -1,8 +1,16 @@
 //! Criterion benchmarks of one simulation step.
 //!
 //! - `empty_schedule`: the per-step cost of the engine itself (all stages, no models).
+//! - `coba_4000`: one step of Brette et al. (2007) benchmark 1 as in Brian2's COBA benchmark
+//!   (scenes/brette2007_coba.ron): 3200 + 800 `LifRef` neurons with a 20 mV bias, 2% random
+//!   conductance synapses (τ 5 / 10 ms, E 0 / −80 mV), about 22 Hz of activity.
+//! - `cuba_4000`: one step of benchmark 2 (scenes/brette2007_cuba.ron), current synapses.
 //!
-//! Run with `cargo bench --bench step`.
+//! The networks are built in code with `hebb::prelude` and run for 200 ms before measuring, so
+//! the activity has settled. Run with `cargo bench --bench step`; docs/performance.md compares
+//! the figures with Brian2's C++ standalone mode.
+
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hebb::prelude::*;
@@ -14,5 +22,109 @@ fn empty_schedule(c: &mut Criterion) {
     c.bench_function("empty_schedule", |b| b.iter(|| sim.step()));
 }
 
-criterion_group!(benches, empty_schedule);
+/// The synapse model of one Brette 2007 projection: excitatory (`true`) or inhibitory.
+type SynapseOf = fn(bool) -> Box<dyn ModelParams>;
+
+/// Brette et al. (2007)'s 4000-neuron network: 3200 excitatory and 800 inhibitory `LifRef`
+/// neurons (v uniform in [−60, −50) mV, threshold −50, reset −60, refractory 5 ms), 2% random
+/// connectivity; `synapse` and `weight` give each projection's output model and weight.
+fn brette2007(neuron: &LifRef, synapse: SynapseOf, weight: fn(bool) -> f64) -> Simulation {
+    let mut sim = Simulation::new(0.1, 2007).expect("valid dt");
+    sim.add_plugins(DefaultPlugins);
+    for (name, size) in [("exc", 3200), ("inh", 800)] {
+        sim.add_population(PopulationSpec {
+            name: name.into(),
+            size,
+            model: Box::new(neuron.clone()),
+        })
+        .expect("valid population");
+    }
+    for (pre, post) in [
+        ("exc", "exc"),
+        ("exc", "inh"),
+        ("inh", "exc"),
+        ("inh", "inh"),
+    ] {
+        let excitatory = pre == "exc";
+        let spec = ProjectionSpec {
+            name: format!("{pre}_{post}"),
+            pre: pre.into(),
+            post: post.into(),
+            connectivity: ConnectivitySpec::FixedProbability {
+                p: 0.02,
+                autapses: true,
+            },
+            weights: WeightInit::Constant(weight(excitatory)),
+            synapse: synapse(excitatory),
+            delay_ms: 0.0,
+            stp: None,
+            plasticity: None,
+            storage: Storage::Auto,
+        };
+        sim.add_projection(spec).expect("valid projection");
+    }
+    sim.initialize().expect("schedule builds");
+    sim.run_for(200.0).expect("on the grid");
+    sim
+}
+
+fn coba_4000() -> Simulation {
+    let neuron = LifRef {
+        tau_ms: 20.0,
+        v_rest_mv: -60.0,
+        v_reset_mv: -60.0,
+        v_threshold_mv: -50.0,
+        tau_ref_ms: 5.0,
+        v_init_uniform_mv: Some((-60.0, -50.0)),
+        bias_current: 20.0,
+        ..LifRef::default()
+    };
+    brette2007(
+        &neuron,
+        |excitatory| {
+            Box::new(Conductance {
+                tau_ms: if excitatory { 5.0 } else { 10.0 },
+                e_rev_mv: if excitatory { 0.0 } else { -80.0 },
+                ..Conductance::default()
+            })
+        },
+        |excitatory| if excitatory { 0.6 } else { 6.7 },
+    )
+}
+
+fn cuba_4000() -> Simulation {
+    let neuron = LifRef {
+        tau_ms: 20.0,
+        v_rest_mv: -49.0,
+        v_reset_mv: -60.0,
+        v_threshold_mv: -50.0,
+        tau_ref_ms: 5.0,
+        v_init_uniform_mv: Some((-60.0, -50.0)),
+        ..LifRef::default()
+    };
+    brette2007(
+        &neuron,
+        |excitatory| {
+            Box::new(Exponential {
+                tau_ms: if excitatory { 5.0 } else { 10.0 },
+                ..Exponential::default()
+            })
+        },
+        |excitatory| if excitatory { 1.62 } else { -9.0 },
+    )
+}
+
+fn networks(c: &mut Criterion) {
+    let mut group = c.benchmark_group("brette2007");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let mut sim = coba_4000();
+    group.bench_function("coba_4000", |b| b.iter(|| sim.step()));
+    let mut sim = cuba_4000();
+    group.bench_function("cuba_4000", |b| b.iter(|| sim.step()));
+    group.finish();
+}
+
+criterion_group!(benches, empty_schedule, networks);
 criterion_main!(benches);
