@@ -48,8 +48,8 @@ pub struct NetworkIndex {
     pub stimuli: Vec<Entity>,
     /// Network-wide model entities (reward sources) by name.
     pub network_models: Vec<(String, Entity)>,
-    /// Registered names of the models attached so far.
-    pub models_in_use: Vec<&'static str>,
+    /// Registered names and kinds of the models attached so far.
+    pub models_in_use: Vec<(&'static str, ModelKind)>,
 }
 
 impl NetworkIndex {
@@ -185,6 +185,7 @@ pub struct Simulation {
 /// simulation pays per step only for the models it uses.
 struct DeferredSystems {
     models: Vec<&'static str>,
+    kinds: Vec<ModelKind>,
     configs: Option<bevy_ecs::schedule::ScheduleConfigs<ScheduleSystem>>,
 }
 
@@ -301,6 +302,28 @@ impl Simulation {
         stage: Stage,
         systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> &mut Self {
+        self.defer_systems(models, &[], stage, systems)
+    }
+
+    /// Place systems in `stage` that only run in simulations that use some model of one of
+    /// `kinds` (e.g. the one weight-update system serves every plasticity rule, third-party
+    /// rules included). See [`Simulation::add_systems_for`].
+    pub fn add_systems_for_kinds<M>(
+        &mut self,
+        kinds: &[ModelKind],
+        stage: Stage,
+        systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> &mut Self {
+        self.defer_systems(&[], kinds, stage, systems)
+    }
+
+    fn defer_systems<M>(
+        &mut self,
+        models: &[&'static str],
+        kinds: &[ModelKind],
+        stage: Stage,
+        systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> &mut Self {
         let k = stage as usize;
         let slot = Slot(stage, self.slots[k]);
         self.slots[k] += 1;
@@ -310,22 +333,22 @@ impl Simulation {
                 .configure_sets(slot.after(Slot(stage, slot.1 - 1)));
         }
         let configs = systems.into_configs().chain().in_set(slot);
-        let in_use: Vec<&'static str> = {
+        let used = {
             let index = self.world.resource::<NetworkIndex>();
-            models
+            index
+                .models_in_use
                 .iter()
-                .copied()
-                .filter(|m| index.models_in_use.iter().any(|u| u == m))
-                .collect()
+                .any(|(name, kind)| models.contains(name) || kinds.contains(kind))
         };
-        if in_use.is_empty() {
-            self.deferred.push(DeferredSystems {
-                models: models.to_vec(),
-                configs: Some(configs),
-            });
-        } else {
+        if used {
             self.schedule.add_systems(configs);
             self.initialized = false;
+        } else {
+            self.deferred.push(DeferredSystems {
+                models: models.to_vec(),
+                kinds: kinds.to_vec(),
+                configs: Some(configs),
+            });
         }
         self
     }
@@ -340,14 +363,14 @@ impl Simulation {
     }
 
     /// Install the deferred systems of `model` (first use).
-    fn model_in_use(&mut self, model: &'static str) {
+    fn model_in_use(&mut self, model: &'static str, kind: ModelKind) {
         let mut index = self.world.resource_mut::<NetworkIndex>();
-        if index.models_in_use.contains(&model) {
+        if index.models_in_use.iter().any(|(name, _)| *name == model) {
             return;
         }
-        index.models_in_use.push(model);
+        index.models_in_use.push((model, kind));
         for deferred in &mut self.deferred {
-            if deferred.models.contains(&model)
+            if (deferred.models.contains(&model) || deferred.kinds.contains(&kind))
                 && let Some(configs) = deferred.configs.take()
             {
                 self.schedule.add_systems(configs);
@@ -431,7 +454,7 @@ impl Simulation {
             target,
         };
         model.attach(&mut ctx)?;
-        self.model_in_use(model.model_name());
+        self.model_in_use(model.model_name(), model.kind());
         Ok(())
     }
 

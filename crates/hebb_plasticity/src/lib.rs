@@ -63,7 +63,11 @@ impl Plugin for WeightUpdatePlugin {
         sim.register_variables::<PairTraces>()
             .register_variables::<Eligibility>()
             .register_snapshot::<WeightUpdate>();
-        sim.add_systems(Stage::Plasticity, update::apply_weight_updates);
+        sim.add_systems_for_kinds(
+            &[ModelKind::Plasticity],
+            Stage::Plasticity,
+            update::apply_weight_updates,
+        );
     }
 }
 

@@ -282,7 +282,7 @@ impl Plugin for MstdpPlugin {
             .register_snapshot::<PairTraces>()
             .register_snapshot::<MstdpRule>()
             .register_snapshot::<RewardModulation>();
-        sim.add_systems(Stage::Plasticity, mstdp_step);
+        sim.add_model_systems::<Mstdp, _>(Stage::Plasticity, mstdp_step);
     }
 }
 

@@ -348,7 +348,7 @@ impl Plugin for MstdpetPlugin {
             .register_snapshot::<PairTraces>()
             .register_snapshot::<Eligibility>()
             .register_snapshot::<RewardModulation>();
-        sim.add_systems(Stage::Plasticity, mstdpet_step);
+        sim.add_model_systems::<Mstdpet, _>(Stage::Plasticity, mstdpet_step);
     }
 }
 

@@ -282,7 +282,11 @@ impl Plugin for RewardPlugin {
             .register_variables::<RewardModulation>()
             .register_snapshot::<RewardModulation>()
             .register_snapshot_resource::<Reward>();
-        sim.add_systems(Stage::RewardBroadcast, broadcast_scheduled_reward);
+        sim.add_systems_for_kinds(
+            &[ModelKind::Reward],
+            Stage::RewardBroadcast,
+            broadcast_scheduled_reward,
+        );
     }
 }
 

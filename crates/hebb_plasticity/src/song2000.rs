@@ -362,8 +362,8 @@ impl Plugin for Song2000Plugin {
             .register_variables::<PairTraces>()
             .register_snapshot::<PairTraces>()
             .register_snapshot::<Song2000Rule>();
-        sim.add_systems(Stage::SynapticStp, song2000_pre_transmission_step);
-        sim.add_systems(Stage::Plasticity, song2000_step);
+        sim.add_model_systems::<Song2000, _>(Stage::SynapticStp, song2000_pre_transmission_step);
+        sim.add_model_systems::<Song2000, _>(Stage::Plasticity, song2000_step);
     }
 }
 

@@ -292,7 +292,7 @@ impl Plugin for StdpPlugin {
         sim.register_model::<Stdp>()
             .register_variables::<PairTraces>()
             .register_snapshot::<PairTraces>();
-        sim.add_systems(Stage::Plasticity, stdp_step);
+        sim.add_model_systems::<Stdp, _>(Stage::Plasticity, stdp_step);
     }
 }
 
