@@ -55,6 +55,7 @@ mod context;
 mod error;
 mod model;
 mod scene;
+mod snapshot;
 
 pub use context::{Spanned, scene_options};
 pub use error::{Position, SceneError, SceneErrorKind};
@@ -63,6 +64,7 @@ pub use scene::{
     DEFAULT_DT_MS, InputDef, Origin, PopulationDef, ProjectionDef, SCENE_VERSION, Scene,
     registry_of,
 };
+pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, load_snapshot, save_snapshot};
 
 use hebb_core::plugin::PluginGroup;
 use hebb_core::simulation::Simulation;

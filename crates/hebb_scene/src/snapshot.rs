@@ -1,0 +1,123 @@
+//! Snapshot files: a scene plus the full state of its running simulation, in one file, so a
+//! run can stop at time T and resume bit for bit (`hebb run --snapshot-at`, `hebb resume`).
+//!
+//! Layout: the 8 bytes `HEBBSNAP`, a little-endian `u32` format version, then a postcard body
+//! holding the scene as RON text, the path it was loaded from, the hebb version that wrote it,
+//! and the [`StateSnapshot`] (every registered state array, RNG stream states, the clock, the
+//! recorders' contents and positions).
+
+use std::path::Path;
+
+use hebb_core::plugin::PluginGroup;
+use hebb_core::registry::Registry;
+use hebb_core::simulation::Simulation;
+use hebb_core::snapshot::StateSnapshot;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{SceneError, SceneErrorKind};
+use crate::scene::Scene;
+
+/// First bytes of every snapshot file.
+pub const SNAPSHOT_MAGIC: &[u8; 8] = b"HEBBSNAP";
+/// Format version written by this hebb.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    scene_ron: String,
+    scene_path: String,
+    hebb_version: String,
+    state: StateSnapshot,
+}
+
+/// A loaded snapshot: the scene and the state to restore into a network built from it.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The scene, parsed again from the text stored in the file.
+    pub scene: Scene,
+    /// The saved state.
+    pub state: StateSnapshot,
+    /// The hebb version that wrote the file.
+    pub hebb_version: String,
+}
+
+impl Snapshot {
+    /// Build the scene's network with `plugins` and restore the state into it.
+    pub fn build(&self, plugins: impl PluginGroup) -> Result<Simulation, SceneError> {
+        let mut sim = self.scene.build(plugins)?;
+        sim.restore_state(&self.state).map_err(|e| {
+            SceneError::new(SceneErrorKind::Invalid, self.scene.path(), e.to_string())
+        })?;
+        Ok(sim)
+    }
+
+    /// Time at which the snapshot was taken, ms.
+    pub fn time_ms(&self) -> f64 {
+        self.state.clock.time_ms()
+    }
+}
+
+/// Write `scene` and the current state of `sim` (built from it) to `path`.
+pub fn save_snapshot(
+    path: impl AsRef<Path>,
+    scene: &Scene,
+    sim: &Simulation,
+) -> Result<(), SceneError> {
+    let path = path.as_ref();
+    let shown = path.display().to_string();
+    let invalid = |m: String| SceneError::new(SceneErrorKind::Invalid, shown.clone(), m);
+    let state = sim.save_state().map_err(|e| invalid(e.to_string()))?;
+    let body = Body {
+        scene_ron: scene.to_ron()?,
+        scene_path: scene.path().to_owned(),
+        hebb_version: env!("CARGO_PKG_VERSION").to_owned(),
+        state,
+    };
+    let mut bytes = Vec::with_capacity(1 << 16);
+    bytes.extend_from_slice(SNAPSHOT_MAGIC);
+    bytes.extend_from_slice(&SNAPSHOT_FORMAT.to_le_bytes());
+    let encoded = postcard::to_allocvec(&body)
+        .map_err(|e| invalid(format!("cannot encode snapshot: {e}")))?;
+    bytes.extend_from_slice(&encoded);
+    std::fs::write(path, bytes).map_err(|e| {
+        SceneError::new(
+            SceneErrorKind::Io,
+            shown.clone(),
+            format!("cannot write snapshot: {e}"),
+        )
+    })
+}
+
+/// Read the snapshot at `path`; model names in its scene are looked up in `registry`.
+pub fn load_snapshot(path: impl AsRef<Path>, registry: &Registry) -> Result<Snapshot, SceneError> {
+    let path = path.as_ref();
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        SceneError::new(
+            SceneErrorKind::Io,
+            shown.clone(),
+            format!("cannot read snapshot: {e}"),
+        )
+    })?;
+    let invalid = |m: String| SceneError::new(SceneErrorKind::Invalid, shown.clone(), m);
+    if bytes.len() < 12 || &bytes[..8] != SNAPSHOT_MAGIC {
+        return Err(invalid(
+            "not a hebb snapshot file (it does not start with HEBBSNAP)".into(),
+        ));
+    }
+    let format = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if format != SNAPSHOT_FORMAT {
+        return Err(invalid(format!(
+            "snapshot format {format} is not supported (this hebb reads format {SNAPSHOT_FORMAT})"
+        )));
+    }
+    let body: Body = postcard::from_bytes(&bytes[12..])
+        .map_err(|e| invalid(format!("snapshot is damaged or truncated: {e}")))?;
+    let scene_name = format!("{shown} (scene {})", body.scene_path);
+    let scene = Scene::parse(&body.scene_ron, &scene_name, registry)?;
+    Ok(Snapshot {
+        scene,
+        state: body.state,
+        hebb_version: body.hebb_version,
+    })
+}
