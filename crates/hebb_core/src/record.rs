@@ -321,13 +321,21 @@ impl Recorders {
 
 /// Core system in [`crate::Stage::Record`]: sample every recorder.
 pub(crate) fn record(world: &mut World) {
-    if world.resource::<Recorders>().spikes.is_empty()
-        && world.resource::<Recorders>().states.is_empty()
-    {
+    let recorders = world.resource::<Recorders>();
+    if recorders.spikes.is_empty() && recorders.states.is_empty() {
         return;
     }
+    // Move the recorders out for the step instead of `resource_scope`, which removes and
+    // re-inserts the resource (an entity in bevy 0.20): that costs more than the sampling.
+    let mut recorders = std::mem::take(&mut *world.resource_mut::<Recorders>());
+    sample(world, &mut recorders);
+    *world.resource_mut::<Recorders>() = recorders;
+}
+
+/// Sample every recorder once (the step's values), flushing to the sink when due.
+fn sample(world: &World, recorders: &mut Recorders) {
     let clock = *world.resource::<Clock>();
-    world.resource_scope::<Recorders, _>(|world, mut recorders| {
+    {
         let mut buffered = 0;
         for rec in &mut recorders.spikes {
             if let Some(spikes) = rec.entity.and_then(|e| world.get::<Spikes>(e)) {
@@ -375,5 +383,5 @@ pub(crate) fn record(world: &mut World) {
         if recorders.sink.is_some() && recorders.buffered >= recorders.flush_threshold {
             recorders.flush(clock.dt_ms);
         }
-    });
+    }
 }
