@@ -1,8 +1,9 @@
 //! Event-driven delivery shared by the synapse outputs: add `factor · w · scale` of every
 //! synapse of every arriving presynaptic neuron into a postsynaptic array.
 //!
-//! Dense rows without per-synapse scale take a contiguous, vectorizable loop; every other case
-//! goes through [`hebb_core::projection::for_each_transmission`]. Both paths compute each
+//! Dense rows without per-synapse scale take a contiguous, vectorizable loop; CSR rows without
+//! scale a direct loop over the row's postsynaptic indices and weights; every other case goes
+//! through [`hebb_core::projection::for_each_transmission`]. Both paths compute each
 //! contribution with the same operations in the same order (`(w · scale) · factor`, summed over
 //! the arrivals in ascending presynaptic order), so dense and CSR storage of the same synapses
 //! give bit-identical results.
@@ -54,6 +55,16 @@ pub fn deliver(
                 let row = &weights[i as usize * n..(i as usize + 1) * n];
                 for (t, &w) in target.iter_mut().zip(row) {
                     *t += (w * f) * factor;
+                }
+            }
+        }
+        (Connectivity::Sparse(csr), None) => {
+            let post = csr.post_of();
+            for &i in arrivals {
+                let row = csr.row(i as usize);
+                let (posts, row_weights) = (&post[row.clone()], &weights[row]);
+                for (&j, &w) in posts.iter().zip(row_weights) {
+                    target[j as usize] += w * factor;
                 }
             }
         }
@@ -116,5 +127,30 @@ mod tests {
             Some(&TransmissionScale::PerSynapse(per_syn)),
         );
         both(&conn, &w, &[], None);
+    }
+
+    #[test]
+    fn sparse_rows_add_each_synapse_once_in_order() {
+        use rand::SeedableRng;
+        // Rows of different lengths, an empty row, repeated targets across rows.
+        let pairs = vec![(0, 1), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3), (3, 1)];
+        let conn = ConnectivitySpec::List(pairs.clone())
+            .build(4, 4, false, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1))
+            .unwrap()
+            .connectivity;
+        assert!(matches!(conn, Connectivity::Sparse(_)));
+        let w: Vec<Real> = vec![0.5, 0.25, 3.0, 1.0e-3, -2.0, 7.0, 1.5];
+        let mut out = vec![0.0; 4];
+        deliver(&conn, &w, &[0, 1, 2, 3], None, 2.0, &mut out);
+        let expected = [
+            3.0 * 2.0,
+            ((0.5 * 2.0) + 1.0e-3 * 2.0) + 1.5 * 2.0,
+            -2.0 * 2.0,
+            0.25 * 2.0 + 7.0 * 2.0,
+        ];
+        assert_eq!(out, expected);
+        let mut out = vec![0.0; 4];
+        deliver(&conn, &w, &[2], None, 1.0, &mut out);
+        assert_eq!(out, [0.0; 4]);
     }
 }
