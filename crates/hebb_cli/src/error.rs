@@ -19,6 +19,9 @@ pub enum CliError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Plotting a run directory failed.
+    #[error("{0}")]
+    Plot(#[from] hebb_plot::PlotError),
     /// The output directory is not usable as asked.
     #[error("{0}")]
     Refused(String),

@@ -1,28 +1,40 @@
-//! `hebb run`: build a scene, step it for its duration, write the recordings and
-//! `summary.json`.
+//! `hebb run` and `hebb resume`: build a scene (or restore a snapshot), step it to the scene's
+//! duration, stream the recordings into the output directory and write `summary.json`.
+//!
+//! Recordings go to the files while the run goes (the recorders hand their buffers to the CSV
+//! or NPY writer whenever [`FLUSH_THRESHOLD`] values are buffered), so memory stays bounded
+//! however long the run. Ctrl-C stops between chunks of steps; what was recorded up to then is
+//! written and `summary.json` says `"interrupted": true` and `"stopped_at_ms"`.
+//!
+//! A resumed run's recordings start at the snapshot's time T (their first row is the step
+//! after T − dt, i.e. `t_ms = T`); concatenating the rows of the run that wrote the snapshot
+//! (up to T) and of the resumed run gives the rows of one straight run.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use hebb::DefaultPlugins;
+use hebb_core::clock::steps_on_grid;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::population::{Population, SpikeCount};
 use hebb_core::projection::Projection;
 use hebb_core::record::{Recorders, SharedSink};
 use hebb_core::simulation::Simulation;
 use hebb_io::{CsvSink, NpySink, OutputFormat};
-use hebb_scene::{Scene, registry_of};
+use hebb_scene::{Scene, load_snapshot, registry_of, save_snapshot};
 use serde::Serialize;
 
 use crate::error::CliError;
-use crate::{Format, RunArgs};
+use crate::progress::{Pause, ProgressMode, step_loop};
+use crate::{Format, ImageFormat, Outcome, OutputArgs, ResumeArgs, RunArgs};
 
 /// Buffered recorded values above which recorders hand their data to the file writers while
-/// running (about 16 MB of f32 values): small runs write everything after the timed loop,
-/// long ones stay within bounded memory.
-const FLUSH_THRESHOLD: usize = 4 << 20;
+/// running: 1 Mi values (4 MB of f32, plus their times), so a run's recordings take a few MB
+/// of memory however long it is, and the writers get large sequential blocks.
+pub const FLUSH_THRESHOLD: usize = 1 << 20;
 
 /// The content of `summary.json`.
 #[derive(Debug, Serialize)]
@@ -39,15 +51,28 @@ pub struct Summary {
     pub steps: u64,
     /// Simulated time, ms.
     pub duration_ms: f64,
-    /// Wall-clock seconds of the stepping loop only (not building, not writing files at the
-    /// end).
+    /// Reference figure of the scene (`hebb plot` draws it), or null.
+    pub figure: Option<String>,
+    /// Whether Ctrl-C stopped the run before the scene's duration.
+    pub interrupted: bool,
+    /// Simulated time at which an interrupted run stopped, ms (null when it completed).
+    pub stopped_at_ms: Option<f64>,
+    /// For `hebb resume`: the snapshot's time, where this run's recordings start, ms.
+    pub resumed_from_ms: Option<f64>,
+    /// Snapshot written by `--snapshot-at` (relative to the output directory), or null.
+    pub snapshot: Option<String>,
+    /// Wall-clock seconds of the stepping loop only (not building, not progress display, not
+    /// writing files at the end; recordings streamed while running are included).
     pub wall_seconds: f64,
     /// Wall-clock seconds spent writing the recordings after the loop.
     pub write_seconds: f64,
     /// Per population: spike count and mean rate.
     pub populations: Vec<PopulationSummary>,
-    /// Per projection: synapse count.
+    /// Per projection: synapse count, STP and plasticity params.
     pub projections: Vec<ProjectionSummary>,
+    /// Numbers the reference figures read (e.g. `w_max`, the upper weight bound of the first
+    /// plastic projection with hard bounds).
+    pub figure_params: serde_json::Map<String, serde_json::Value>,
     /// Files written, relative to the output directory.
     pub files: Vec<String>,
 }
@@ -61,9 +86,10 @@ pub struct PopulationSummary {
     pub model: String,
     /// Number of neurons.
     pub size: usize,
-    /// Spikes emitted during the run.
+    /// Spikes emitted from t = 0 to the end of the run (a resumed run counts those before
+    /// the snapshot too).
     pub spikes: u64,
-    /// Mean rate per neuron, Hz.
+    /// Mean rate per neuron from t = 0 to the end of the run, Hz.
     pub rate_hz: f64,
 }
 
@@ -82,6 +108,11 @@ pub struct ProjectionSummary {
     pub storage: &'static str,
     /// Delay in steps.
     pub delay_steps: u32,
+    /// Short-term plasticity: `{"model": name, "params": {…}}`, or null.
+    pub stp: Option<serde_json::Value>,
+    /// Long-term plasticity rule: `{"model": name, "params": {…}}` (e.g. its weight bounds),
+    /// or null.
+    pub plasticity: Option<serde_json::Value>,
 }
 
 /// Populations of `sim` in creation order with their spike counts.
@@ -127,6 +158,8 @@ pub fn projections(sim: &Simulation) -> Vec<ProjectionSummary> {
                     Connectivity::Sparse(_) => "sparse",
                 },
                 delay_steps: p.delay_steps,
+                stp: None,
+                plasticity: None,
             })
         })
         .collect()
@@ -183,16 +216,159 @@ fn prepare_dir(dir: &Path, force: bool) -> Result<(), CliError> {
     }
 }
 
-/// `hebb run`.
-pub fn run(args: &RunArgs) -> Result<(), CliError> {
-    let scene = Scene::load(&args.scene, &registry_of(DefaultPlugins))?;
-    let steps = scene.steps()?;
-    let mut sim = scene.build(DefaultPlugins)?;
-    let dir = args.out.as_path();
-    let files = planned_files(sim.recorders(), dir, args.format)?;
-    prepare_dir(dir, args.force)?;
+/// Model name and params of a scene model as JSON (`{"model": …, "params": {…}}`).
+fn model_json(spec: &hebb_scene::ModelSpec) -> Option<serde_json::Value> {
+    let params = serde_json::to_value(&*spec.params).ok()?;
+    Some(serde_json::json!({ "model": spec.name(), "params": params }))
+}
 
-    let sink: SharedSink = match args.format {
+/// The upper bound of a hard weight bound in plasticity params: a `w_max`-like number field, or
+/// the second number of a `Hard(low, high)` bound.
+fn upper_bound(params: &serde_json::Value) -> Option<f64> {
+    let object = params.as_object()?;
+    for key in ["w_max", "wmax", "gmax", "g_max"] {
+        if let Some(w) = object.get(key).and_then(serde_json::Value::as_f64) {
+            return Some(w);
+        }
+    }
+    object.values().find_map(|v| match v {
+        serde_json::Value::Object(o) => o.get("Hard").and_then(|h| match h {
+            serde_json::Value::Array(a) => a.get(1).and_then(serde_json::Value::as_f64),
+            serde_json::Value::Object(o) => ["high", "w_max", "max"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(serde_json::Value::as_f64)),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+/// What differs between `run` and `resume`.
+struct Job<'a> {
+    scene: &'a Scene,
+    /// The scene path as shown in `summary.json`.
+    scene_label: String,
+    sim: Simulation,
+    output: &'a OutputArgs,
+    /// Steps to run.
+    steps: u64,
+    /// `--snapshot-at`: steps after the start and the file name.
+    snapshot: Option<(u64, String)>,
+    resumed_from_ms: Option<f64>,
+}
+
+/// `hebb run`: build the scene, run it, write its files. Stops early when `stop` is set.
+pub fn run(args: &RunArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
+    let scene = Scene::load(&args.scene, &registry_of(DefaultPlugins))?;
+    check_figure(&scene)?;
+    let steps = scene.steps()?;
+    let snapshot = match args.snapshot_at {
+        None => None,
+        Some(t_ms) => {
+            let at = steps_on_grid(t_ms, scene.dt_ms)
+                .filter(|&k| k <= steps && t_ms >= 0.0)
+                .ok_or_else(|| {
+                    CliError::Refused(format!(
+                        "--snapshot-at {t_ms}: must be a multiple of dt ({} ms) between 0 and the duration ({} ms)",
+                        scene.dt_ms, scene.duration_ms
+                    ))
+                })?;
+            Some((at, format!("snapshot_{t_ms}ms.hebbsnap")))
+        }
+    };
+    tracing::info!(scene = %args.scene.display(), steps, "building");
+    let sim = scene.build(DefaultPlugins)?;
+    execute(
+        Job {
+            scene: &scene,
+            scene_label: args.scene.display().to_string(),
+            sim,
+            output: &args.output,
+            steps,
+            snapshot,
+            resumed_from_ms: None,
+        },
+        stop,
+    )
+}
+
+/// `hebb resume`: restore a snapshot and run from its time to its scene's duration.
+pub fn resume(args: &ResumeArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
+    let snapshot = load_snapshot(&args.snapshot, &registry_of(DefaultPlugins))?;
+    let scene = &snapshot.scene;
+    check_figure(scene)?;
+    let total = scene.steps()?;
+    let from = snapshot.state.clock.step;
+    if from >= total {
+        return Err(CliError::Refused(format!(
+            "{}: the snapshot is at {} ms, the end of its scene ({} ms); nothing to resume",
+            args.snapshot.display(),
+            snapshot.time_ms(),
+            scene.duration_ms
+        )));
+    }
+    tracing::info!(snapshot = %args.snapshot.display(), from_step = from, "restoring");
+    let mut sim = snapshot.build(DefaultPlugins)?;
+    // The recordings of a resumed run start at the snapshot's time: drop anything recorded
+    // before it that the snapshot may carry (`hebb run` flushes before saving, so usually
+    // nothing).
+    {
+        let mut recorders = sim.world.resource_mut::<Recorders>();
+        for r in &mut recorders.spikes {
+            r.steps.clear();
+            r.neurons.clear();
+        }
+        for r in &mut recorders.states {
+            r.times_ms.clear();
+            r.values.clear();
+        }
+    }
+    execute(
+        Job {
+            scene,
+            scene_label: scene.path().to_owned(),
+            sim,
+            output: &args.output,
+            steps: total - from,
+            snapshot: None,
+            resumed_from_ms: Some(snapshot.time_ms()),
+        },
+        stop,
+    )
+}
+
+/// The scene's `figure` must be one `hebb plot` knows.
+fn check_figure(scene: &Scene) -> Result<(), CliError> {
+    match &scene.figure {
+        Some(name) if !hebb_plot::FIGURES.contains(&name.as_str()) => {
+            Err(CliError::Scene(hebb_scene::SceneError::new(
+                hebb_scene::SceneErrorKind::Invalid,
+                scene.path(),
+                format!(
+                    "figure: unknown figure \"{name}\"; known figures: {}",
+                    hebb_plot::FIGURES.join(", ")
+                ),
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
+    let Job {
+        scene,
+        scene_label,
+        mut sim,
+        output,
+        steps,
+        snapshot,
+        resumed_from_ms,
+    } = job;
+    let dir = output.out.as_path();
+    let mut files = planned_files(sim.recorders(), dir, output.format)?;
+    prepare_dir(dir, output.force)?;
+
+    let sink: SharedSink = match output.format {
         Format::Csv => Arc::new(Mutex::new(
             CsvSink::create(dir, sim.recorders(), false).map_err(|e| CliError::output(dir, e))?,
         )),
@@ -204,9 +380,30 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         .resource_mut::<Recorders>()
         .set_sink(sink, FLUSH_THRESHOLD);
 
-    let started = Instant::now();
-    sim.run_steps(steps);
-    let wall_seconds = started.elapsed().as_secs_f64();
+    let snapshot_name = snapshot.as_ref().map(|(_, name)| name.clone());
+    let pause = snapshot.map(|(after_steps, name)| {
+        let path = dir.join(name);
+        Pause {
+            after_steps,
+            action: Box::new(move |sim: &mut Simulation| {
+                // Everything recorded up to T goes to the files first, so the snapshot carries
+                // no recordings and a resumed run writes only what comes after T.
+                sim.flush_recorders().map_err(|e| {
+                    CliError::Refused(format!("writing recordings into {}: {e}", dir.display()))
+                })?;
+                save_snapshot(&path, scene, sim)?;
+                tracing::info!(path = %path.display(), t_ms = sim.clock().time_ms(), "snapshot written");
+                Ok(())
+            }),
+        }
+    });
+    if let Some(name) = &snapshot_name {
+        files.push(dir.join(name));
+    }
+
+    let mode = ProgressMode::detect(output.quiet);
+    let result = step_loop(&mut sim, steps, stop, mode, pause)?;
+    let wall_seconds = result.wall_seconds;
 
     let writing = Instant::now();
     sim.flush_recorders().map_err(|e| {
@@ -214,19 +411,40 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     })?;
     let write_seconds = writing.elapsed().as_secs_f64();
 
+    let end_ms = sim.clock().time_ms();
+    let mut projections = projections(&sim);
+    for (p, def) in projections.iter_mut().zip(&scene.projections) {
+        p.stp = def.stp.as_ref().and_then(model_json);
+        p.plasticity = def.plasticity.as_ref().and_then(model_json);
+    }
+    let mut figure_params = serde_json::Map::new();
+    if let Some(w_max) = projections
+        .iter()
+        .filter_map(|p| p.plasticity.as_ref())
+        .find_map(|p| upper_bound(&p["params"]))
+    {
+        figure_params.insert("w_max".into(), w_max.into());
+    }
     let summary = Summary {
-        scene: args.scene.display().to_string(),
+        scene: scene_label,
         hebb_version: env!("CARGO_PKG_VERSION"),
         seed: scene.seed,
         dt_ms: scene.dt_ms,
-        steps,
+        steps: result.steps_run,
         duration_ms: scene.duration_ms,
+        figure: scene.figure.clone(),
+        interrupted: result.interrupted,
+        stopped_at_ms: result.interrupted.then_some(end_ms),
+        resumed_from_ms,
+        snapshot: snapshot_name.filter(|_| files.last().is_some_and(|f| f.exists())),
         wall_seconds,
         write_seconds,
-        populations: populations(&sim, scene.duration_ms),
-        projections: projections(&sim),
+        populations: populations(&sim, end_ms),
+        projections,
+        figure_params,
         files: files
             .iter()
+            .filter(|f| f.exists() || f.ends_with("summary.json"))
             .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect(),
     };
@@ -236,9 +454,19 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     json.push('\n');
     std::fs::write(&path, json).map_err(|e| CliError::output(&path, e))?;
 
+    let what = match resumed_from_ms {
+        Some(t) => format!("{} ms → {end_ms} ms", t),
+        None => format!("{end_ms} ms"),
+    };
     println!(
-        "{}: {steps} steps ({} ms) in {wall_seconds:.3} s",
-        summary.scene, summary.duration_ms
+        "{}: {} steps ({what}) in {wall_seconds:.3} s{}",
+        summary.scene,
+        result.steps_run,
+        if result.interrupted {
+            ", interrupted"
+        } else {
+            ""
+        }
     );
     for p in &summary.populations {
         println!(
@@ -247,5 +475,23 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         );
     }
     println!("wrote {} files to {}", summary.files.len(), dir.display());
-    Ok(())
+
+    if output.plot {
+        if output.format == Format::Npy {
+            return Err(CliError::Refused(
+                "--plot reads CSV recordings; run with --format csv (the default)".into(),
+            ));
+        }
+        let plots = crate::plot::plot_into(dir, None, &[ImageFormat::Png])?;
+        println!(
+            "wrote {} plots to {}",
+            plots.len(),
+            dir.join(hebb_plot::PLOTS_DIR).display()
+        );
+    }
+    Ok(if result.interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Completed
+    })
 }

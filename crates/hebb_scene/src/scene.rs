@@ -70,6 +70,10 @@ pub struct Scene {
     /// What to record.
     #[serde(default)]
     pub recorders: Vec<Spanned<RecorderSpec>>,
+    /// Reference figure that `hebb plot` draws for this scene's output (e.g. `"song2000"`);
+    /// copied into `summary.json`. The `hebb` command checks the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<String>,
     /// Where the scene was read from (for error messages); `None` for scenes made in code.
     #[serde(skip)]
     pub origin: Option<Origin>,

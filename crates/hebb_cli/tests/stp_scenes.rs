@@ -3,45 +3,18 @@
 //! state recorder, with every step of the run. The Norse default scene's CSV carries the
 //! reference values (so the files hold what was simulated, at full f32 precision).
 //!
-//! The `hebb` binary belongs to the `hebb_cli` package, which depends on this one; the test
-//! builds it with the cargo that runs the tests (a no-op when it is up to date).
+//! Lives in `hebb_cli` (not the root package, which `hebb_cli` depends on) so that cargo builds
+//! the binary before the test and hands over its path.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Build `hebb` (test profile, the same target directory) and return its path.
 fn hebb_binary() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "build",
-            "--profile",
-            "test",
-            "-p",
-            "hebb_cli",
-            "--bin",
-            "hebb",
-            "--message-format",
-            "json",
-        ])
-        .current_dir(root())
-        .output()
-        .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "building hebb failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "hebb")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reports the hebb executable")
+    PathBuf::from(env!("CARGO_BIN_EXE_hebb"))
 }
 
 fn stp_scenes() -> Vec<PathBuf> {
@@ -87,7 +60,7 @@ fn hebb_run_writes_the_recordings_of_every_stp_scene() {
         );
     }
     let hebb = hebb_binary();
-    let scratch = std::env::temp_dir().join(format!("hebb_stp_scenes_{}", std::process::id()));
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hebb_stp_scenes");
     let _ = std::fs::remove_dir_all(&scratch);
     for (scene, name) in scenes.iter().zip(&names) {
         let out_dir = scratch.join(name);

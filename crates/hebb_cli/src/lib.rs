@@ -1,0 +1,209 @@
+//! # hebb_cli — the `hebb` command
+//!
+//! ```text
+//! hebb run SCENE.ron --out DIR [--force] [--format csv|npy] [--plot] [--snapshot-at T_MS]
+//! hebb resume SNAPSHOT.hebbsnap --out DIR [--force] [--format csv|npy] [--plot]
+//! hebb plot DIR [--figure NAME] [--format png,svg]
+//! hebb check SCENE.ron
+//! hebb list            (alias: hebb models)
+//! ```
+//!
+//! Every built-in model is available (the `hebb` crate's `DefaultPlugins`). Errors are printed
+//! as one `error: …` line (file, line, column, element, what is wrong) and the exit code is 1;
+//! usage errors exit with 2; a run stopped with Ctrl-C writes what it recorded, marks
+//! `summary.json` `"interrupted": true` and exits with 130.
+//!
+//! The binary is a thin wrapper over this library so that tests can call the commands in
+//! process: [`run_cli`] runs a parsed [`Cli`]; [`run::run`], [`run::resume`], [`plot::plot`],
+//! [`check::check`] and [`list::list`] are the commands themselves.
+
+pub mod check;
+pub mod error;
+pub mod list;
+pub mod plot;
+pub mod progress;
+pub mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use crate::error::CliError;
+
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Set by the Ctrl-C handler; the run loop checks it between chunks of steps.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Run, check and plot hebb scene files (RON).
+#[derive(Debug, Parser)]
+#[command(name = "hebb", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output on stderr (-v: info, -vv: debug, -vvv: trace); `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scene; write summary.json and one file per recorder into DIR.
+    Run(RunArgs),
+    /// Continue a snapshot written by `run --snapshot-at` up to its scene's duration; the
+    /// recordings in DIR start at the snapshot's time.
+    Resume(ResumeArgs),
+    /// Draw the plots of a run directory into DIR/plots.
+    Plot(PlotArgs),
+    /// Validate a scene and print its network and the schedule of one step.
+    Check {
+        /// The scene file.
+        scene: PathBuf,
+    },
+    /// List the registered models with their parameters, units and defaults.
+    #[command(alias = "models")]
+    List,
+}
+
+/// Options shared by `run` and `resume`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output directory (created if missing; must be empty unless --force).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write into a non-empty DIR, overwriting hebb's own output files (nothing else is
+    /// touched).
+    #[arg(long)]
+    pub force: bool,
+    /// File format of the recordings.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// After the run, draw the plots (and the scene's reference figure) into DIR/plots.
+    #[arg(long)]
+    pub plot: bool,
+    /// No progress bar or progress lines.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Arguments of `hebb run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also write DIR/snapshot_<T>ms.hebbsnap at simulated time T (ms, on the dt grid,
+    /// within the duration) and continue; `hebb resume` continues from it.
+    #[arg(long, value_name = "T_MS")]
+    pub snapshot_at: Option<f64>,
+}
+
+/// Arguments of `hebb resume`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResumeArgs {
+    /// The snapshot file (`snapshot_<T>ms.hebbsnap`).
+    pub snapshot: PathBuf,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Arguments of `hebb plot`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlotArgs {
+    /// A directory written by `hebb run` (CSV recordings).
+    pub dir: PathBuf,
+    /// Reference figure to draw (default: the scene's `figure`, from summary.json).
+    #[arg(long, value_name = "NAME")]
+    pub figure: Option<String>,
+    /// Image formats, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "png")]
+    pub format: Vec<ImageFormat>,
+}
+
+/// File format of recordings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Comma-separated text: `t_ms,neuron` and `t_ms,<column>…`.
+    Csv,
+    /// NumPy structured arrays with the same column names.
+    Npy,
+}
+
+/// Image format of plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageFormat {
+    /// PNG bitmap.
+    Png,
+    /// SVG vector image.
+    Svg,
+}
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done.
+    Completed,
+    /// A run stopped early by Ctrl-C (its files are written).
+    Interrupted,
+}
+
+/// Run a parsed command line; prints errors as one `error: …` line.
+pub fn run_cli(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args, &INTERRUPTED),
+        Command::Resume(args) => run::resume(&args, &INTERRUPTED),
+        Command::Plot(args) => plot::plot(&args).map(|_| Outcome::Completed),
+        Command::Check { scene } => check::check(&scene).map(|()| Outcome::Completed),
+        Command::List => {
+            list::list();
+            Ok(Outcome::Completed)
+        }
+    };
+    match result {
+        Ok(Outcome::Completed) => ExitCode::SUCCESS,
+        Ok(Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Log to stderr with `tracing`: warnings by default, more with `-v`/`-vv`/`-vvv`, or as
+/// `RUST_LOG` says (e.g. `RUST_LOG=hebb_cli=debug`).
+pub fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Make Ctrl-C (SIGINT) set [`INTERRUPTED`]: the running simulation stops after its current
+/// chunk of steps and writes its files. A second Ctrl-C exits at once with code 130.
+pub fn install_interrupt_handler() {
+    let result = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    if let Err(e) = result {
+        tracing::warn!("cannot install the Ctrl-C handler: {e}");
+    }
+}

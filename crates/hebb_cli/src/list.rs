@@ -1,0 +1,163 @@
+//! `hebb list` (alias `hebb models`): every registered model, grouped by kind, with its
+//! parameters, their units, defaults and meaning, straight from the model registry.
+
+use hebb::DefaultPlugins;
+use hebb_core::registry::{ModelEntry, ModelKind};
+use hebb_scene::registry_of;
+use serde_json::Value;
+
+const KINDS: [ModelKind; 7] = [
+    ModelKind::Neuron,
+    ModelKind::Input,
+    ModelKind::Stimulus,
+    ModelKind::Synapse,
+    ModelKind::ShortTermPlasticity,
+    ModelKind::Plasticity,
+    ModelKind::Reward,
+];
+
+/// Print every registered model, grouped by kind.
+pub fn list() {
+    print!("{}", listing());
+}
+
+/// The text `hebb list` prints.
+pub fn listing() -> String {
+    let registry = registry_of(DefaultPlugins);
+    let mut out = String::new();
+    for kind in KINDS {
+        let entries: Vec<_> = registry.entries().filter(|e| e.kind == kind).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("{} models:\n", kind.label()));
+        for entry in entries {
+            describe(entry, &mut out);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn describe(entry: &ModelEntry, out: &mut String) {
+    out.push_str(&format!("  {} — {}\n", entry.name, entry.summary));
+    let defaults = serde_json::to_value(&*(entry.defaults)()).unwrap_or(Value::Null);
+    let fields = defaults.as_object();
+    if entry.params.is_empty() && fields.is_none_or(|f| f.is_empty()) {
+        out.push_str("    (no parameters)\n");
+        return;
+    }
+    let width = entry
+        .params
+        .iter()
+        .map(|p| p.name.len())
+        .chain(fields.into_iter().flat_map(|f| f.keys().map(String::len)))
+        .max()
+        .unwrap_or(0);
+    for p in entry.params {
+        let default = fields
+            .and_then(|f| f.get(p.name))
+            .map_or_else(|| "-".to_owned(), ron_text);
+        out.push_str(&format!(
+            "    {:<width$}  default {:<14} [{}]  {}\n",
+            p.name, default, p.unit, p.doc
+        ));
+    }
+    // Fields without a doc entry, so that every parameter shows up.
+    if let Some(fields) = fields {
+        for (name, value) in fields {
+            if !entry.params.iter().any(|p| p.name == name) {
+                out.push_str(&format!(
+                    "    {name:<width$}  default {:<14}\n",
+                    ron_text(value)
+                ));
+            }
+        }
+    }
+}
+
+/// A default value as it is written in a scene: numbers and strings as such, `None` for null,
+/// enum variants as `Name(…)`.
+fn ron_text(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.1}"),
+            _ => n.to_string(),
+        },
+        Value::String(s) => {
+            // Unit enum variants serialize as strings; write them bare like in scenes.
+            if s.chars().next().is_some_and(char::is_uppercase)
+                && s.chars().all(char::is_alphanumeric)
+            {
+                s.clone()
+            } else {
+                format!("{s:?}")
+            }
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(ron_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) if o.len() == 1 => {
+            let (name, inner) = o.iter().next().map_or(("", &Value::Null), |(k, v)| (k, v));
+            match inner {
+                Value::Array(items) => format!(
+                    "{name}({})",
+                    items.iter().map(ron_text).collect::<Vec<_>>().join(", ")
+                ),
+                Value::Object(_) => format!("{name}{}", struct_text(inner)),
+                other => format!("{name}({})", ron_text(other)),
+            }
+        }
+        Value::Object(_) => struct_text(v),
+    }
+}
+
+fn struct_text(v: &Value) -> String {
+    let Some(o) = v.as_object() else {
+        return ron_text(v);
+    };
+    format!(
+        "({})",
+        o.iter()
+            .map(|(k, v)| format!("{k}: {}", ron_text(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_written_like_scene_values() {
+        assert_eq!(ron_text(&serde_json::json!(20.0)), "20.0");
+        assert_eq!(ron_text(&serde_json::json!(3)), "3");
+        assert_eq!(ron_text(&serde_json::json!(null)), "None");
+        assert_eq!(ron_text(&serde_json::json!("Brian2")), "Brian2");
+        assert_eq!(
+            ron_text(&serde_json::json!({"Hard": [0.0, 0.01]})),
+            "Hard(0.0, 0.01)"
+        );
+    }
+
+    #[test]
+    fn listing_has_every_kind_and_lif_with_its_defaults() {
+        let text = listing();
+        for kind in KINDS {
+            assert!(
+                text.contains(&format!("{} models:", kind.label())),
+                "{kind:?}"
+            );
+        }
+        let lif = text
+            .lines()
+            .skip_while(|l| !l.starts_with("  Lif "))
+            .nth(1)
+            .expect("Lif is listed with parameters");
+        assert!(lif.contains("default") && lif.contains('['), "{lif}");
+    }
+}
