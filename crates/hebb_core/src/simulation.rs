@@ -1,16 +1,19 @@
 //! [`Simulation`]: a bevy_ecs `World` plus one per-step schedule built from the [`Stage`]s.
 
+use std::any::TypeId;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use bevy_ecs::entity::Entity;
 use bevy_ecs::error::BevyError;
+use bevy_ecs::error::ErrorContext;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{
-    IntoScheduleConfigs, LogLevel, ScheduleBuildSettings, ScheduleLabel, SingleThreadedExecutor,
-    SystemSet,
+    ApplyDeferred, FixedBitSet, IntoScheduleConfigs, LogLevel, ScheduleBuildSettings,
+    ScheduleLabel, SingleThreadedExecutor, SystemExecutor, SystemSchedule, SystemSet,
+    SystemWithAccess,
 };
-use bevy_ecs::system::ScheduleSystem;
+use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 
 use crate::clock::{Clock, steps_on_grid};
 use crate::connectivity::{ConnectivitySpec, WeightInit};
@@ -852,6 +855,14 @@ impl Simulation {
     /// other schedule errors are reported here.
     pub fn initialize(&mut self) -> Result<(), BuildError> {
         if !self.initialized {
+            let graph = self.schedule.graph();
+            let conditional = graph.systems.iter().any(|(_, _, c)| !c.is_empty())
+                || graph.system_sets.iter().any(|(_, _, c)| !c.is_empty());
+            if conditional {
+                self.schedule.set_executor(SingleThreadedExecutor::new());
+            } else {
+                self.schedule.set_executor(ChainExecutor::default());
+            }
             self.schedule
                 .initialize(&mut self.world)
                 .map_err(|e| BuildError::Invalid(format!("schedule: {e}")))?;
@@ -939,6 +950,88 @@ impl Simulation {
             }
         }
         Ok(out)
+    }
+}
+
+/// Runs the systems of a schedule without run conditions one after the other, in the schedule's
+/// topological order (for hebb's chained stages and slots, the only order). It does what
+/// bevy's `SingleThreadedExecutor` does for such a schedule (deferred buffers such as `Commands`
+/// applied at every `ApplyDeferred` sync point and at the end, errors to the error handler)
+/// without its per-system bookkeeping (condition bitsets, `catch_unwind`), which costs about a
+/// hundred instructions per system and step: a fifth of a step of a small network such as Song
+/// et al. (2000)'s. [`Simulation::initialize`] falls back to bevy's executor when a system or
+/// set has run conditions.
+#[derive(Default)]
+struct ChainExecutor {
+    /// Per system: whether it is an `ApplyDeferred` sync point (filled on the first run).
+    sync_points: Vec<bool>,
+    /// Per system: whether it has deferred buffers to apply.
+    deferred: Vec<bool>,
+    /// Systems with deferred buffers that ran since the last application.
+    unapplied: Vec<usize>,
+    /// Leave the buffers of the systems after the last sync point to the next run (bevy's
+    /// `set_apply_final_deferred(false)`).
+    skip_final_deferred: bool,
+}
+
+impl ChainExecutor {
+    fn apply_deferred(&mut self, systems: &mut [SystemWithAccess], world: &mut World) {
+        for k in self.unapplied.drain(..) {
+            systems[k].apply_deferred(world);
+        }
+    }
+}
+
+impl SystemExecutor for ChainExecutor {
+    fn init(&mut self, _schedule: &SystemSchedule) {
+        self.sync_points.clear();
+        self.deferred.clear();
+        self.unapplied.clear();
+    }
+
+    fn run(
+        &mut self,
+        schedule: &mut SystemSchedule,
+        world: &mut World,
+        _skip_systems: Option<&FixedBitSet>,
+        error_handler: fn(BevyError, ErrorContext),
+    ) {
+        // SAFETY: the systems are only run and asked to apply their buffers, through `System`
+        // methods; none is replaced.
+        let systems = unsafe { schedule.systems_mut() };
+        if self.sync_points.len() != systems.len() {
+            let sync = TypeId::of::<ApplyDeferred>();
+            self.sync_points = systems.iter().map(|s| s.system_type() == sync).collect();
+            self.deferred = systems.iter().map(System::has_deferred).collect();
+        }
+        for k in 0..systems.len() {
+            if self.sync_points[k] {
+                self.apply_deferred(systems, world);
+                continue;
+            }
+            let system = &mut systems[k];
+            if let Err(RunSystemError::Failed(err)) =
+                system.run_without_applying_deferred((), world)
+            {
+                error_handler(
+                    err,
+                    ErrorContext::System {
+                        name: system.name(),
+                        last_run: system.get_last_run(),
+                    },
+                );
+            }
+            if self.deferred[k] {
+                self.unapplied.push(k);
+            }
+        }
+        if !self.skip_final_deferred {
+            self.apply_deferred(systems, world);
+        }
+    }
+
+    fn set_apply_final_deferred(&mut self, apply_final_deferred: bool) {
+        self.skip_final_deferred = !apply_final_deferred;
     }
 }
 
@@ -1189,5 +1282,54 @@ mod tests {
         sim.run_steps(2);
         let e = sim.index().population("in").unwrap();
         assert_eq!(sim.world.get::<Spikes>(e).unwrap().indices(), &[1]);
+    }
+
+    /// Counts system runs and what they saw (executor tests).
+    #[derive(Resource, Default)]
+    struct Seen {
+        even_steps: u32,
+        markers: Vec<usize>,
+    }
+
+    #[derive(Component)]
+    struct Marker;
+
+    fn on_even_steps(mut seen: ResMut<Seen>) {
+        seen.even_steps += 1;
+    }
+
+    fn spawn_marker(mut commands: Commands) {
+        commands.spawn(Marker);
+    }
+
+    fn count_markers(markers: Query<&Marker>, mut seen: ResMut<Seen>) {
+        seen.markers.push(markers.iter().count());
+    }
+
+    #[test]
+    fn commands_are_applied_before_later_stages_and_conditions_hold() {
+        // Without run conditions, hebb's own executor runs the schedule: a spawn through
+        // Commands in InputSpikes is visible to a NeuronStep system of the same step (bevy's
+        // sync point between them).
+        let mut sim = Simulation::new(1.0, 1).unwrap();
+        sim.insert_resource(Seen::default());
+        sim.add_systems(Stage::InputSpikes, spawn_marker);
+        sim.add_systems(Stage::NeuronStep, count_markers);
+        sim.run_steps(3);
+        assert_eq!(sim.world.resource::<Seen>().markers, vec![1, 2, 3]);
+
+        // A run condition makes the simulation fall back to bevy's executor, which honours it.
+        let mut sim = Simulation::new(1.0, 1).unwrap();
+        sim.insert_resource(Seen::default());
+        sim.add_systems(
+            Stage::NeuronStep,
+            on_even_steps.run_if(|clock: Res<Clock>| clock.step.is_multiple_of(2)),
+        );
+        sim.add_systems(Stage::NeuronStep, spawn_marker);
+        sim.add_systems(Stage::Record, count_markers);
+        sim.run_steps(5);
+        let seen = sim.world.resource::<Seen>();
+        assert_eq!(seen.even_steps, 3);
+        assert_eq!(seen.markers, vec![1, 2, 3, 4, 5]);
     }
 }
