@@ -66,7 +66,13 @@ fn unknown_rule_names_fail_with_the_registered_names() {
     let e = Scene::parse(UNKNOWN_RULE, "typo.ron", &registry)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("typo.ron:11:"), "{e}");
+    assert!(
+        e.contains(
+            "typo.ron:11:72: unknown plasticity model `TripletStpd`; registered: Mstdp, Mstdpet, \
+             Song2000, Stdp, TripletStdp"
+        ),
+        "{e}"
+    );
     assert!(e.contains("TripletStpd"), "{e}");
     for name in ["TripletStdp", "Stdp", "Mstdp", "Mstdpet", "Song2000"] {
         assert!(
