@@ -149,7 +149,7 @@ impl Reporter {
         let bar = (mode == ProgressMode::Bar).then(|| {
             let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {percent:>3}% {msg} · {per_sec} · ETA {eta}",
+                "{bar:20.cyan/blue} {percent:>3}% {msg}  {per_sec}  ETA {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
@@ -159,7 +159,7 @@ impl Reporter {
                     let _ = write!(w, "{:.0} steps/s", s.per_sec());
                 },
             ));
-            bar.set_message(format!("{start_ms:.1} / {end_ms:.1} ms"));
+            bar.set_message(format!("{start_ms:.1}/{end_ms:.1} ms"));
             bar
         });
         Self {
@@ -181,7 +181,7 @@ impl Reporter {
             ProgressMode::Bar => {
                 if let Some(bar) = &self.bar {
                     bar.set_position(done);
-                    bar.set_message(format!("{t_ms:.1} / {:.1} ms", self.end_ms));
+                    bar.set_message(format!("{t_ms:.1}/{:.1} ms", self.end_ms));
                 }
             }
             ProgressMode::Lines => {

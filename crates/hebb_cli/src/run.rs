@@ -33,7 +33,9 @@ use crate::{Format, ImageFormat, Outcome, OutputArgs, ResumeArgs, RunArgs};
 
 /// Buffered recorded values above which recorders hand their data to the file writers while
 /// running: 1 Mi values (4 MB of f32, plus their times), so a run's recordings take a few MB
-/// of memory however long it is, and the writers get large sequential blocks.
+/// of memory however long it is, and the writers get large sequential blocks. Measured
+/// (release, Brette 2007 COBA, `v` of all 4000 neurons every step, NPY): max RSS 17.7 MB for
+/// 1 s, 8 s and 30 s of simulated time (0.15, 1.3 and 4.6 GB of files; 4.8 GB if kept in RAM).
 pub const FLUSH_THRESHOLD: usize = 1 << 20;
 
 /// The content of `summary.json`.

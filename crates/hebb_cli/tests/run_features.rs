@@ -74,7 +74,7 @@ fn ctrl_c_stops_the_run_and_writes_readable_files() {
     let dir = scratch("interrupt");
     let scene = demo_with_duration(&dir, "100000000.0");
     let out_dir = dir.join("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hebb"))
+    let child = Command::new(env!("CARGO_BIN_EXE_hebb"))
         .arg("run")
         .arg(&scene)
         .arg("--out")
