@@ -12,6 +12,7 @@ use crate::run::{populations, projections};
 /// `hebb check`.
 pub fn check(path: &Path) -> Result<(), CliError> {
     let scene = Scene::load(path, &registry_of(DefaultPlugins))?;
+    crate::run::check_figure(&scene)?;
     let steps = scene.steps()?;
     let mut sim = scene.build(DefaultPlugins)?;
     let schedule = sim.schedule_summary().map_err(|e| {
@@ -58,6 +59,9 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     }
     for input in &scene.inputs {
         println!("  {} on {}", input.model.name(), input.population);
+    }
+    if let Some(figure) = &scene.figure {
+        println!("figure: {figure}");
     }
     if let Some(reward) = &scene.reward {
         println!("reward: {}", reward.name());

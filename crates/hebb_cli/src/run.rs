@@ -340,7 +340,7 @@ pub fn resume(args: &ResumeArgs, stop: &AtomicBool) -> Result<Outcome, CliError>
 }
 
 /// The scene's `figure` must be one `hebb plot` knows.
-fn check_figure(scene: &Scene) -> Result<(), CliError> {
+pub fn check_figure(scene: &Scene) -> Result<(), CliError> {
     match &scene.figure {
         Some(name) if !hebb_plot::FIGURES.contains(&name.as_str()) => {
             Err(CliError::Scene(hebb_scene::SceneError::new(

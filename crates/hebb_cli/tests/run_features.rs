@@ -389,3 +389,26 @@ fn list_prints_parameters_units_and_defaults() {
     let alias = hebb(&["models"]);
     assert_eq!(alias.stdout, out.stdout);
 }
+
+#[test]
+fn an_unknown_figure_name_is_a_scene_error() {
+    let dir = scratch("bad_figure");
+    let text = std::fs::read_to_string(repo().join(DEMO)).unwrap();
+    let text = text.replace("seed: 42,", "seed: 42,\n    figure: \"song2001\",");
+    let scene = dir.join("scene.ron");
+    std::fs::write(&scene, text).unwrap();
+    for command in ["check", "run"] {
+        let mut args = vec![command, scene.to_str().unwrap()];
+        let out_dir = dir.join("out");
+        if command == "run" {
+            args.extend(["--out", out_dir.to_str().unwrap()]);
+        }
+        let out = hebb(&args);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: ") && err.contains("song2001") && err.contains("song2000"),
+            "{err}"
+        );
+    }
+}
