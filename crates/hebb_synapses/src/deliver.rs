@@ -12,6 +12,30 @@ use hebb_core::connectivity::Connectivity;
 use hebb_core::prelude::*;
 use hebb_core::projection::for_each_transmission;
 
+/// How many arriving neurons ahead the rows of a sparse projection are prefetched.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Ask the CPU to bring the cache lines of `row` (up to 8) toward L1 without waiting for them.
+/// Rows of a large projection start at random places in memory far larger than the caches (64000
+/// neurons with 80 synapses each: 41 MB of indices and weights), and one row's work is shorter
+/// than a memory access, so loading the rows a few arrivals ahead hides most of that latency.
+#[inline(always)]
+fn prefetch_row<T>(row: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let bytes = std::mem::size_of_val(row).min(8 * 64);
+        let start = row.as_ptr().cast::<i8>();
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 CPU has; a prefetch is a hint
+            // that never faults and never changes memory, and the address lies inside `row`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
 /// What a synapse output system reads of a projection: endpoints, connectivity, weights,
 /// this step's arrivals and the optional STP scale.
 pub type Incoming<'a> = (
@@ -60,7 +84,12 @@ pub fn deliver(
         }
         (Connectivity::Sparse(csr), None) => {
             let post = csr.post_of();
-            for &i in arrivals {
+            for (k, &i) in arrivals.iter().enumerate() {
+                if let Some(&ahead) = arrivals.get(k + PREFETCH_AHEAD) {
+                    let row = csr.row(ahead as usize);
+                    prefetch_row(&post[row.clone()]);
+                    prefetch_row(&weights[row]);
+                }
                 let row = csr.row(i as usize);
                 let (posts, row_weights) = (&post[row.clone()], &weights[row]);
                 for (&j, &w) in posts.iter().zip(row_weights) {
