@@ -17,7 +17,7 @@
 //! `PROPTEST_CASES=100000 cargo test --release -p hebb_scene --test fuzz_scenes`.
 //!
 //! Long sessions run so far (2026-11-23, 2 shared cores): 3,000,000 mutated scenes (7 min) and
-//! 1,000,000 generated scenes (5.5 min), plus two 15-minute runs of each stopped by a timeout:
+//! 1,000,000 generated scenes (5.5 min), plus a 15-minute run of each stopped by its timeout:
 //! no panic. One abort found: a huge delay (below).
 //!
 //! Networks whose synapse count could exceed [`MAX_SYNAPSES`] are parsed and validated but not
