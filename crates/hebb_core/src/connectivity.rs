@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::Real;
 use crate::error::ParamError;
 
+/// The most synapses one projection may hold (synapse indices are `u32`).
+pub const MAX_SYNAPSES: usize = u32::MAX as usize;
+
 /// Compressed sparse rows by presynaptic neuron, with the transposed (by postsynaptic neuron)
 /// index. All indices are `u32`.
 #[derive(Debug, Clone, PartialEq)]
@@ -278,6 +281,21 @@ impl ConnectivitySpec {
         rng: &mut ChaCha8Rng,
     ) -> Result<BuiltConnectivity, ParamError> {
         self.validate()?;
+        let expected = match self {
+            Self::AllToAll => n_pre as f64 * n_post as f64,
+            Self::OneToOne => n_pre as f64,
+            Self::FixedProbability { p, .. } => n_pre as f64 * n_post as f64 * p,
+            Self::FixedIndegree { k, .. } => *k as f64 * n_post as f64,
+            Self::List(list) => list.len() as f64,
+        };
+        if expected > MAX_SYNAPSES as f64 {
+            return Err(ParamError::new(
+                "connectivity",
+                format!(
+                    "would create about {expected:.3e} synapses; a projection holds at most {MAX_SYNAPSES} (32-bit synapse indices)"
+                ),
+            ));
+        }
         let sparse = |pairs: Vec<(u32, u32)>| BuiltConnectivity {
             connectivity: Connectivity::Sparse(Csr::from_sorted_pairs(n_pre, n_post, &pairs)),
             list_index: None,

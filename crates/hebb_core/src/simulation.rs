@@ -31,6 +31,13 @@ use crate::registry::{AttachContext, Model, ModelEntry, ModelKind, ModelParams, 
 use crate::rng::SimRng;
 use crate::stage::{CoreSet, Stage};
 
+/// The longest delay a projection may have, in steps (its ring buffer holds one spike list per
+/// step of delay).
+pub const MAX_DELAY_STEPS: u64 = 1 << 20;
+
+/// The largest population (neuron indices are 32-bit; state arrays must fit in memory).
+pub const MAX_POPULATION_SIZE: usize = 100_000_000;
+
 /// The label of the per-step schedule.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tick;
@@ -475,9 +482,10 @@ impl Simulation {
                 name: spec.name,
             });
         }
-        if spec.size == 0 {
+        if spec.size == 0 || spec.size > MAX_POPULATION_SIZE {
             return Err(BuildError::Invalid(format!(
-                "{owner}: size must be >= 1, got 0"
+                "{owner}: size must be in [1, {MAX_POPULATION_SIZE}], got {}",
+                spec.size
             )));
         }
         self.check_model(
@@ -603,9 +611,20 @@ impl Simulation {
                 ),
             )
         })?;
-        let delay_steps = u32::try_from(delay_steps).map_err(|_| {
-            BuildError::Invalid(format!("{owner}: delay_ms {} is too long", spec.delay_ms))
-        })?;
+        if delay_steps > MAX_DELAY_STEPS {
+            return Err(BuildError::param(
+                &owner,
+                crate::error::ParamError::new(
+                    "delay_ms",
+                    format!(
+                        "must be at most {} ms ({MAX_DELAY_STEPS} steps of {dt} ms), got {}",
+                        MAX_DELAY_STEPS as f64 * dt,
+                        spec.delay_ms
+                    ),
+                ),
+            ));
+        }
+        let delay_steps = delay_steps as u32;
         let n_pre = self.world.get::<Population>(pre).map_or(0, |p| p.size);
         let n_post = self.world.get::<Population>(post).map_or(0, |p| p.size);
         let master = *self.world.resource::<SimRng>();
@@ -1331,5 +1350,39 @@ mod tests {
         let seen = sim.world.resource::<Seen>();
         assert_eq!(seen.even_steps, 3);
         assert_eq!(seen.markers, vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn sizes_delays_and_synapse_counts_are_bounded() {
+        let e = sim(1e9).err().unwrap().to_string();
+        assert!(e.contains("delay_ms must be at most"), "{e}");
+        let mut sim = sim(0.0).unwrap();
+        let e = sim
+            .add_population(PopulationSpec {
+                name: "huge".into(),
+                size: 1 << 40,
+                model: Box::new(Diagonal),
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("size must be in [1, 100000000]"), "{e}");
+        sim.add_population(PopulationSpec {
+            name: "big".into(),
+            size: 100_000,
+            model: Box::new(Diagonal),
+        })
+        .unwrap();
+        let e = sim
+            .add_projection(ProjectionSpec::new(
+                "dense",
+                "big",
+                "big",
+                ConnectivitySpec::AllToAll,
+                WeightInit::Constant(1.0),
+                Probe,
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("would create about 1.000e10 synapses"), "{e}");
     }
 }
