@@ -243,9 +243,14 @@ pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
     let (left, current) = (&mut s.refractory_left[..n], &mut s.current[..n]);
     let (jump, flags) = (&mut s.voltage_jump[..n], &mut s.flags[..n]);
     let c = *c;
+    // Voltage jumps are rare (delta synapses onto V only): instead of storing a zero into every
+    // entry each step, OR their bits together and clear the array only when one was set (-0.0
+    // included), which leaves the same all-zero array and saves one store per neuron.
+    let mut any_jump = 0u32;
     for i in 0..n {
         let v = s.v[i];
         let left_i = left[i];
+        any_jump |= jump[i].to_bits();
         let v_inf = c.v_rest + c.resistance * current[i];
         let v_new = flush_denormal(v_inf + (v - v_inf) * c.decay + jump[i]);
         let v_new = if left_i > 0 { v } else { v_new };
@@ -258,7 +263,9 @@ pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
             left_i.saturating_sub(1)
         };
         current[i] = 0.0;
-        jump[i] = 0.0;
+    }
+    if any_jump != 0 {
+        jump.fill(0.0);
     }
 }
 
@@ -353,6 +360,28 @@ mod tests {
         assert!((out[1].0 + 5.0 * (-0.01f64).exp()).abs() < 1e-6 && !out[1].1);
         let out = run(&p, 0.1, &[(0.0, 19.999)]);
         assert!(!out[0].1);
+    }
+
+    #[test]
+    fn inputs_are_consumed_whether_or_not_a_jump_arrived() {
+        let c = LifRefConstants::new(&LifRef::default(), 0.1);
+        for jumps in [[0.0, 0.0, 0.0], [0.0, -0.0, 0.0], [0.0, 0.0, 1.5]] {
+            let (mut v, mut left, mut flags) = ([0.0; 3], [0; 3], [0; 3]);
+            let (mut current, mut jump) = ([1.0, 2.0, 3.0], jumps);
+            lif_ref_step(
+                &c,
+                LifRefSlices {
+                    v: &mut v,
+                    refractory_left: &mut left,
+                    current: &mut current,
+                    voltage_jump: &mut jump,
+                    flags: &mut flags,
+                },
+            );
+            assert_eq!(current.map(Real::to_bits), [0; 3]);
+            assert_eq!(jump.map(Real::to_bits), [0; 3], "{jumps:?}");
+            assert!(v[2] > 1.5 * Real::from(u8::from(jumps[2] > 0.0)));
+        }
     }
 
     #[test]
