@@ -9,43 +9,15 @@
 
 use std::path::PathBuf;
 
+mod common;
+
+use common::{column, series, steps};
 use hebb::prelude::*;
 use hebb::scene::load_and_build;
 use serde_json::Value;
 
 fn fixture() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/plasticity/brainpy_song2000.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn series(fix: &Value, name: &str) -> Vec<f64> {
-    fix["arrays"][name]
-        .as_array()
-        .unwrap_or_else(|| panic!("fixture has no {name}"))
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn steps(fix: &Value, name: &str) -> Vec<u64> {
-    fix[name]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect()
-}
-
-fn column(sim: &Simulation, recorder: &str, column: &str) -> Vec<f64> {
-    sim.recorders()
-        .state(recorder)
-        .unwrap_or_else(|| panic!("no recorder {recorder}"))
-        .column(column)
-        .unwrap_or_else(|| panic!("{recorder} has no column {column}"))
-        .into_iter()
-        .map(f64::from)
-        .collect()
+    common::fixture("plasticity/brainpy_song2000.json")
 }
 
 fn scene_path() -> PathBuf {

@@ -8,6 +8,9 @@
 
 use std::path::PathBuf;
 
+mod common;
+
+use common::{column, series, steps};
 use hebb::prelude::*;
 use hebb::scene::load_and_build;
 use serde_json::Value;
@@ -16,38 +19,7 @@ use serde_json::Value;
 const TOL: f64 = 1e-5;
 
 fn fixture() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/plasticity/inferno_florian.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn series(fix: &Value, name: &str) -> Vec<f64> {
-    fix["arrays"][name]
-        .as_array()
-        .unwrap_or_else(|| panic!("fixture has no {name}"))
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
-fn steps(fix: &Value, name: &str) -> Vec<u64> {
-    fix[name]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect()
-}
-
-fn column(sim: &Simulation, recorder: &str, column: &str) -> Vec<f64> {
-    sim.recorders()
-        .state(recorder)
-        .unwrap_or_else(|| panic!("no recorder {recorder}"))
-        .column(column)
-        .unwrap_or_else(|| panic!("{recorder} has no column {column}"))
-        .into_iter()
-        .map(f64::from)
-        .collect()
+    common::fixture("plasticity/inferno_florian.json")
 }
 
 /// Compare hebb's values after steps `from..=200` with the reference at the same indices.
