@@ -46,13 +46,13 @@ pub mod prelude {
     pub use crate::error::{BuildError, ParamError};
     pub use crate::params::check;
     pub use crate::plugin::{Plugin, PluginGroup};
-    pub use crate::population::{Membrane, Population, RngStream, Spikes, SynapticInput};
+    pub use crate::population::{Membrane, Population, Spikes, SynapticInput};
     pub use crate::projection::{Arrivals, DelayLine, Projection, TransmissionScale, Weights};
     pub use crate::record::{RecorderSpec, Recorders, StateVariables};
     pub use crate::registry::{
         AttachContext, Model, ModelKind, ModelParams, ParamDoc, Registry, Target,
     };
-    pub use crate::rng::{SimRng, stable_id};
+    pub use crate::rng::{SimRng, Stream, Streams, stable_id};
     pub use crate::simulation::{PopulationSpec, ProjectionSpec, Simulation, Storage};
     pub use crate::snapshot::{SnapshotError, StateSnapshot};
     pub use crate::stage::Stage;
