@@ -215,9 +215,7 @@ pub fn run_cli_with(cli: Cli, plugins: &Plugins) -> ExitCode {
         Command::Run(args) => run::run_with(&args, plugins, &INTERRUPTED),
         Command::Resume(args) => run::resume_with(&args, plugins, &INTERRUPTED),
         Command::Plot(args) => plot::plot(&args).map(|_| Outcome::Completed),
-        Command::Check { scene } => {
-            check::check_with(&scene, plugins).map(|()| Outcome::Completed)
-        }
+        Command::Check { scene } => check::check_with(&scene, plugins).map(|()| Outcome::Completed),
         Command::List => {
             print!("{}", list::listing_with(plugins));
             Ok(Outcome::Completed)

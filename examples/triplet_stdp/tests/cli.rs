@@ -78,7 +78,10 @@ fn list_shows_the_plugin_rule_next_to_the_built_in_ones() {
     }
     assert!(out.contains("a3_plus") && out.contains("tau_y_ms"), "{out}");
     // The built-in models are all still there.
-    assert!(out.contains("  Lif — ") && out.contains("  Poisson — "), "{out}");
+    assert!(
+        out.contains("  Lif — ") && out.contains("  Poisson — "),
+        "{out}"
+    );
 }
 
 #[test]
@@ -133,7 +136,14 @@ fn run_writes_the_weights_the_library_computes_bit_for_bit() {
         assert_eq!(got.to_bits(), want.to_bits(), "row {row}");
     }
     // The rule did learn: 60 pairings at 20 Hz potentiate (0.5 -> about 0.728).
-    let last: f32 = rows.last().unwrap().split(',').nth(1).unwrap().parse().unwrap();
+    let last: f32 = rows
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((0.72..0.74).contains(&last), "{last}");
 }
 
@@ -186,7 +196,10 @@ fn npy_output_snapshot_and_resume_work_with_the_plugin_rule() {
     }
     // The weights moved: the resumed part really ran the plugin's rule.
     let w = lines(&straight.join("w.csv"));
-    assert_ne!(w[1].split_once(',').unwrap().1, w.last().unwrap().split_once(',').unwrap().1);
+    assert_ne!(
+        w[1].split_once(',').unwrap().1,
+        w.last().unwrap().split_once(',').unwrap().1
+    );
 
     // NPY: the same recorders as NumPy files with the same column names.
     let npy = dir.join("npy");
@@ -194,7 +207,10 @@ fn npy_output_snapshot_and_resume_work_with_the_plugin_rule() {
     let bytes = std::fs::read(npy.join("o2.npy")).unwrap();
     assert!(bytes.starts_with(b"\x93NUMPY"), "not an NPY file");
     let header = text(&bytes[..bytes.len().min(512)]);
-    assert!(header.contains("'o2[0]'") && header.contains("'t_ms'"), "{header}");
+    assert!(
+        header.contains("'o2[0]'") && header.contains("'t_ms'"),
+        "{header}"
+    );
 }
 
 #[test]
@@ -235,7 +251,10 @@ fn a_misspelt_rule_is_a_clean_error_listing_the_plugin_rule() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(stderr.contains("unknown plasticity model `TripletStpd`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown plasticity model `TripletStpd`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("TripletStdp"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
