@@ -2,15 +2,16 @@
 //!
 //! The staged ECS engine every hebb model plugs into:
 //!
-//! - [`Simulation`]: a bevy_ecs `World` plus one per-step schedule whose systems are grouped in
-//!   the seven [`Stage`]s, chained once, always in the same order.
-//! - [`Plugin`]: how models (hebb's own and third-party) add systems, resources and registry
+//! - [`Simulation`](simulation::Simulation): a bevy_ecs `World` plus one per-step schedule whose systems are grouped in
+//!   the seven [`Stage`](stage::Stage)s, chained once, always in the same order.
+//! - [`Plugin`](plugin::Plugin): how models (hebb's own and third-party) add systems, resources and registry
 //!   entries.
 //! - [`registry`]: the name → params → spawn table scenes use to find models.
 //! - [`population`] and [`projection`]: populations and projections are entities whose state is
 //!   contiguous arrays, one component per concern.
 //! - [`connectivity`]: dense and CSR connectivity (with a transposed index) and its generators.
-//! - [`rng`]: every random stream derives from the scene's seed and a stable id.
+//! - [`rng`]: counter-based random numbers keyed by (seed, object, purpose, neuron), so they do
+//!   not depend on how the network is split.
 //! - [`record`]: spike, state and weight recorders whose memory grows only with what is asked.
 //!
 //! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
@@ -45,7 +46,7 @@ pub mod prelude {
     pub use crate::connectivity::{Connectivity, ConnectivitySpec, Csr, WeightInit};
     pub use crate::error::{BuildError, ParamError};
     pub use crate::params::check;
-    pub use crate::plugin::{Plugin, PluginGroup};
+    pub use crate::plugin::{Plugin, PluginGroup, PluginSet};
     pub use crate::population::{Membrane, Population, Spikes, SynapticInput};
     pub use crate::projection::{Arrivals, DelayLine, Projection, TransmissionScale, Weights};
     pub use crate::record::{RecorderSpec, Recorders, StateVariables};
