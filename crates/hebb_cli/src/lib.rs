@@ -103,7 +103,7 @@ pub struct RunArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Also write DIR/snapshot_<T>ms.hebbsnap at simulated time T (ms, on the dt grid,
+    /// Also write `DIR/snapshot_<T>ms.hebbsnap` at simulated time T (ms, on the dt grid,
     /// within the duration) and continue; `hebb resume` continues from it.
     #[arg(long, value_name = "T_MS")]
     pub snapshot_at: Option<f64>,
