@@ -45,7 +45,7 @@ pub mod prelude {
     pub use crate::connectivity::{Connectivity, ConnectivitySpec, Csr, WeightInit};
     pub use crate::error::{BuildError, ParamError};
     pub use crate::params::check;
-    pub use crate::plugin::{Plugin, PluginGroup};
+    pub use crate::plugin::{Plugin, PluginGroup, PluginSet};
     pub use crate::population::{Membrane, Population, RngStream, Spikes, SynapticInput};
     pub use crate::projection::{Arrivals, DelayLine, Projection, TransmissionScale, Weights};
     pub use crate::record::{RecorderSpec, Recorders, StateVariables};
