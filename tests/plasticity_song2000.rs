@@ -179,13 +179,12 @@ fn song2000_statistics_match_brian2_over_seeds() {
         "rate over 100 s (Hz)",
         "rate over the first 5 s (Hz)",
     ];
-    for k in 0..5 {
+    for (k, name) in names.iter().enumerate() {
         let (h, b) = (ours.fields()[k], BRIAN2.fields()[k]);
         let se = (sd.fields()[k].powi(2) / n + BRIAN2_SD.fields()[k].powi(2) / BRIAN2_SEEDS).sqrt();
         assert!(
             (h - b).abs() <= 5.0 * se,
-            "{}: hebb {h:.4} over {n} seeds, Brian2 {b:.4}: {:.1} standard errors apart",
-            names[k],
+            "{name}: hebb {h:.4} over {n} seeds, Brian2 {b:.4}: {:.1} standard errors apart",
             (h - b).abs() / se
         );
     }
