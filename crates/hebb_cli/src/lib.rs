@@ -22,6 +22,7 @@ pub mod error;
 pub mod list;
 pub mod plot;
 pub mod progress;
+pub mod ranks;
 pub mod run;
 
 use std::path::PathBuf;
