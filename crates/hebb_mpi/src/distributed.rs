@@ -99,6 +99,9 @@ pub struct RankRun {
     /// Projections by presynaptic neuron population index: (entity, delay in steps).
     outgoing: Vec<Vec<(Entity, u64)>>,
     received: Vec<SpikeEvent>,
+    /// Spike counts of the neuron populations when the rank started (a restored snapshot's):
+    /// every rank starts from them, so they are counted once when gathering.
+    start_counts: Vec<(Entity, u64)>,
 }
 
 impl RankRun {
@@ -137,6 +140,13 @@ impl RankRun {
             }
         }
         let interval = communication_interval(delays).map_or(IDLE_INTERVAL, u64::from);
+        let start_counts = neurons
+            .iter()
+            .map(|p| {
+                let count = sim.world.get::<SpikeCount>(p.entity).map_or(0, |c| c.0);
+                (p.entity, count)
+            })
+            .collect();
         if ranks > 1 {
             let start = sim.clock().step;
             sim.world.insert_resource(RankState {
@@ -153,6 +163,7 @@ impl RankRun {
             interval,
             outgoing,
             received: Vec::new(),
+            start_counts,
         })
     }
 
@@ -249,7 +260,7 @@ impl RankRun {
         if self.ranks == 1 {
             return Ok(());
         }
-        let plan = OutputPlan::of(sim, self.ranks);
+        let plan = OutputPlan::of(sim, self.ranks, &self.start_counts);
         let mine = plan.encode(sim, self.rank);
         let all = exchange.gather_bytes(&mine)?;
         if self.rank == 0 {
@@ -267,12 +278,13 @@ struct OutputPlan {
     spike_recorders: Vec<Option<(usize, bool)>>,
     /// Per state recorder, per column: the owning rank.
     column_owners: Vec<Vec<usize>>,
-    /// Neuron populations (summed counts).
-    neuron_populations: Vec<Entity>,
+    /// Neuron populations (their spike counts since the start are summed) and their counts at
+    /// the start.
+    neuron_populations: Vec<(Entity, u64)>,
 }
 
 impl OutputPlan {
-    fn of(sim: &Simulation, ranks: usize) -> Self {
+    fn of(sim: &Simulation, ranks: usize, start_counts: &[(Entity, u64)]) -> Self {
         let world = &sim.world;
         let recorders = world.resource::<Recorders>();
         let spike_recorders = recorders
@@ -293,13 +305,7 @@ impl OutputPlan {
                     .collect()
             })
             .collect();
-        let neuron_populations = sim
-            .index()
-            .populations
-            .iter()
-            .filter(|(_, e)| world.get::<Population>(*e).is_some_and(|p| !p.is_input))
-            .map(|(_, e)| *e)
-            .collect();
+        let neuron_populations = start_counts.to_vec();
         Self {
             ranks,
             spike_recorders,
@@ -344,8 +350,8 @@ impl OutputPlan {
                 }
             }
         }
-        for &e in &self.neuron_populations {
-            out.u64(world.get::<SpikeCount>(e).map_or(0, |c| c.0));
+        for &(e, start) in &self.neuron_populations {
+            out.u64(world.get::<SpikeCount>(e).map_or(0, |c| c.0) - start);
         }
         out.0
     }
@@ -388,8 +394,8 @@ impl OutputPlan {
             }
         }
         *sim.world.resource_mut::<Recorders>() = recorders;
-        for &e in &self.neuron_populations {
-            let mut total = 0;
+        for &(e, start) in &self.neuron_populations {
+            let mut total = start;
             for reader in &mut readers {
                 total += reader.u64().ok_or_else(corrupt)?;
             }

@@ -1,6 +1,6 @@
 //! The exchange layer: how ranks share data.
 //!
-//! Everything the ranks of a run share goes through one primitive, [`Exchange::all_gather`]:
+//! Everything the ranks of a run share goes through one primitive, an all-gather ([`Exchange::all_gather_u32`], [`Exchange::all_gather_u8`]):
 //! every rank gives a buffer of words and receives every rank's buffer concatenated in rank
 //! order (MPI's `Allgatherv`). Three implementations:
 //!
