@@ -202,14 +202,14 @@ mod tests {
             let mut arrivals = Vec::new();
             let mut seen = Vec::new();
             for step in 0..10u64 {
-                if step == 2 {
-                    // Emitted at step 2 elsewhere: acts at 2 + 1 + d.
-                    line.insert_arriving(3 + u64::from(d), 4);
-                    line.insert_arriving(3 + u64::from(d), 9);
-                }
                 line.advance(step, &[], &mut arrivals);
                 if !arrivals.is_empty() {
                     seen.push((step, arrivals.clone()));
+                }
+                if step == 2 {
+                    // Emitted at step 2 elsewhere, received after that step: acts at 2 + 1 + d.
+                    line.insert_arriving(3 + u64::from(d), 4);
+                    line.insert_arriving(3 + u64::from(d), 9);
                 }
             }
             assert_eq!(seen, vec![(3 + u64::from(d), vec![4, 9])], "delay {d}");
