@@ -39,7 +39,9 @@ const DT: f64 = 0.1;
 
 /// The fixture `tests/fixtures/plasticity/<name>` (copied whole from refs README §F).
 fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plasticity").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plasticity")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -69,10 +71,17 @@ fn weights_after_each_pre(
 ) -> Vec<f64> {
     let mut sim = Simulation::new(DT, 0).unwrap();
     sim.add_plugins(DefaultPlugins);
-    let mut hebb_pre: Vec<f64> = extra_pre.iter().chain(pre_ms).map(|&t| on_grid(t)).collect();
+    let mut hebb_pre: Vec<f64> = extra_pre
+        .iter()
+        .chain(pre_ms)
+        .map(|&t| on_grid(t))
+        .collect();
     hebb_pre.dedup();
     let hebb_post: Vec<f64> = post_ms.iter().map(|&t| on_grid(t + delay_ms)).collect();
-    let last = hebb_pre.iter().chain(&hebb_post).fold(0.0f64, |a, &b| a.max(b));
+    let last = hebb_pre
+        .iter()
+        .chain(&hebb_post)
+        .fold(0.0f64, |a, &b| a.max(b));
     for (name, train) in [("pre", hebb_pre.clone()), ("post", hebb_post)] {
         sim.add_population(PopulationSpec {
             name: name.into(),
@@ -99,7 +108,9 @@ fn weights_after_each_pre(
     for step in 0..n_steps {
         sim.step();
         if pre_steps.contains(&step) {
-            out.push(f64::from(sim.world.get::<Weights>(projection).unwrap().w[0]));
+            out.push(f64::from(
+                sim.world.get::<Weights>(projection).unwrap().w[0],
+            ));
         }
     }
     assert_eq!(out.len(), pre_ms.len());
@@ -193,9 +204,13 @@ fn triplet_pairing_protocol_matches_nest() {
         );
         let w_abs_max = nest.iter().fold(1.0f64, |a, &b| a.max(b.abs())) + delta_max;
         let m = pre.len().max(post.len());
-        worst = worst.max(assert_close(&what, &hebb, &nest, &ops(&pre, &post, d), |k| {
-            bound(k, w_abs_max, m, delta_max)
-        }));
+        worst = worst.max(assert_close(
+            &what,
+            &hebb,
+            &nest,
+            &ops(&pre, &post, d),
+            |k| bound(k, w_abs_max, m, delta_max),
+        ));
         // The frequency dependence itself (README table): the final weight change.
         let dw = hebb[59] - 1.0;
         let nest_dw = run["w_after_last_protocol_pre"].as_f64().unwrap() - 1.0;
@@ -257,7 +272,11 @@ fn stdp_synapse_and_nn_symm_additive_match_nest() {
     for (model, pairing, extra) in [
         ("stdp_synapse", Pairing::AllToAll, &[][..]),
         // NEST's t_lastspike = 0: a pre spike at t = 0 for the nearest-neighbour schemes.
-        ("stdp_nn_symm_synapse", Pairing::NearestSymmetric, &[0.0][..]),
+        (
+            "stdp_nn_symm_synapse",
+            Pairing::NearestSymmetric,
+            &[0.0][..],
+        ),
     ] {
         let nest = times(&run["models"][model]["wr_weights"]);
         let hebb = weights_after_each_pre(rule(pairing), get("weight"), &pre, &post, d, extra);
@@ -278,7 +297,6 @@ fn stdp_synapse_and_nn_symm_additive_match_nest() {
 /// NEST's lazy `send()` of the four pair-STDP models, ported in f64 from refs README §F (one
 /// pass over the pre spikes; `t_last = 0` initially, as NEST). Returns the weight after each
 /// pre spike.
-#[expect(clippy::too_many_arguments, reason = "the models' parameters, spelled out")]
 fn nest_port(
     pairing: Pairing,
     w0: f64,
@@ -308,7 +326,11 @@ fn nest_port(
         match pairing {
             Pairing::AllToAll | Pairing::NearestSymmetric => {
                 for &tj in &history {
-                    let k = if pairing == Pairing::AllToAll { kplus } else { 1.0 };
+                    let k = if pairing == Pairing::AllToAll {
+                        kplus
+                    } else {
+                        1.0
+                    };
                     w = facilitate(w, k * ((t_last - (tj + d)) / tau_plus).exp());
                 }
             }
@@ -324,11 +346,20 @@ fn nest_port(
                 }
             }
         }
-        let before: Vec<f64> = post.iter().copied().filter(|&tp| tp < t - d - eps).collect();
+        let before: Vec<f64> = post
+            .iter()
+            .copied()
+            .filter(|&tp| tp < t - d - eps)
+            .collect();
         let kminus = if pairing == Pairing::AllToAll {
-            before.iter().map(|&tp| (-(t - d - tp) / tau_minus).exp()).sum()
+            before
+                .iter()
+                .map(|&tp| (-(t - d - tp) / tau_minus).exp())
+                .sum()
         } else {
-            before.last().map_or(0.0, |&tk| (-(t - d - tk) / tau_minus).exp())
+            before
+                .last()
+                .map_or(0.0, |&tk| (-(t - d - tk) / tau_minus).exp())
         };
         if pairing != Pairing::NearestRestricted || !history.is_empty() {
             w = depress(w, kminus);
@@ -372,7 +403,10 @@ fn every_pairing_scheme_additive_and_multiplicative_matches_nests_algorithm() {
     // hebb against the port for every scheme, additive (the fixture's run) and multiplicative
     // (README §F: λ = 0.01, μ = 1).
     let (tp, tm, _, alpha, _, _, w_max) = additive_params;
-    for (set, lambda, mu) in [("additive", get("lambda"), 0.0), ("multiplicative", 0.01, 1.0)] {
+    for (set, lambda, mu) in [
+        ("additive", get("lambda"), 0.0),
+        ("multiplicative", 0.01, 1.0),
+    ] {
         for pairing in [
             Pairing::AllToAll,
             Pairing::NearestSymmetric,

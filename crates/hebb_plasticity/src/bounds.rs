@@ -439,7 +439,10 @@ mod tests {
         }
         .validate("bounds")
         .unwrap_err();
-        assert!(e.to_string().starts_with("bounds.w_max must not be 0"), "{e}");
+        assert!(
+            e.to_string().starts_with("bounds.w_max must not be 0"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -113,9 +113,9 @@ pub mod prelude {
     pub use crate::song2000::{Song2000, Song2000Timing};
     pub use crate::stdp::Stdp;
     pub use crate::stdp_nest::{Pairing, StdpNest};
-    pub use crate::triplet::TripletStdp;
-    pub use crate::vogels_sprekeler::VogelsSprekeler;
     pub use crate::trace::TraceMode;
+    pub use crate::triplet::TripletStdp;
     pub use crate::update::{WeightBounding, WeightUpdate};
+    pub use crate::vogels_sprekeler::VogelsSprekeler;
     pub use crate::{PlasticityPlugin, WeightUpdatePlugin};
 }

@@ -46,12 +46,12 @@ use std::fmt::Debug;
 use std::marker::PhantomData;
 
 use bevy_ecs::prelude::*;
+use hebb_core::Real;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::prelude::{
     Arrivals, AttachContext, BuildError, Clock, Model, ParamError, Plugin, Projection, Recorders,
     Simulation, Spikes, Stage, StateVariables,
 };
-use hebb_core::Real;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -129,7 +129,14 @@ pub trait Rule: Model {
     /// Same-step order. Default: NEST's ([`SameStep::Neither`]).
     const SAME_STEP: SameStep = SameStep::Neither;
     /// Per-synapse state (`()` for none).
-    type SynapseState: Copy + Default + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
+    type SynapseState: Copy
+        + Default
+        + Debug
+        + PartialEq
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync;
 
     /// The traces, one per name of [`Rule::TRACES`].
     fn traces(&self) -> Vec<Trace>;

@@ -118,7 +118,10 @@ impl Rule for StdpNest {
     }
 
     fn check(&self) -> Result<(), ParamError> {
-        self.bounds().0.validate("bounds").map_err(|_| ParamError::new("w_max", "must not be 0"))
+        self.bounds()
+            .0
+            .validate("bounds")
+            .map_err(|_| ParamError::new("w_max", "must not be 0"))
     }
 
     #[inline]

@@ -48,12 +48,19 @@ impl Rule for VogelsSprekeler {
     }
 
     fn bounds(&self) -> (Bounds, UpdateOrder) {
-        let bounds = Bounds::Nest { w_max: self.w_max, mu_plus: 0.0, mu_minus: 0.0 };
+        let bounds = Bounds::Nest {
+            w_max: self.w_max,
+            mu_plus: 0.0,
+            mu_minus: 0.0,
+        };
         (bounds, UpdateOrder::PotentiationFirst)
     }
 
     fn check(&self) -> Result<(), ParamError> {
-        self.bounds().0.validate("w_max").map_err(|_| ParamError::new("w_max", "must not be 0"))
+        self.bounds()
+            .0
+            .validate("w_max")
+            .map_err(|_| ParamError::new("w_max", "must not be 0"))
     }
 
     fn on_pre(&self, syn: &mut Synapse<'_, ()>) {
