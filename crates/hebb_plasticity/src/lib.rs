@@ -42,6 +42,7 @@ pub mod pair;
 pub mod reward;
 pub mod song2000;
 pub mod stdp;
+pub mod stdp_forms;
 pub mod trace;
 pub mod update;
 
