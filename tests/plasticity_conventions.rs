@@ -49,7 +49,10 @@ fn run(scene: &Scene) -> (Vec<u64>, Vec<u32>) {
     let rec = sim.recorders();
     let w = rec.state("w").unwrap();
     let spikes = rec.spikes_of("cells").unwrap();
-    (spikes.steps.clone(), w.values.iter().map(|v| v.to_bits()).collect())
+    (
+        spikes.steps.clone(),
+        w.values.iter().map(|v| v.to_bits()).collect(),
+    )
 }
 
 #[test]
@@ -57,8 +60,7 @@ fn magnitudes_are_the_signed_hebbian_form_bit_for_bit() {
     let bounds = "bounds: Hard(w_min: 0.0, w_max: 3.0)";
     let magnitudes =
         scene_with(&format!("Stdp(a_plus: 0.05, a_minus: 0.06, {bounds})"), "").unwrap();
-    let signed =
-        scene_with(&format!("Stdp(lr_post: 0.05, lr_pre: -0.06, {bounds})"), "").unwrap();
+    let signed = scene_with(&format!("Stdp(lr_post: 0.05, lr_pre: -0.06, {bounds})"), "").unwrap();
     let (spikes, w) = run(&magnitudes);
     assert_eq!((spikes.clone(), w.clone()), run(&signed));
     // It did learn: the last weights differ from the first ones, and within the bounds.
@@ -77,18 +79,26 @@ fn mixed_forms_and_negative_magnitudes_are_errors_at_their_line() {
     assert!(e.starts_with("conventions.ron:"), "{e}");
     assert!(e.contains("not both"), "{e}");
     let e = scene_with("Stdp(a_plus: 0.05, a_minus: -0.06)", "").unwrap_err();
-    assert!(e.contains("a_minus is a magnitude and must be >= 0, got -0.06"), "{e}");
+    assert!(
+        e.contains("a_minus is a magnitude and must be >= 0, got -0.06"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_reward_modulated_rule_needs_a_reward_source() {
-    for rule in ["Mstdp(lr_post: 0.2, lr_pre: -0.2)", "Mstdpet(lr_post: 0.2, lr_pre: -0.2)"] {
+    for rule in [
+        "Mstdp(lr_post: 0.2, lr_pre: -0.2)",
+        "Mstdpet(lr_post: 0.2, lr_pre: -0.2)",
+    ] {
         let e = scene_with(rule, "").unwrap_err();
         let name = rule.split('(').next().unwrap();
         assert!(e.starts_with("conventions.ron:"), "{e}");
         assert!(e.contains("projections[0] (`input_cells`)"), "{e}");
         assert!(
-            e.contains(&format!("plasticity `{name}` is modulated by reward, but the scene has no `reward:` source")),
+            e.contains(&format!(
+                "plasticity `{name}` is modulated by reward, but the scene has no `reward:` source"
+            )),
             "{e}"
         );
         let scene = scene_with(rule, "reward: RewardConstant(value: 1.0),").unwrap();

@@ -68,7 +68,10 @@ fn check_prints_the_stdp_mode_of_each_form() {
     );
     // … and a warning on stderr that names the magnitude form.
     let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(stderr.contains("Stdp(a_plus: 0.2, a_minus: 0.2)"), "{stderr}");
+    assert!(
+        stderr.contains("Stdp(a_plus: 0.2, a_minus: 0.2)"),
+        "{stderr}"
+    );
 }
 
 #[test]

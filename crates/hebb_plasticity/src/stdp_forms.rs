@@ -105,7 +105,9 @@ pub(crate) struct StdpFields {
 }
 
 /// A field that is present: its plain value.
-fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 
@@ -187,7 +189,10 @@ mod tests {
         let e = parse("(a_plus: 0.01, lr_pre: -0.01)").unwrap_err();
         assert!(e.contains("not both"), "{e}");
         let e = parse("(a_plus: 0.01, a_minus: -0.0105)").unwrap_err();
-        assert!(e.contains("a_minus is a magnitude and must be >= 0, got -0.0105"), "{e}");
+        assert!(
+            e.contains("a_minus is a magnitude and must be >= 0, got -0.0105"),
+            "{e}"
+        );
         let e = parse("(a_plus: 0.01, A_minus: 0.01)").unwrap_err();
         assert!(e.contains("A_minus"), "{e}");
     }
