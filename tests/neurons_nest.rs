@@ -107,7 +107,7 @@ fn run(
         })
         .unwrap();
         let mut spec = ProjectionSpec::new(
-            &format!("{name}_n"),
+            format!("{name}_n"),
             &name,
             "n",
             ConnectivitySpec::AllToAll,

@@ -685,10 +685,6 @@ fn adex_kernel<const CONDUCTANCE: bool>(c: &AdExConstants, s: AdExSlices<'_>) {
 }
 
 /// [`Stage::NeuronStep`]: step every `AdEx` population and write its spikes.
-#[expect(
-    clippy::type_complexity,
-    reason = "one query of the model's components"
-)]
 pub fn adex_system(
     mut populations: Query<(
         &AdExConstants,

@@ -338,10 +338,6 @@ pub fn iaf_psc_alpha_step(c: &IafPscAlphaConstants, s: IafPscAlphaSlices<'_>) {
 }
 
 /// [`Stage::NeuronStep`]: step every `IafPscAlpha` population and write its spikes.
-#[expect(
-    clippy::type_complexity,
-    reason = "one query of the model's components"
-)]
 pub fn iaf_psc_alpha_system(
     mut populations: Query<(
         &IafPscAlphaConstants,

@@ -354,10 +354,6 @@ pub fn iaf_psc_exp_step(c: &IafPscExpConstants, s: IafPscExpSlices<'_>) {
 }
 
 /// [`Stage::NeuronStep`]: step every `IafPscExp` population and write its spikes.
-#[expect(
-    clippy::type_complexity,
-    reason = "one query of the model's components"
-)]
 pub fn iaf_psc_exp_system(
     mut populations: Query<(
         &IafPscExpConstants,

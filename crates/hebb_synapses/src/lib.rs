@@ -9,6 +9,8 @@
 //! | [`Delta`] | `I += w·scale/dt` for one step, or `V += w·scale` | none |
 //! | [`Exponential`] | `g` decays with τ, jumps by `w·scale`; `I += g` | `g` per post neuron |
 //! | [`Conductance`] | as `Exponential`, `I += g·(E − V)` (or a fixed driving force) | `g` per post neuron |
+//! | [`Alpha`] | alpha function `w·(t/τ)e^(1−t/τ)`, peak w at τ; a current or `g·(E − V)` | `g`, `x` per post neuron |
+//! | [`BiExponential`] | difference of exponentials (rise, decay), peak w; a current or `g·(E − V)` | two traces per post neuron |
 //! | [`Receptor`] | the weight goes to the neuron model's own synapses (by sign) | none |
 //!
 //! `scale` is the release fraction of short-term plasticity ([`TransmissionScale`], set by
@@ -18,6 +20,8 @@
 
 use hebb_core::prelude::*;
 
+pub mod alpha;
+pub mod biexponential;
 pub mod conductance;
 pub mod deliver;
 pub mod delta;
@@ -25,6 +29,8 @@ pub mod exponential;
 pub mod receptor;
 pub mod tsodyks_markram;
 
+pub use alpha::{Alpha, AlphaPlugin};
+pub use biexponential::{BiExponential, BiExponentialPlugin};
 pub use conductance::{Conductance, ConductancePlugin};
 pub use delta::{Delta, DeltaPlugin, DeltaTarget};
 pub use exponential::{Decay, Exponential, ExponentialPlugin, InputTiming, SynapseState};
@@ -65,6 +71,8 @@ impl Plugin for SynapsesPlugin {
             ExponentialPlugin,
             ConductancePlugin,
             ReceptorPlugin,
+            AlphaPlugin,
+            BiExponentialPlugin,
         ));
     }
 }
@@ -72,6 +80,8 @@ impl Plugin for SynapsesPlugin {
 /// The crate's public types.
 pub mod prelude {
     pub use crate::SynapsesPlugin;
+    pub use crate::alpha::Alpha;
+    pub use crate::biexponential::BiExponential;
     pub use crate::conductance::Conductance;
     pub use crate::delta::{Delta, DeltaTarget};
     pub use crate::exponential::{Decay, Exponential, InputTiming};
