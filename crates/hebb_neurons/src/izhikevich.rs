@@ -455,7 +455,8 @@ mod tests {
             },
         );
         // Neuron 0 from −65 (the f64 state), neuron 1 from −50 (set from outside).
-        assert!((state.v_f64[0] + 65.0).abs() < 0.1);
+        // dv = 0.1·(0.04·4225 − 325 + 140 + 13) = −0.3
+        assert!((state.v_f64[0] + 65.3).abs() < 1e-9, "{}", state.v_f64[0]);
         let dv = 0.1 * (0.04 * 2500.0 - 250.0 + 140.0 + 13.0);
         assert!(
             (state.v_f64[1] - (-50.0 + dv)).abs() < 1e-9,
