@@ -5,8 +5,8 @@
 //! `IafPscExp`, `IafPscAlpha`, `AdEx`): a projection does not compute a current for them but
 //! hands over the weights that arrive. Such a model attaches [`ReceptorInput`] to its
 //! population; the `Receptor` synapse output (in `hebb_synapses`) adds every arriving weight
-//! into it in [`crate::Stage::CurrentIntegration`], and the model consumes (reads and zeroes) it
-//! in [`crate::Stage::NeuronStep`].
+//! into it in [`crate::stage::Stage::CurrentIntegration`], and the model consumes (reads and zeroes) it
+//! in [`crate::stage::Stage::NeuronStep`].
 
 use bevy_ecs::component::Component;
 
