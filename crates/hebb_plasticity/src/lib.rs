@@ -40,6 +40,7 @@ pub mod mstdp;
 pub mod mstdpet;
 pub mod pair;
 pub mod reward;
+pub mod sign;
 pub mod song2000;
 pub mod stdp;
 pub mod trace;
@@ -68,6 +69,7 @@ impl Plugin for WeightUpdatePlugin {
             Stage::Plasticity,
             update::apply_weight_updates,
         );
+        sim.add_projection_check("weight sign", sign::check_weight_sign);
     }
 }
 
