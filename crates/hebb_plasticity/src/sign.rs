@@ -5,7 +5,8 @@
 //! [`Simulation::add_projection_check`](hebb_core::simulation::Simulation::add_projection_check).
 //!
 //! Soft bounds (`Multiplicative`, `Power`) count as bounded by their `w_min`; `Hard` needs a
-//! `w_min`; `Unbounded` has no lower limit. The synapse's opt-out (e.g. `Conductance`'s
+//! `w_min`; `Nest` keeps `w` at the sign of its `w_max` (so a positive `w_max` keeps `w >= 0`);
+//! `Unbounded` has no lower limit. The synapse's opt-out (e.g. `Conductance`'s
 //! `allow_negative_weights: true`, for BrainPy's shunting `STDP_Song2000` example) removes the
 //! marker, and with it the check.
 
@@ -20,6 +21,8 @@ pub fn lower_limit(bounds: &Bounds) -> Option<f64> {
         Bounds::Unbounded => None,
         Bounds::Hard { w_min, .. } => w_min,
         Bounds::Multiplicative { w_min, .. } | Bounds::Power { w_min, .. } => Some(w_min),
+        // |w| in [0, |w_max|] with the sign of w_max.
+        Bounds::Nest { w_max, .. } => Some(w_max.min(0.0)),
     }
 }
 
