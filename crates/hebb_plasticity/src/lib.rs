@@ -51,6 +51,7 @@ pub mod rule;
 pub mod sign;
 pub mod song2000;
 pub mod stdp;
+pub mod stdp_forms;
 pub mod stdp_nest;
 pub mod trace;
 pub mod triplet;
