@@ -1,6 +1,6 @@
 //! LifRef, StepCurrent, a delayed projection and a BeforeDecay Conductance synapse against
 //! BrainPy 2.8.2 (the `STDP_Song2000` docstring network, float32, dt 0.1 ms, 3000 steps;
-//! fixture trimmed from shared/refs/brainpy_song2000.json by
+//! fixture trimmed from the recorded BrainPy 2.8.2 run by
 //! tests/fixtures/neurons/make_fixtures.py).
 //!
 //! pre: LifRef(1) driven by section_input I_pre; post: LifRef(1) driven by I_post plus the

@@ -1,5 +1,5 @@
 //! `Lif` (ngc-learn's LIFCell) in a running simulation: ngc-learn's own unit test, ngc-learn
-//! reference traces (fixture trimmed from shared/refs/ngclearn_stp_stf.json by
+//! reference traces (fixture trimmed from the recorded ngc-learn 3.2.1 run by
 //! tests/fixtures/neurons/make_fixtures.py), and hand-computed sequences with an adaptive
 //! threshold and a refractory period read through the recorders.
 

@@ -2,19 +2,24 @@
 
 use std::path::Path;
 
-use hebb::DefaultPlugins;
 use hebb_core::record::RecorderSpec;
-use hebb_scene::{Scene, registry_of};
+use hebb_scene::Scene;
 
 use crate::error::CliError;
+use crate::plugins::Plugins;
 use crate::run::{populations, projections};
 
-/// `hebb check`.
+/// `hebb check` with the built-in models.
 pub fn check(path: &Path) -> Result<(), CliError> {
-    let scene = Scene::load(path, &registry_of(DefaultPlugins))?;
+    check_with(path, &Plugins::builtin())
+}
+
+/// `hebb check` with the models of `plugins`.
+pub fn check_with(path: &Path, plugins: &Plugins) -> Result<(), CliError> {
+    let scene = Scene::load(path, &plugins.registry())?;
     crate::run::check_figure(&scene)?;
     let steps = scene.steps()?;
-    let mut sim = scene.build(DefaultPlugins)?;
+    let mut sim = scene.build(plugins.clone())?;
     let schedule = sim.schedule_summary().map_err(|e| {
         CliError::Scene(hebb_scene::SceneError::new(
             hebb_scene::SceneErrorKind::Invalid,

@@ -8,7 +8,20 @@
 //! hebb list            (alias: hebb models)
 //! ```
 //!
-//! Every built-in model is available (the `hebb` crate's `DefaultPlugins`). Errors are printed
+//! Every built-in model is available (the `hebb` crate's `DefaultPlugins`). A crate with its
+//! own models gets the same command, every subcommand and flag, with its plugins added, in one
+//! line of its `src/main.rs`:
+//!
+//! ```no_run
+//! # use hebb::core::prelude::*;
+//! # struct MyRulePlugin;
+//! # impl Plugin for MyRulePlugin { fn build(&self, _: &mut Simulation) {} }
+//! fn main() -> std::process::ExitCode {
+//!     hebb_cli::main_with(MyRulePlugin)
+//! }
+//! ```
+//!
+//! (see [`main_with`]; `examples/triplet_stdp` ships its binary this way). Errors are printed
 //! as one `error: …` line (file, line, column, element, what is wrong) and the exit code is 1;
 //! usage errors exit with 2; a run stopped with Ctrl-C writes what it recorded, marks
 //! `summary.json` `"interrupted": true` and exits with 130.
@@ -21,6 +34,7 @@ pub mod check;
 pub mod error;
 pub mod list;
 pub mod plot;
+pub mod plugins;
 pub mod progress;
 pub mod run;
 
@@ -30,7 +44,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use hebb_core::plugin::PluginSet;
+
 pub use crate::error::CliError;
+pub use crate::plugins::Plugins;
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -99,7 +116,7 @@ pub struct RunArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Also write DIR/snapshot_<T>ms.hebbsnap at simulated time T (ms, on the dt grid,
+    /// Also write `DIR/snapshot_<T>ms.hebbsnap` at simulated time T (ms, on the dt grid,
     /// within the duration) and continue; `hebb resume` continues from it.
     #[arg(long, value_name = "T_MS")]
     pub snapshot_at: Option<f64>,
@@ -155,15 +172,52 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// Run a parsed command line; prints errors as one `error: …` line.
+/// The whole `hebb` command with `plugins` added to the built-in models: parses the command
+/// line, sets up logging and Ctrl-C, runs the command. This is the `main` of a plugin crate's
+/// binary:
+///
+/// ```no_run
+/// # use hebb::core::prelude::*;
+/// # struct TripletStdpPlugin;
+/// # impl Plugin for TripletStdpPlugin { fn build(&self, _: &mut Simulation) {} }
+/// use std::process::ExitCode;
+///
+/// fn main() -> ExitCode {
+///     hebb_cli::main_with(TripletStdpPlugin)
+/// }
+/// ```
+///
+/// `plugins` is a plugin or a tuple of plugins (`(RuleA, RuleB)`); they are added before
+/// `DefaultPlugins` in every simulation the command builds ([`Plugins::with`]). `run`,
+/// `resume`, `check`, `list`, `plot`, snapshots, progress, CSV/NPY and every flag behave as in
+/// `hebb`, with the plugins' models usable by name in scenes.
+pub fn main_with(plugins: impl PluginSet) -> ExitCode {
+    main_of(&Plugins::with(plugins))
+}
+
+/// The `hebb` binary's `main`, with the models of `plugins`.
+pub fn main_of(plugins: &Plugins) -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    install_interrupt_handler();
+    run_cli_with(cli, plugins)
+}
+
+/// Run a parsed command line with the built-in models; prints errors as one `error: …` line.
 pub fn run_cli(cli: Cli) -> ExitCode {
+    run_cli_with(cli, &Plugins::builtin())
+}
+
+/// Run a parsed command line with the models of `plugins`; prints errors as one `error: …`
+/// line.
+pub fn run_cli_with(cli: Cli, plugins: &Plugins) -> ExitCode {
     let result = match cli.command {
-        Command::Run(args) => run::run(&args, &INTERRUPTED),
-        Command::Resume(args) => run::resume(&args, &INTERRUPTED),
+        Command::Run(args) => run::run_with(&args, plugins, &INTERRUPTED),
+        Command::Resume(args) => run::resume_with(&args, plugins, &INTERRUPTED),
         Command::Plot(args) => plot::plot(&args).map(|_| Outcome::Completed),
-        Command::Check { scene } => check::check(&scene).map(|()| Outcome::Completed),
+        Command::Check { scene } => check::check_with(&scene, plugins).map(|()| Outcome::Completed),
         Command::List => {
-            list::list();
+            print!("{}", list::listing_with(plugins));
             Ok(Outcome::Completed)
         }
     };

@@ -1,10 +1,10 @@
 //! `hebb list` (alias `hebb models`): every registered model, grouped by kind, with its
 //! parameters, their units, defaults and meaning, straight from the model registry.
 
-use hebb::DefaultPlugins;
 use hebb_core::registry::{ModelEntry, ModelKind};
-use hebb_scene::registry_of;
 use serde_json::Value;
+
+use crate::plugins::Plugins;
 
 const KINDS: [ModelKind; 7] = [
     ModelKind::Neuron,
@@ -16,14 +16,19 @@ const KINDS: [ModelKind; 7] = [
     ModelKind::Reward,
 ];
 
-/// Print every registered model, grouped by kind.
+/// Print every built-in model, grouped by kind.
 pub fn list() {
     print!("{}", listing());
 }
 
-/// The text `hebb list` prints.
+/// The text `hebb list` prints for the built-in models.
 pub fn listing() -> String {
-    let registry = registry_of(DefaultPlugins);
+    listing_with(&Plugins::builtin())
+}
+
+/// The text `hebb list` prints for the models of `plugins`.
+pub fn listing_with(plugins: &Plugins) -> String {
+    let registry = plugins.registry();
     let mut out = String::new();
     for kind in KINDS {
         let entries: Vec<_> = registry.entries().filter(|e| e.kind == kind).collect();

@@ -1,12 +1,7 @@
-//! The `hebb` binary: parses the command line and hands it to [`hebb_cli::run_cli`].
+//! The `hebb` binary: the command with hebb's built-in models ([`hebb_cli::main_of`]).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = hebb_cli::Cli::parse();
-    hebb_cli::init_logging(cli.verbose);
-    hebb_cli::install_interrupt_handler();
-    hebb_cli::run_cli(cli)
+    hebb_cli::main_of(&hebb_cli::Plugins::builtin())
 }

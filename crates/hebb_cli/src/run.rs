@@ -16,7 +16,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use hebb::DefaultPlugins;
 use hebb_core::clock::steps_on_grid;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::population::{Population, SpikeCount};
@@ -24,10 +23,11 @@ use hebb_core::projection::Projection;
 use hebb_core::record::{Recorders, SharedSink};
 use hebb_core::simulation::Simulation;
 use hebb_io::{CsvSink, NpySink, OutputFormat};
-use hebb_scene::{Scene, load_snapshot, registry_of, save_snapshot};
+use hebb_scene::{Scene, load_snapshot, save_snapshot};
 use serde::Serialize;
 
 use crate::error::CliError;
+use crate::plugins::Plugins;
 use crate::progress::{Pause, ProgressMode, step_loop};
 use crate::{Format, ImageFormat, Outcome, OutputArgs, ResumeArgs, RunArgs};
 
@@ -259,9 +259,15 @@ struct Job<'a> {
     resumed_from_ms: Option<f64>,
 }
 
-/// `hebb run`: build the scene, run it, write its files. Stops early when `stop` is set.
+/// `hebb run` with the built-in models: build the scene, run it, write its files. Stops early
+/// when `stop` is set.
 pub fn run(args: &RunArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
-    let scene = Scene::load(&args.scene, &registry_of(DefaultPlugins))?;
+    run_with(args, &Plugins::builtin(), stop)
+}
+
+/// `hebb run` with the models of `plugins`.
+pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<Outcome, CliError> {
+    let scene = Scene::load(&args.scene, &plugins.registry())?;
     check_figure(&scene)?;
     let steps = scene.steps()?;
     let snapshot = match args.snapshot_at {
@@ -279,7 +285,7 @@ pub fn run(args: &RunArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
         }
     };
     tracing::info!(scene = %args.scene.display(), steps, "building");
-    let sim = scene.build(DefaultPlugins)?;
+    let sim = scene.build(plugins.clone())?;
     execute(
         Job {
             scene: &scene,
@@ -294,9 +300,19 @@ pub fn run(args: &RunArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
     )
 }
 
-/// `hebb resume`: restore a snapshot and run from its time to its scene's duration.
+/// `hebb resume` with the built-in models: restore a snapshot and run from its time to its
+/// scene's duration.
 pub fn resume(args: &ResumeArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
-    let snapshot = load_snapshot(&args.snapshot, &registry_of(DefaultPlugins))?;
+    resume_with(args, &Plugins::builtin(), stop)
+}
+
+/// `hebb resume` with the models of `plugins`.
+pub fn resume_with(
+    args: &ResumeArgs,
+    plugins: &Plugins,
+    stop: &AtomicBool,
+) -> Result<Outcome, CliError> {
+    let snapshot = load_snapshot(&args.snapshot, &plugins.registry())?;
     let scene = &snapshot.scene;
     check_figure(scene)?;
     let total = scene.steps()?;
@@ -310,7 +326,7 @@ pub fn resume(args: &ResumeArgs, stop: &AtomicBool) -> Result<Outcome, CliError>
         )));
     }
     tracing::info!(snapshot = %args.snapshot.display(), from_step = from, "restoring");
-    let mut sim = snapshot.build(DefaultPlugins)?;
+    let mut sim = snapshot.build(plugins.clone())?;
     // The recordings of a resumed run start at the snapshot's time: drop anything recorded
     // before it that the snapshot may carry (`hebb run` flushes before saving, so usually
     // nothing).

@@ -2,9 +2,9 @@
 //!
 //! The staged ECS engine every hebb model plugs into:
 //!
-//! - [`Simulation`]: a bevy_ecs `World` plus one per-step schedule whose systems are grouped in
-//!   the seven [`Stage`]s, chained once, always in the same order.
-//! - [`Plugin`]: how models (hebb's own and third-party) add systems, resources and registry
+//! - [`Simulation`](simulation::Simulation): a bevy_ecs `World` plus one per-step schedule whose systems are grouped in
+//!   the seven [`Stage`](stage::Stage)s, chained once, always in the same order.
+//! - [`Plugin`](plugin::Plugin): how models (hebb's own and third-party) add systems, resources and registry
 //!   entries.
 //! - [`registry`]: the name → params → spawn table scenes use to find models.
 //! - [`population`] and [`projection`]: populations and projections are entities whose state is
@@ -45,7 +45,7 @@ pub mod prelude {
     pub use crate::connectivity::{Connectivity, ConnectivitySpec, Csr, WeightInit};
     pub use crate::error::{BuildError, ParamError};
     pub use crate::params::check;
-    pub use crate::plugin::{Plugin, PluginGroup};
+    pub use crate::plugin::{Plugin, PluginGroup, PluginSet};
     pub use crate::population::{Membrane, Population, RngStream, Spikes, SynapticInput};
     pub use crate::projection::{Arrivals, DelayLine, Projection, TransmissionScale, Weights};
     pub use crate::record::{RecorderSpec, Recorders, StateVariables};

@@ -1,4 +1,4 @@
-//! Helpers for `validate()` methods: each returns a [`ParamError`] that names the field and says
+//! Helpers for `validate()` methods: each returns a [`ParamError`](crate::error::ParamError) that names the field and says
 //! what was given.
 
 /// Validation checks. Each takes the field name as written in scenes and the value.

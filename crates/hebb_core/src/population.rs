@@ -17,8 +17,8 @@ pub struct Population {
     pub size: usize,
     /// The registered model name.
     pub model: String,
-    /// Whether the model is an input (spikes emitted in [`crate::Stage::InputSpikes`], delivered
-    /// in the same step) rather than a neuron (spikes emitted in [`crate::Stage::NeuronStep`],
+    /// Whether the model is an input (spikes emitted in [`crate::stage::Stage::InputSpikes`], delivered
+    /// in the same step) rather than a neuron (spikes emitted in [`crate::stage::Stage::NeuronStep`],
     /// delivered from the next step on).
     pub is_input: bool,
 }
@@ -89,7 +89,7 @@ impl Spikes {
 }
 
 /// Input accumulators of a population, filled by stimuli and synapses during a step and
-/// consumed (read, then zeroed) by the neuron model in [`crate::Stage::NeuronStep`].
+/// consumed (read, then zeroed) by the neuron model in [`crate::stage::Stage::NeuronStep`].
 #[derive(Component, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SynapticInput {
     /// Input current (model units, e.g. pA or ngc-learn's dimensionless `j`), held for this step.

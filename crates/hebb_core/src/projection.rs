@@ -7,7 +7,7 @@
 //!
 //! ## Delays and arrival timing
 //! Each projection has one delay of `d` whole steps. Spikes are pushed into a ring buffer of
-//! `d + 1` slots by the core right after [`crate::Stage::InputSpikes`]:
+//! `d + 1` slots by the core right after [`crate::stage::Stage::InputSpikes`]:
 //! - an **input** population (Poisson, spike source, exact) emits in `InputSpikes`, so its spike
 //!   of step `k` arrives at step `k + d` and acts on the target in that same step (zero-delay
 //!   wiring as ngc-learn's);
@@ -98,7 +98,7 @@ impl DelayLine {
 }
 
 /// What fraction of the stored weight each arriving spike transmits this step, set by
-/// short-term plasticity in [`crate::Stage::SynapticStp`]. Without this component a projection
+/// short-term plasticity in [`crate::stage::Stage::SynapticStp`]. Without this component a projection
 /// transmits its weights unscaled.
 #[derive(Component, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TransmissionScale {

@@ -3,7 +3,7 @@
 //! is asked for.
 //!
 //! Any component can expose named arrays to recorders by implementing [`StateVariables`] and
-//! being registered with [`crate::Simulation::register_variables`].
+//! being registered with [`crate::simulation::Simulation::register_variables`].
 
 use bevy_ecs::component::Component;
 use bevy_ecs::entity::Entity;
@@ -190,7 +190,7 @@ impl StateRecording {
 
 /// Receives recorded data while a run goes, so that memory stays bounded (e.g. CSV or NPY
 /// writers). Recorders hand over their buffered data whenever it exceeds
-/// [`Recorders::flush_threshold`] values and on [`crate::Simulation::flush_recorders`].
+/// [`Recorders::flush_threshold`] values and on [`crate::simulation::Simulation::flush_recorders`].
 pub trait RecordingSink: Send + Sync + 'static {
     /// Spikes of spike recorder `recorder` (steps and neurons, parallel).
     fn write_spikes(
@@ -319,7 +319,7 @@ impl Recorders {
     }
 }
 
-/// Core system in [`crate::Stage::Record`]: sample every recorder.
+/// Core system in [`crate::stage::Stage::Record`]: sample every recorder.
 pub(crate) fn record(world: &mut World) {
     let recorders = world.resource::<Recorders>();
     if recorders.spikes.is_empty() && recorders.states.is_empty() {

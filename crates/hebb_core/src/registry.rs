@@ -1,7 +1,7 @@
 //! The model registry: name → params schema → spawn.
 //!
 //! Every model, hebb's own and third-party alike, is a params type implementing [`Model`] and
-//! registered with [`crate::Simulation::register_model`] by its plugin. Scenes refer to models
+//! registered with [`crate::simulation::Simulation::register_model`] by its plugin. Scenes refer to models
 //! by name; the scene loader asks the registry to deserialize the params that follow the name
 //! (so unknown fields are reported at their line and column) and later to attach the model's
 //! components to a population or projection entity.

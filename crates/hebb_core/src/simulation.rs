@@ -266,6 +266,13 @@ impl Simulation {
 
     /// Add one plugin (unique by name: adding the same plugin twice is a no-op).
     pub fn add_plugin(&mut self, plugin: impl Plugin) -> &mut Self {
+        self.add_plugin_ref(&plugin)
+    }
+
+    /// Add one plugin by reference, so that one plugin value can configure many simulations
+    /// (see [`PluginSet`](crate::plugin::PluginSet)); unique by name like
+    /// [`Simulation::add_plugin`].
+    pub fn add_plugin_ref<P: Plugin + ?Sized>(&mut self, plugin: &P) -> &mut Self {
         let name = plugin.name().to_owned();
         if !self.plugins.contains(&name) {
             self.plugins.push(name);

@@ -1,6 +1,6 @@
 //! # `Lif` — leaky integrate-and-fire neuron (ngc-learn's `LIFCell`)
 //!
-//! ngc-learn's LIF cell, step for step (MODELS.md §2.3). With `J = R·I·m` the gated input
+//! ngc-learn's LIF cell, step for step (docs/upstream-models.md §2.3). With `J = R·I·m` the gated input
 //! current (`I` = `SynapticInput.current`, `R` = `resistance`, `m` the refractory mask):
 //!
 //! ```text

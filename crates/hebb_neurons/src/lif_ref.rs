@@ -1,6 +1,6 @@
 //! # `LifRef` — leaky integrate-and-fire with a refractory period (BrainPy's `LifRef`)
 //!
-//! BrainPy's `bp.dyn.LifRef` in non-training mode (MODELS.md §4), integrated exactly for an
+//! BrainPy's `bp.dyn.LifRef` in non-training mode (docs/upstream-models.md §4), integrated exactly for an
 //! input that is constant over the step (`exp_auto`). With `I` = `SynapticInput.current` (the
 //! sum of external and synaptic currents, conductance currents computed with the previous V):
 //!

@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn depression_first_reproduces_brainpy_clipping() {
-        // MODELS.md §4(d): w0 = 0.5, same-step LTD 0.53 and LTP 0.96 with [0, 1]:
+        // docs/upstream-models.md §4(d): w0 = 0.5, same-step LTD 0.53 and LTP 0.96 with [0, 1]:
         // 0.5 − 0.53 → clip 0 → + 0.96 = 0.96, while a combined update gives 0.93.
         let hard = Bounds::Hard {
             w_min: Some(0.0),

@@ -10,7 +10,7 @@
 //! Depression is applied and bounded before potentiation (the weight update runs with
 //! `UpdateOrder::DepressionFirst`), so a pre and a post event in the same step give
 //! `bound(bound(w − LTD) + LTP)`: with `Hard(w_min: 0, w_max: 1)`, 0.5 − 0.53 → 0 → 0.96, as
-//! BrainPy (MODELS.md §4(d)).
+//! BrainPy (docs/upstream-models.md §4(d)).
 //!
 //! ## Timing
 //! - `BrainPy`: the projection updates *before* it transmits (its `update()` runs first in the
@@ -445,7 +445,7 @@ mod tests {
 
     #[test]
     fn brainpy_observations_of_models_md() {
-        // MODELS.md §4(d), observed in BrainPy (delay 0, where BrainPy's pre trace takes a spike
+        // docs/upstream-models.md §4(d), observed in BrainPy (delay 0, where BrainPy's pre trace takes a spike
         // one step before the projection sees it). In hebb's BrainPy timing the pre trace and
         // the LTD see an arrival at the same step, so the same trace values arise from:
         // - same-step pre+post (w0 = 0.5): both spikes in the traces when the projection

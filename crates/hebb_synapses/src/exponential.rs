@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn before_decay_matches_brainpy_order() {
-        // MODELS.md §4(c): dt 0.1, tau 5: an input of 0.5 is used as 0.5·e^(−0.02) = 0.4901.
+        // docs/upstream-models.md §4(c): dt 0.1, tau 5: an input of 0.5 is used as 0.5·e^(−0.02) = 0.4901.
         let a = decay_factor(5.0, Decay::Exact, 0.1).unwrap();
         let out = run::<true>(a, &[0.5, 0.0]);
         assert!((f64::from(out[0].0) - 0.5 * (-0.02f64).exp()).abs() < 1e-7);

@@ -771,7 +771,7 @@ mod tests {
 
     #[test]
     fn euler_reproduces_norse_first_amplitudes() {
-        // MODELS.md §1 (derived amplitudes, depressing set; dt = 1 ms, spikes every 100 steps).
+        // docs/upstream-models.md §1 (derived amplitudes, depressing set; dt = 1 ms, spikes every 100 steps).
         let spikes: Vec<bool> = (0..500).map(|k| k > 0 && k % 100 == 0).collect();
         let out = run_one(
             &params(0.45, 50.0, 750.0, StpIntegration::Euler),

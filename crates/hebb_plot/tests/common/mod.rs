@@ -1,5 +1,5 @@
 //! Synthetic `hebb run` output directories for the plot tests. The traces follow the reference
-//! models' equations (shared/refs/README.md) so the figures look like real runs.
+//! models' equations (docs/upstream-models.md) so the figures look like real runs.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
