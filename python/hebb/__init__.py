@@ -25,6 +25,7 @@ from ._network import (
     Uniform,
     Values,
     load,
+    loads,
     resume,
 )
 from ._models import Model, ParameterError
@@ -49,6 +50,7 @@ __all__ = [
     "Uniform",
     "Values",
     "load",
+    "loads",
     "models",
     "resume",
 ]

@@ -511,6 +511,12 @@ def load(path: PathLike, seed: Optional[int] = None) -> Network:
     return Network._wrap(_hebb.load_scene(os.fspath(path), None if seed is None else int(seed)))
 
 
+def loads(text: str, name: str = "<scene>", seed: Optional[int] = None) -> Network:
+    """Parse scene ``text`` (``name`` stands for the file in error messages) and build it, like
+    ``load``."""
+    return Network._wrap(_hebb.parse_scene(str(text), str(name), None if seed is None else int(seed)))
+
+
 def resume(path: PathLike) -> Network:
     """Rebuild the network saved by ``save_snapshot`` (or ``hebb run --snapshot-at``) with its
     state and recordings; running it on continues exactly where it stopped."""
