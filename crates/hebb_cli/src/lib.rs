@@ -23,8 +23,9 @@
 //!
 //! (see [`main_with`]; `examples/triplet_stdp` ships its binary this way). Errors are printed
 //! as one `error: …` line (file, line, column, element, what is wrong) and the exit code is 1;
-//! usage errors exit with 2; a run stopped with Ctrl-C writes what it recorded, marks
-//! `summary.json` `"interrupted": true` and exits with 130.
+//! usage errors exit with 2; a run stopped with Ctrl-C, SIGTERM or SIGHUP writes what it
+//! recorded, marks `summary.json` `"interrupted": true` and exits with 128 + the signal number
+//! (130, 143, 129). See `docs/reliability.md` for what survives what.
 //!
 //! The binary is a thin wrapper over this library so that tests can call the commands in
 //! process: [`run_cli`] runs a parsed [`Cli`]; [`run::run`], [`run::resume`], [`plot::plot`],
@@ -33,14 +34,17 @@
 pub mod check;
 pub mod error;
 pub mod list;
+pub mod outdir;
 pub mod plot;
 pub mod plugins;
 pub mod progress;
 pub mod run;
+pub mod signals;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -223,7 +227,7 @@ pub fn run_cli_with(cli: Cli, plugins: &Plugins) -> ExitCode {
     };
     match result {
         Ok(Outcome::Completed) => ExitCode::SUCCESS,
-        Ok(Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
+        Ok(Outcome::Interrupted) => ExitCode::from(signals::exit_code()),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -249,15 +253,9 @@ pub fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// Make Ctrl-C (SIGINT) set [`INTERRUPTED`]: the running simulation stops after its current
-/// chunk of steps and writes its files. A second Ctrl-C exits at once with code 130.
+/// Make Ctrl-C (SIGINT), SIGTERM and SIGHUP set [`INTERRUPTED`]: the running simulation stops
+/// after its current chunk of steps and writes its files. A second signal exits at once with
+/// 128 + its number. See [`signals`].
 pub fn install_interrupt_handler() {
-    let result = ctrlc::set_handler(|| {
-        if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
-    });
-    if let Err(e) = result {
-        tracing::warn!("cannot install the Ctrl-C handler: {e}");
-    }
+    signals::install();
 }

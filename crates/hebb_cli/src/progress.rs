@@ -14,6 +14,7 @@ use hebb_core::simulation::Simulation;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::CliError;
+use crate::watch::Watch;
 
 /// Wall time one chunk of steps aims at.
 pub const TARGET_CHUNK_SECONDS: f64 = 0.02;
@@ -69,11 +70,14 @@ pub struct Pause<'a> {
     pub action: PauseAction<'a>,
 }
 
-/// Run `steps` steps of `sim` (whose clock is at `start_ms`), checking `stop` between chunks.
+/// Run `steps` steps of `sim` (whose clock is at `start_ms`), checking `stop` and `watch`
+/// between chunks (a failed watch check stops the loop like `stop`, with the reason in
+/// `watch.failure`).
 pub fn step_loop(
     sim: &mut Simulation,
     steps: u64,
     stop: &AtomicBool,
+    watch: &mut Watch,
     mode: ProgressMode,
     mut pause: Option<Pause<'_>>,
 ) -> Result<LoopResult, CliError> {
@@ -111,6 +115,10 @@ pub fn step_loop(
             chunk *= 2;
         }
         report.update(done, wall);
+        if !watch.after_chunk(sim) {
+            interrupted = true;
+            break;
+        }
     }
     if let Some(p) = &mut pause
         && p.after_steps == done

@@ -27,8 +27,10 @@ use hebb_scene::{Scene, load_snapshot, save_snapshot};
 use serde::Serialize;
 
 use crate::error::CliError;
+use crate::outdir::{OutputDir, SUMMARY};
 use crate::plugins::Plugins;
 use crate::progress::{Pause, ProgressMode, step_loop};
+use crate::watch::{Watch, write_failure};
 use crate::{Format, ImageFormat, Outcome, OutputArgs, ResumeArgs, RunArgs};
 
 /// Buffered recorded values above which recorders hand their data to the file writers while
@@ -55,8 +57,15 @@ pub struct Summary {
     pub duration_ms: f64,
     /// Reference figure of the scene (`hebb plot` draws it), or null.
     pub figure: Option<String>,
-    /// Whether Ctrl-C stopped the run before the scene's duration.
+    /// Whether the run stopped before the scene's duration (a stop signal, or the error
+    /// below).
     pub interrupted: bool,
+    /// The signal that stopped the run (`SIGINT`, `SIGTERM`, `SIGHUP`), or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    /// The error that stopped the run (e.g. a failed write naming its file), or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Simulated time at which an interrupted run stopped, ms (null when it completed).
     pub stopped_at_ms: Option<f64>,
     /// For `hebb resume`: the snapshot's time, where this run's recordings start, ms.
@@ -181,7 +190,7 @@ fn planned_files(
     format: Format,
 ) -> Result<Vec<PathBuf>, CliError> {
     let mut files = hebb_io::planned_files(recorders, dir, io_format(format));
-    files.push(dir.join("summary.json"));
+    files.push(dir.join(SUMMARY));
     let mut seen = BTreeSet::new();
     for f in &files {
         if !seen.insert(f) {
@@ -192,30 +201,6 @@ fn planned_files(
         }
     }
     Ok(files)
-}
-
-/// Create `dir`, or check that it is empty (or that `force` was given).
-fn prepare_dir(dir: &Path, force: bool) -> Result<(), CliError> {
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(CliError::Refused(format!(
-                "{} exists and is not a directory",
-                dir.display()
-            )));
-        }
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| CliError::output(dir, e))?
-            .count();
-        if entries > 0 && !force {
-            return Err(CliError::Refused(format!(
-                "{} is not empty ({entries} entries); use --force to write into it (hebb overwrites only the files it writes)",
-                dir.display()
-            )));
-        }
-        Ok(())
-    } else {
-        std::fs::create_dir_all(dir).map_err(|e| CliError::output(dir, e))
-    }
 }
 
 /// Model name and params of a scene model as JSON (`{"model": …, "params": {…}}`).
@@ -384,7 +369,7 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     } = job;
     let dir = output.out.as_path();
     let mut files = planned_files(sim.recorders(), dir, output.format)?;
-    prepare_dir(dir, output.force)?;
+    let out_dir = OutputDir::prepare(dir, output.force)?;
 
     let sink: SharedSink = match output.format {
         Format::Csv => Arc::new(Mutex::new(
@@ -420,13 +405,17 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     }
 
     let mode = ProgressMode::detect(output.quiet);
-    let result = step_loop(&mut sim, steps, stop, mode, pause)?;
+    let mut watch = Watch::new();
+    let result = step_loop(&mut sim, steps, stop, &mut watch, mode, pause)?;
     let wall_seconds = result.wall_seconds;
 
     let writing = Instant::now();
-    sim.flush_recorders().map_err(|e| {
-        CliError::Refused(format!("writing recordings into {}: {e}", dir.display()))
-    })?;
+    let mut failure = watch.failure.take();
+    if let Err(e) = sim.flush_recorders()
+        && failure.is_none()
+    {
+        failure = Some(write_failure(&e, &sim));
+    }
     let write_seconds = writing.elapsed().as_secs_f64();
 
     let end_ms = sim.clock().time_ms();
@@ -452,6 +441,10 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         duration_ms: scene.duration_ms,
         figure: scene.figure.clone(),
         interrupted: result.interrupted,
+        stop_signal: crate::signals::received()
+            .filter(|_| result.interrupted)
+            .map(crate::signals::name),
+        error: failure.as_ref().map(ToString::to_string),
         stopped_at_ms: result.interrupted.then_some(end_ms),
         resumed_from_ms,
         snapshot: snapshot_name.filter(|_| files.last().is_some_and(|f| f.exists())),
@@ -462,15 +455,18 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         figure_params,
         files: files
             .iter()
-            .filter(|f| f.exists() || f.ends_with("summary.json"))
+            .filter(|f| f.exists() || f.ends_with(SUMMARY))
             .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect(),
     };
-    let path = dir.join("summary.json");
     let mut json = serde_json::to_string_pretty(&summary)
         .map_err(|e| CliError::Refused(format!("summary.json: {e}")))?;
     json.push('\n');
-    std::fs::write(&path, json).map_err(|e| CliError::output(&path, e))?;
+    let written = out_dir.write_atomic(SUMMARY, json.as_bytes());
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    written?;
 
     let what = match resumed_from_ms {
         Some(t) => format!("{} ms → {end_ms} ms", t),

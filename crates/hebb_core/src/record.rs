@@ -297,8 +297,11 @@ impl Recorders {
             rec.times_ms.clear();
             rec.values.clear();
         }
+        // Flush even after an error: that is where sinks make every file consistent (e.g.
+        // rewrite NPY headers to the rows on disk).
+        let flushed = sink.flush();
         if result.is_ok() {
-            result = sink.flush();
+            result = flushed;
         }
         if let Err(e) = result
             && self.error.is_none()

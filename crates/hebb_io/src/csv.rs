@@ -1,18 +1,18 @@
 //! CSV sink.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use hebb_core::Real;
 use hebb_core::record::{Recorders, RecordingSink, SpikeRecording, StateRecording};
 
+use crate::rowfile::{RowFile, with_path};
 use crate::{OutputFormat, clean_time, recorder_path, spikes_path, time_ms};
 
-/// Writes every recorder to its CSV file as data arrives.
+/// Writes every recorder to its CSV file as data arrives, in whole rows ([`RowFile`]: a
+/// failed write leaves the file cut at its last complete row and names it in the error).
 pub struct CsvSink {
-    spikes: Vec<(String, BufWriter<File>)>,
-    states: Vec<(String, BufWriter<File>)>,
+    spikes: Vec<(String, RowFile)>,
+    states: Vec<(String, RowFile)>,
     line: String,
 }
 
@@ -20,17 +20,21 @@ impl CsvSink {
     /// Create (or, when resuming with `append`, reopen) one file per recorder in `dir` and write
     /// the headers of new files.
     pub fn create(dir: &Path, recorders: &Recorders, append: bool) -> std::io::Result<Self> {
-        let open = |path: PathBuf, header: &str| -> std::io::Result<BufWriter<File>> {
+        let open = |path: PathBuf, header: &str| -> std::io::Result<RowFile> {
             let exists = append && path.exists();
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .write(true)
-                .append(append)
                 .truncate(!append)
-                .open(&path)?;
-            let mut w = BufWriter::with_capacity(1 << 16, file);
+                .open(&path)
+                .map_err(|e| with_path(&path, e))?;
+            let len = file.metadata().map_err(|e| with_path(&path, e))?.len();
+            let mut w = RowFile::new(&path, file, len, 0)?;
             if !exists {
-                writeln!(w, "{header}")?;
+                w.buffer().extend_from_slice(header.as_bytes());
+                w.buffer().push(b'\n');
+                // On disk at once: a file is never without its header.
+                w.write_out()?;
             }
             Ok(w)
         };
@@ -85,7 +89,8 @@ impl RecordingSink for CsvSink {
         for (&s, &n) in steps.iter().zip(neurons) {
             self.line.clear();
             let _ = writeln!(self.line, "{},{n}", time_ms(s, dt_ms));
-            w.write_all(self.line.as_bytes())?;
+            w.buffer().extend_from_slice(self.line.as_bytes());
+            w.rows_done(1)?;
         }
         Ok(())
     }
@@ -108,15 +113,20 @@ impl RecordingSink for CsvSink {
                 let _ = write!(self.line, ",{v}");
             }
             self.line.push('\n');
-            w.write_all(self.line.as_bytes())?;
+            w.buffer().extend_from_slice(self.line.as_bytes());
+            w.rows_done(1)?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        let mut first = Ok(());
         for (_, w) in self.spikes.iter_mut().chain(self.states.iter_mut()) {
-            w.flush()?;
+            let result = w.write_out();
+            if first.is_ok() {
+                first = result;
+            }
         }
-        Ok(())
+        first
     }
 }

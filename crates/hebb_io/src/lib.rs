@@ -14,6 +14,7 @@
 
 pub mod csv;
 pub mod npy;
+pub mod rowfile;
 
 pub use crate::csv::CsvSink;
 pub use crate::npy::NpySink;

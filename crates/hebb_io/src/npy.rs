@@ -9,12 +9,13 @@
 //! padded with spaces as the format allows), so the file is a valid array after each flush.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use hebb_core::Real;
 use hebb_core::record::{Recorders, RecordingSink, SpikeRecording, StateRecording};
 
+use crate::rowfile::{RowFile, with_path};
 use crate::{OutputFormat, clean_time, recorder_path, spikes_path, time_ms};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
@@ -31,10 +32,9 @@ pub const REAL_DESCR: &str = if std::mem::size_of::<Real>() == 4 {
 /// One open `.npy` file.
 struct NpyFile {
     name: String,
-    writer: BufWriter<File>,
+    writer: RowFile,
     descr: String,
     header_total: usize,
-    rows: u64,
 }
 
 /// The Python dict literal of a header.
@@ -122,24 +122,36 @@ pub fn read_header(file: &mut File) -> std::io::Result<(usize, String, u64)> {
 }
 
 impl NpyFile {
-    fn open(path: &Path, name: &str, descr: String, append: bool) -> std::io::Result<Self> {
+    fn open(
+        path: &Path,
+        name: &str,
+        descr: String,
+        row_bytes: u64,
+        append: bool,
+    ) -> std::io::Result<Self> {
         if append && path.exists() {
-            let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-            let (header_total, existing, rows) = read_header(&mut file)?;
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| with_path(path, e))?;
+            let (header_total, existing, rows) =
+                read_header(&mut file).map_err(|e| with_path(path, e))?;
             if existing != descr {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!("{}: columns differ from the recorder's", path.display()),
                 ));
             }
-            file.seek(SeekFrom::End(0))?;
-            let writer = BufWriter::with_capacity(1 << 16, file);
+            // Drop whatever follows the rows the header counts (a run killed between writing
+            // data and updating the header).
+            let end = header_total as u64 + rows * row_bytes;
+            file.set_len(end).map_err(|e| with_path(path, e))?;
             return Ok(Self {
                 name: name.to_owned(),
-                writer,
+                writer: RowFile::new(path, file, end, rows)?,
                 descr,
                 header_total,
-                rows,
             });
         }
         let mut file = OpenOptions::new()
@@ -147,27 +159,48 @@ impl NpyFile {
             .write(true)
             .create(true)
             .truncate(true)
-            .open(path)?;
+            .open(path)
+            .map_err(|e| with_path(path, e))?;
         let header = header_bytes(&descr, 0, None);
-        file.write_all(&header)?;
-        let writer = BufWriter::with_capacity(1 << 16, file);
+        file.write_all(&header).map_err(|e| with_path(path, e))?;
         Ok(Self {
             name: name.to_owned(),
-            writer,
+            writer: RowFile::new(path, file, header.len() as u64, 0)?,
             descr,
             header_total: header.len(),
-            rows: 0,
         })
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.writer.flush()?;
-        let header = header_bytes(&self.descr, self.rows, Some(self.header_total));
-        let file = self.writer.get_mut();
+    /// `rows` rows were appended to the writer's buffer; on a failed write, the header is
+    /// fixed to the rows on disk before the error is returned.
+    fn rows_done(&mut self, rows: u64) -> std::io::Result<()> {
+        let result = self.writer.rows_done(rows);
+        if result.is_err() {
+            let _ = self.write_header();
+        }
+        result
+    }
+
+    /// Rewrite the header with the row count on disk.
+    fn write_header(&mut self) -> std::io::Result<()> {
+        let header = header_bytes(
+            &self.descr,
+            self.writer.committed_rows(),
+            Some(self.header_total),
+        );
+        let path = self.writer.path().to_owned();
+        let file = self.writer.file_mut();
+        let end = file.stream_position()?;
         file.seek(SeekFrom::Start(0))?;
-        file.write_all(&header)?;
-        file.seek(SeekFrom::End(0))?;
-        file.flush()
+        file.write_all(&header).map_err(|e| with_path(&path, e))?;
+        file.seek(SeekFrom::Start(end))?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let written = self.writer.write_out();
+        let header = self.write_header();
+        written.and(header)
     }
 }
 
@@ -184,7 +217,7 @@ impl NpySink {
         for rec in &recorders.spikes {
             let descr = structured_descr(&[("t_ms", "<f8"), ("neuron", "<u4")]);
             let path = spikes_path(dir, &rec.population, OutputFormat::Npy);
-            spikes.push(NpyFile::open(&path, &rec.population, descr, append)?);
+            spikes.push(NpyFile::open(&path, &rec.population, descr, 12, append)?);
         }
         let mut states = Vec::new();
         for rec in &recorders.states {
@@ -192,10 +225,12 @@ impl NpySink {
                 .chain(rec.columns.iter().map(|c| (c.as_str(), REAL_DESCR)))
                 .collect();
             let path = recorder_path(dir, &rec.name, OutputFormat::Npy);
+            let row_bytes = 8 + (rec.columns.len() * std::mem::size_of::<Real>()) as u64;
             states.push(NpyFile::open(
                 &path,
                 &rec.name,
                 structured_descr(&fields),
+                row_bytes,
                 append,
             )?);
         }
@@ -221,10 +256,11 @@ impl RecordingSink for NpySink {
             return Ok(());
         };
         for (&s, &n) in steps.iter().zip(neurons) {
-            f.writer.write_all(&time_ms(s, dt_ms).to_le_bytes())?;
-            f.writer.write_all(&n.to_le_bytes())?;
+            let row = f.writer.buffer();
+            row.extend_from_slice(&time_ms(s, dt_ms).to_le_bytes());
+            row.extend_from_slice(&n.to_le_bytes());
+            f.rows_done(1)?;
         }
-        f.rows += steps.len() as u64;
         Ok(())
     }
 
@@ -239,20 +275,25 @@ impl RecordingSink for NpySink {
         };
         let n = recorder.columns.len();
         for (r, &t) in times_ms.iter().enumerate() {
-            f.writer.write_all(&clean_time(t).to_le_bytes())?;
+            let row = f.writer.buffer();
+            row.extend_from_slice(&clean_time(t).to_le_bytes());
             for v in &values[r * n..(r + 1) * n] {
-                f.writer.write_all(&v.to_le_bytes())?;
+                row.extend_from_slice(&v.to_le_bytes());
             }
+            f.rows_done(1)?;
         }
-        f.rows += times_ms.len() as u64;
         Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        let mut first = Ok(());
         for f in self.spikes.iter_mut().chain(self.states.iter_mut()) {
-            f.flush()?;
+            let result = f.flush();
+            if first.is_ok() {
+                first = result;
+            }
         }
-        Ok(())
+        first
     }
 }
 

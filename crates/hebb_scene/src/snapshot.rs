@@ -79,13 +79,38 @@ pub fn save_snapshot(
     let encoded = postcard::to_allocvec(&body)
         .map_err(|e| invalid(format!("cannot encode snapshot: {e}")))?;
     bytes.extend_from_slice(&encoded);
-    std::fs::write(path, bytes).map_err(|e| {
+    write_atomic(path, &bytes).map_err(|e| {
         SceneError::new(
             SceneErrorKind::Io,
             shown.clone(),
             format!("cannot write snapshot: {e}"),
         )
     })
+}
+
+/// Write `bytes` into a temporary file beside `path`, sync it and rename it over `path`: the
+/// snapshot is complete or absent, never half-written (e.g. on a full disk).
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".hebbsnap.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    // Temporary files are private (0600); the result is an ordinary file like any other.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Read the snapshot at `path`; model names in its scene are looked up in `registry`.
