@@ -11,8 +11,12 @@ The simulation runs in Rust (with the GIL released); networks come from RON scen
 The same scene and seed give bit-identical results from the ``hebb`` command, Rust and Python.
 """
 
-from . import _hebb
-from ._hebb import BuildError, HebbError, SceneError
+from ._ext import EXTENSION as _EXTENSION
+from ._ext import _hebb
+
+BuildError = _hebb.BuildError
+HebbError = _hebb.HebbError
+SceneError = _hebb.SceneError
 from ._network import (
     AllToAll,
     Constant,

@@ -18,7 +18,7 @@ import json
 import math
 from typing import Any, Dict, List, Tuple
 
-from . import _hebb
+from ._ext import _hebb
 
 
 class ParameterError(TypeError, ValueError):

@@ -9,10 +9,11 @@ from typing import Any, Callable, List as TList, Optional, Sequence, Tuple, Unio
 
 import numpy as np
 
-from . import _hebb
-from ._hebb import HebbError
+from ._ext import _hebb
 from ._models import Model
 from ._progress import Progress
+
+HebbError = _hebb.HebbError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
