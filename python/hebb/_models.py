@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import keyword
 import math
 from typing import Any, Dict, List, Tuple
 
@@ -62,6 +63,11 @@ class Model:
     DEFAULTS: Dict[str, Any] = {}
 
     def __init__(self, **params: Any) -> None:
+        # Parameters named like Python keywords (`lambda`) are also accepted with a trailing `_`.
+        params = {
+            (k[:-1] if k.endswith("_") and keyword.iskeyword(k[:-1]) and k[:-1] in self.DEFAULTS else k): v
+            for k, v in params.items()
+        }
         known = list(self.DEFAULTS)
         unknown = [k for k in params if k not in self.DEFAULTS]
         if unknown:
@@ -134,7 +140,11 @@ def _generate() -> Dict[str, type]:
             },
         )
         cls.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in defaults.items()]
+            [
+                inspect.Parameter(k + "_" if keyword.iskeyword(k) else k, inspect.Parameter.KEYWORD_ONLY, default=v)
+                for k, v in defaults.items()
+                if (k + "_" if keyword.iskeyword(k) else k).isidentifier()
+            ]
         )
         classes[entry["name"]] = cls
     return classes

@@ -45,6 +45,14 @@ def test_every_registry_model_is_a_class_with_defaults_and_docs():
             assert pname in cls.DEFAULTS
             assert f"{pname} : [{unit}]" in cls.__doc__ and doc in cls.__doc__
     assert "learning rate on postsynaptic spikes" in hebb.models.Stdp.__doc__
+    # Parameters named like Python keywords (NEST's `lambda`) are also given with a trailing `_`.
+    import keyword
+
+    for name in names:
+        cls = getattr(hebb.models, name)
+        for pname, default in cls.DEFAULTS.items():
+            if keyword.iskeyword(pname):
+                assert f"{pname}: " in str(cls(**{pname + "_": default}))
     assert "tau_m_ms : [ms], default 20.0" in hebb.models.Lif.__doc__
 
 
