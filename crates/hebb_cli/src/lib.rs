@@ -38,6 +38,7 @@ pub mod outdir;
 pub mod plot;
 pub mod plugins;
 pub mod progress;
+pub mod ranks;
 pub mod run;
 pub mod signals;
 pub mod watch;
