@@ -1,7 +1,13 @@
 //! [`MpiExchange`]: the ranks of `mpirun` over `MPI_COMM_WORLD` (rsmpi).
 //!
-//! [`Exchange::all_gather_u32`] is one `MPI_Allgather` of the counts followed by one
-//! `MPI_Allgatherv` of the words. MPI is initialized once per process (single-threaded level:
+//! [`Exchange::all_gather_u32`] (the spike exchange, once per communication interval) is one
+//! `MPI_Allgather` of a fixed-size block per rank — its word count, then its words — as NEST
+//! does: a rank whose words do not fit sends the rest in a second, `MPI_Allgatherv` round, and
+//! every rank then enlarges the block to the largest count seen (all ranks see the same
+//! counts, so they agree on the new size without talking). Once the block has grown to the
+//! run's busiest interval, an exchange is a single collective. [`Exchange::all_gather_u8`]
+//! (outputs, once per run) is an `MPI_Allgather` of the counts and an `MPI_Allgatherv`.
+//! MPI is initialized once per process (single-threaded level:
 //! only the thread that created the `MpiExchange` calls MPI) and finalized when the value is
 //! dropped.
 
@@ -14,11 +20,18 @@ use mpi::traits::{Communicator, CommunicatorCollectives, Equivalence};
 use crate::error::DistError;
 use crate::exchange::Exchange;
 
+/// Initial words per rank of the fixed-size exchange round (grows to the busiest interval).
+const INITIAL_BLOCK_WORDS: usize = 16;
+
 /// The MPI world of this process.
 pub struct MpiExchange {
     world: SimpleCommunicator,
     counts: Vec<Count>,
     displs: Vec<Count>,
+    /// Words per rank in the fixed-size round of the spike exchange (count word included).
+    block: usize,
+    send_block: Vec<u32>,
+    received_blocks: Vec<u32>,
     // Dropped last: finalizes MPI.
     _universe: Universe,
 }
@@ -44,8 +57,56 @@ impl MpiExchange {
             world,
             counts: vec![0; ranks],
             displs: vec![0; ranks],
+            block: INITIAL_BLOCK_WORDS,
+            send_block: Vec::new(),
+            received_blocks: Vec::new(),
             _universe: universe,
         })
+    }
+
+    /// The spike exchange: one fixed-size round, a second round only for what did not fit.
+    fn gather_blocks(
+        &mut self,
+        local: &[u32],
+        out: &mut Vec<u32>,
+    ) -> Result<Vec<usize>, DistError> {
+        let ranks = self.counts.len();
+        let block = self.block;
+        let len = u32::try_from(local.len()).map_err(|_| {
+            DistError::Exchange(format!("{} words exceed the exchange's range", local.len()))
+        })?;
+        let first = local.len().min(block - 1);
+        self.send_block.clear();
+        self.send_block.push(len);
+        self.send_block.extend_from_slice(&local[..first]);
+        self.send_block.resize(block, 0);
+        self.received_blocks.resize(ranks * block, 0);
+        self.world
+            .all_gather_into(&self.send_block[..], &mut self.received_blocks[..]);
+        let lens: Vec<usize> = (0..ranks)
+            .map(|r| self.received_blocks[r * block] as usize)
+            .collect();
+        out.clear();
+        let overflow = lens.iter().any(|&n| n > block - 1);
+        if !overflow {
+            for (r, &n) in lens.iter().enumerate() {
+                out.extend_from_slice(&self.received_blocks[r * block + 1..r * block + 1 + n]);
+            }
+            return Ok(lens);
+        }
+        // Second round: the words beyond each rank's block, then grow the block for next time.
+        let mut rest = Vec::new();
+        let rest_counts = self.gather(&local[first..], &mut rest)?;
+        let mut start = 0;
+        for (r, &n) in lens.iter().enumerate() {
+            let in_block = n.min(block - 1);
+            out.extend_from_slice(&self.received_blocks[r * block + 1..r * block + 1 + in_block]);
+            out.extend_from_slice(&rest[start..start + rest_counts[r]]);
+            start += rest_counts[r];
+        }
+        let largest = lens.iter().copied().max().unwrap_or(0);
+        self.block = (largest + 1).next_power_of_two();
+        Ok(lens)
     }
 
     fn gather<T: Equivalence + Copy + Default>(
@@ -84,7 +145,7 @@ impl Exchange for MpiExchange {
         local: &[u32],
         out: &mut Vec<u32>,
     ) -> Result<Vec<usize>, DistError> {
-        self.gather(local, out)
+        self.gather_blocks(local, out)
     }
     fn all_gather_u8(&mut self, local: &[u8], out: &mut Vec<u8>) -> Result<Vec<usize>, DistError> {
         self.gather(local, out)
