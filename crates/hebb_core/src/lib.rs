@@ -18,6 +18,7 @@
 pub mod clock;
 pub mod connectivity;
 pub mod error;
+pub mod finite;
 pub mod params;
 pub mod plugin;
 pub mod population;
@@ -25,6 +26,7 @@ pub mod projection;
 pub mod record;
 pub mod registry;
 pub mod rng;
+pub mod shape;
 pub mod simulation;
 pub mod snapshot;
 pub mod stage;
