@@ -32,6 +32,23 @@ impl Plugin for DefaultPlugins {
     }
 }
 
+/// Writing a plugin: `use hebb::plugin::prelude::*;` brings everything a plasticity rule (or
+/// another model) needs — the rule API, bounds, the accumulator, traces, bevy_ecs and the core
+/// types. See `docs/writing-a-plugin.md`.
+pub mod plugin {
+    /// Everything a plugin needs.
+    pub mod prelude {
+        pub use crate::prelude::*;
+        pub use hebb_plasticity::WeightUpdatePlugin;
+        pub use hebb_plasticity::bounds::{BoundKernel, Bounds, UpdateOrder};
+        pub use hebb_plasticity::pair::recorded_at;
+        pub use hebb_plasticity::rule::prelude::*;
+        pub use hebb_plasticity::rule::valid;
+        pub use hebb_plasticity::trace::{SpikeTrace, TraceMode};
+        pub use hebb_plasticity::update::{WeightBounding, WeightUpdate, apply_weight_updates};
+    }
+}
+
 /// Everything needed to build and run networks.
 pub mod prelude {
     pub use crate::DefaultPlugins;

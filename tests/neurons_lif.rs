@@ -58,9 +58,13 @@ fn ngclearn_upstream_lifcell_test() {
     let x = [1., 1., 1., 1., 1., 0., 0., 1., 1., 1., 1., 1., 1., 0.];
     let mut sim = sim_with(
         1.0,
+        // ngc-learn's LIFCell defaults, its adaptive threshold included (hebb's is off by
+        // default).
         Lif {
             tau_m_ms: 5.0,
             resistance: 30.0,
+            tau_theta_ms: 1e7,
+            theta_plus_mv: 0.05,
             ..Lif::default()
         },
         1,

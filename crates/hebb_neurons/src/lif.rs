@@ -34,14 +34,17 @@
 //! | `v_reset_mv` | mV | −60 | `v_reset` | reset potential (< threshold) |
 //! | `v_threshold_mv` | mV | −52 | `thr` | base threshold |
 //! | `conductance_leak` | 1 | 1 | `conduct_leak` | leak conductance g_L |
-//! | `tau_theta_ms` | ms | 1e7 | `tau_theta` | adaptive-threshold decay (0: no adaptation) |
-//! | `theta_plus_mv` | mV | 0.05 | `theta_plus` | threshold increment per spike |
-//! | `refractory_ms` | ms | 5 | `refract_time` | input-gating period after a spike |
+//! | `tau_theta_ms` | ms | 0 (ngc-learn: 1e7) | `tau_theta` | adaptive-threshold decay (0: no adaptation) |
+//! | `theta_plus_mv` | mV | 0.05 | `theta_plus` | threshold increment per spike (when `tau_theta_ms` > 0) |
+//! | `refractory_ms` | ms | 5 | `refract_time` | input-gating period after a spike (a whole number of steps) |
 //! | `integration` | — | `Euler` | `integration_type` | `Euler` or `Rk2` (midpoint) |
 //! | `v_min_mv` | mV | `None` | `v_min` | lower clamp of v |
 //! | `v_init_mv` | mV | `None` (= v_rest) | — | initial potential |
 //!
-//! `tau_m` has no default in ngc-learn; 20 ms is the value of its tutorials. Not implemented:
+//! `tau_m` has no default in ngc-learn; 20 ms is the value of its tutorials. The adaptive
+//! threshold is off by default (`tau_theta_ms: 0`), so `Lif` with defaults is a plain LIF;
+//! ngc-learn's LIFCell adapts by default (`tau_theta = 1e7`, `theta_plus = 0.05`): write
+//! `tau_theta_ms: 1e7` to get it. Not implemented:
 //! `one_spike`/`max_one_spike` (winner-take-all options) and the surrogate gradient.
 //!
 //! Reference: ngc-learn `ngclearn/components/neurons/spiking/LIFCell.py` (v3.2.0), its test
@@ -50,7 +53,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, flush_denormal, write_spikes};
+use crate::spiking::{SpikeFlags, flush_denormal, whole_steps, write_spikes};
 
 /// How the membrane equation is integrated over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,7 +82,8 @@ pub struct Lif {
     pub v_threshold_mv: f64,
     /// Leak conductance g_L (dimensionless). Default 1.
     pub conductance_leak: f64,
-    /// Adaptive-threshold time constant in ms; 0 disables adaptation. Default 1e7.
+    /// Adaptive-threshold time constant in ms; 0 disables adaptation. Default 0 (a plain LIF;
+    /// ngc-learn's LIFCell default is 1e7, write it to get its adaptation).
     pub tau_theta_ms: f64,
     /// Threshold increment per spike in mV. Default 0.05.
     pub theta_plus_mv: f64,
@@ -102,7 +106,7 @@ impl Default for Lif {
             v_reset_mv: -60.0,
             v_threshold_mv: -52.0,
             conductance_leak: 1.0,
-            tau_theta_ms: 1e7,
+            tau_theta_ms: 0.0,
             theta_plus_mv: 0.05,
             refractory_ms: 5.0,
             integration: LifIntegration::Euler,
@@ -151,7 +155,7 @@ impl Model for Lif {
         ParamDoc {
             name: "tau_theta_ms",
             unit: "ms",
-            doc: "adaptive-threshold decay time constant (0: no adaptation)",
+            doc: "adaptive-threshold decay time constant (0, the default: no adaptation; ngc-learn 1e7)",
         },
         ParamDoc {
             name: "theta_plus_mv",
@@ -207,6 +211,10 @@ impl Model for Lif {
 
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         let size = ctx.population_size(Self::NAME)?;
+        // Like a delay, the refractory period must lie on the time grid (never silently
+        // rounded).
+        whole_steps("refractory_ms", self.refractory_ms, ctx.dt_ms)
+            .map_err(|e| BuildError::param(format!("population `{}`", ctx.name), e))?;
         let constants = LifConstants::new(self, ctx.dt_ms);
         let state = LifState {
             theta: vec![0.0; size],
@@ -460,9 +468,11 @@ mod tests {
 
     #[test]
     fn ngclearn_upstream_test_spikes_at_steps_2_and_10() {
+        // ngc-learn's LIFCell defaults, adaptive threshold included (tau_theta 1e7).
         let p = Lif {
             tau_m_ms: 5.0,
             resistance: 30.0,
+            tau_theta_ms: 1e7,
             ..Lif::default()
         };
         let x = [1., 1., 1., 1., 1., 0., 0., 1., 1., 1., 1., 1., 1., 0.];
@@ -486,6 +496,20 @@ mod tests {
                 b.2
             );
         }
+    }
+
+    #[test]
+    fn defaults_are_a_plain_lif_without_adaptation() {
+        let p = Lif {
+            tau_m_ms: 5.0,
+            resistance: 30.0,
+            ..Lif::default()
+        };
+        assert_eq!(p.tau_theta_ms, 0.0);
+        let x = [1.0; 40];
+        let out = run(&p, 1.0, &x);
+        assert!(out.iter().filter(|o| o.1).count() >= 3);
+        assert!(out.iter().all(|o| o.2 == 0.0), "the threshold never moves");
     }
 
     #[test]

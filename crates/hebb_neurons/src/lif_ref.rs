@@ -15,7 +15,8 @@
 //! k+1 … k+n with `n = ⌊tau_ref/dt⌋`. BrainPy tests `t − t_last <= tau_ref` on float times,
 //! which is the same in exact arithmetic but can lose the last step when `t − t_last` rounds
 //! above `tau_ref` (e.g. tau_ref 0.3 ms at dt 0.1 ms: BrainPy may hold 2 steps, hebb holds 3).
-//! `tau_ref_ms = 0` (the default) means no refractory period.
+//! `tau_ref_ms = 0` (the default) means no refractory period. A `tau_ref_ms` that is not a whole
+//! number of steps is a build error, as a delay off the grid is.
 //!
 //! Recordable variable: `v` (mV, after reset).
 //!
@@ -27,7 +28,7 @@
 //! | `v_rest_mv` | mV | 0 | `V_rest` | resting potential |
 //! | `v_reset_mv` | mV | −5 | `V_reset` | reset potential (< threshold) |
 //! | `v_threshold_mv` | mV | 20 | `V_th` | threshold (`V >= V_th`) |
-//! | `tau_ref_ms` | ms | 0 | `tau_ref` | refractory period |
+//! | `tau_ref_ms` | ms | 0 | `tau_ref` | refractory period (a whole number of steps) |
 //! | `v_init_mv` | mV | 0 | `V_initializer` (ZeroInit) | initial potential |
 //! | `v_init_uniform_mv` | mV | none | `V_initializer` (Uniform) | `(low, high)`: initial potentials uniform per neuron |
 //! | `bias_current` | input | 0 | `x_ext` (constant) | constant input added every step (V_rest + R·bias is the resting steady state) |
@@ -39,7 +40,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, flush_denormal, write_spikes};
+use crate::spiking::{SpikeFlags, flush_denormal, whole_steps, write_spikes};
 
 /// `LifRef` params (scene name `LifRef`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +162,10 @@ impl Model for LifRef {
 
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         let size = ctx.population_size(Self::NAME)?;
+        // Like a delay, the refractory period must lie on the time grid (never silently
+        // rounded).
+        whole_steps("tau_ref_ms", self.tau_ref_ms, ctx.dt_ms)
+            .map_err(|e| BuildError::param(format!("population `{}`", ctx.name), e))?;
         let constants = LifRefConstants::new(self, ctx.dt_ms);
         let v: Vec<Real> = match self.v_init_uniform_mv {
             Some((low, high)) => {

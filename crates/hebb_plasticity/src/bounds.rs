@@ -10,6 +10,15 @@
 //! | `Multiplicative(w_min, w_max)` | `+pos·(w_max − w) − neg·(w − w_min)` | — |
 //! | `Power(w_min, w_max, mu)` | `+pos·(w_max − w)₊^μ − neg·(w − w_min)₊^μ` | — |
 //!
+//! | `Nest(w_max, mu_plus, mu_minus)` | `\|w\| ← min(\|w\| + pos·(1 − u)^μ₊, \|w_max\|)`, `\|w\| ← max(\|w\| − neg·u^μ₋, 0)`, `u = \|w\|/\|w_max\|` | keeps the sign of `w_max` |
+//!
+//! `Nest` is NEST's weight dependence (Gütig et al. 2003; `stdp_synapse`'s `mu_plus`/`mu_minus`,
+//! and with μ = 0 the clipping of `stdp_triplet_synapse` and `vogels_sprekeler_synapse`): the
+//! magnitude of the weight lives in `[0, |w_max|]` and the weight keeps the sign of `w_max`, so a
+//! negative `w_max` makes an inhibitory projection whose potentiation makes the weight more
+//! negative (stronger). Each change is clipped on its own (use it with
+//! [`UpdateOrder::PotentiationFirst`], NEST's order).
+//!
 //! `(·)₊` is the positive part, so a weight beyond a limit is not pushed further out (Inferno's
 //! power bound raises a `TypeError` in inferno-ai 0.0.5, and a negative base would give NaN).
 //! Soft bounds do not clip, as Inferno's: a large single step can overshoot a limit.
@@ -59,6 +68,19 @@ pub enum Bounds {
         /// Exponent μ > 0 (μ = 1 is `Multiplicative`).
         mu: f64,
     },
+    /// NEST's signed, clipped weight dependence (`Nest(w_max: 100.0, mu_plus: 0.0, mu_minus:
+    /// 0.0)`): `|w|` stays in `[0, |w_max|]`, `w` has the sign of `w_max`; μ = 0 is additive,
+    /// μ = 1 multiplicative.
+    Nest {
+        /// The limit of `|w|`; its sign is the sign of every weight.
+        w_max: f64,
+        /// μ₊ ≥ 0: potentiation scales with `(1 − |w|/|w_max|)^μ₊`. Default 0.
+        #[serde(default)]
+        mu_plus: f64,
+        /// μ₋ ≥ 0: depression scales with `(|w|/|w_max|)^μ₋`. Default 0.
+        #[serde(default)]
+        mu_minus: f64,
+    },
 }
 
 impl Bounds {
@@ -92,6 +114,21 @@ impl Bounds {
                 limits(w_min, w_max)?;
                 check::positive(&format!("{field}.mu"), mu)
             }
+            Self::Nest {
+                w_max,
+                mu_plus,
+                mu_minus,
+            } => {
+                check::finite(&format!("{field}.w_max"), w_max)?;
+                if w_max == 0.0 {
+                    return Err(ParamError::new(
+                        format!("{field}.w_max"),
+                        "must not be 0 (its sign is the sign of the weights), got 0".to_string(),
+                    ));
+                }
+                check::non_negative(&format!("{field}.mu_plus"), mu_plus)?;
+                check::non_negative(&format!("{field}.mu_minus"), mu_minus)
+            }
         }
     }
 
@@ -111,6 +148,16 @@ impl Bounds {
                 lo: w_min as Real,
                 hi: w_max as Real,
                 mu: mu as Real,
+            },
+            Self::Nest {
+                w_max,
+                mu_plus,
+                mu_minus,
+            } => BoundKernel::Nest {
+                sign: if w_max < 0.0 { -1.0 } else { 1.0 },
+                max: w_max.abs() as Real,
+                mu_plus: mu_plus as Real,
+                mu_minus: mu_minus as Real,
             },
         }
     }
@@ -144,6 +191,29 @@ pub enum BoundKernel {
         /// Exponent.
         mu: Real,
     },
+    /// `|w| ∈ [0, max]` with the sign `sign`, NEST's weight dependence.
+    Nest {
+        /// The sign of every weight (±1).
+        sign: Real,
+        /// `|w_max|`.
+        max: Real,
+        /// μ₊.
+        mu_plus: Real,
+        /// μ₋.
+        mu_minus: Real,
+    },
+}
+
+/// `x^mu` for `x ≥ 0`, with the common exponents 0 and 1 exact and free (`0^0 = 1`, as C's `pow`).
+#[inline]
+fn power(x: Real, mu: Real) -> Real {
+    if mu == 0.0 {
+        1.0
+    } else if mu == 1.0 {
+        x
+    } else {
+        x.powf(mu)
+    }
 }
 
 /// In what order a synapse's accumulated potentiation and depression are applied.
@@ -155,6 +225,9 @@ pub enum UpdateOrder {
     /// Depression first, bounded, then potentiation, bounded: BrainPy's `STDP_Song2000`
     /// (LTD, clip, LTP, clip) and Brian2's example (pre pathway before post pathway).
     DepressionFirst,
+    /// Potentiation first, bounded, then depression, bounded: NEST's synapses (the post spikes
+    /// since the last pre spike facilitate, then the pre spike depresses).
+    PotentiationFirst,
 }
 
 impl BoundKernel {
@@ -166,6 +239,12 @@ impl BoundKernel {
             Self::Hard { lo, hi } => (w + pos).clamp(lo, hi),
             Self::Multiplicative { hi, .. } => w + pos * (hi - w),
             Self::Power { hi, mu, .. } => w + pos * (hi - w).max(0.0).powf(mu),
+            Self::Nest {
+                sign, max, mu_plus, ..
+            } => {
+                let a = w * sign;
+                sign * (a + pos * power((1.0 - a / max).max(0.0), mu_plus)).min(max)
+            }
         }
     }
 
@@ -177,6 +256,15 @@ impl BoundKernel {
             Self::Hard { lo, hi } => (w - neg).clamp(lo, hi),
             Self::Multiplicative { lo, .. } => w - neg * (w - lo),
             Self::Power { lo, mu, .. } => w - neg * (w - lo).max(0.0).powf(mu),
+            Self::Nest {
+                sign,
+                max,
+                mu_minus,
+                ..
+            } => {
+                let a = w * sign;
+                sign * (a - neg * power((a / max).max(0.0), mu_minus)).max(0.0)
+            }
         }
     }
 
@@ -190,6 +278,7 @@ impl BoundKernel {
             Self::Power { lo, hi, mu } => {
                 w + (pos * (hi - w).max(0.0).powf(mu) - neg * (w - lo).max(0.0).powf(mu))
             }
+            Self::Nest { .. } => self.depress(self.potentiate(w, pos), neg),
         }
     }
 
@@ -199,6 +288,7 @@ impl BoundKernel {
         match order {
             UpdateOrder::Combined => self.combined(w, pos, neg),
             UpdateOrder::DepressionFirst => self.potentiate(self.depress(w, neg), pos),
+            UpdateOrder::PotentiationFirst => self.depress(self.potentiate(w, pos), neg),
         }
     }
 }
@@ -308,6 +398,51 @@ mod tests {
             w = mult.apply(UpdateOrder::Combined, w, 0.0, 0.1);
         }
         assert!(w > -1.0 && w < -0.999, "{w}");
+    }
+
+    #[test]
+    fn nest_weight_dependence_keeps_the_sign_and_clips_each_change() {
+        let p = UpdateOrder::PotentiationFirst;
+        let add = Bounds::Nest {
+            w_max: 100.0,
+            mu_plus: 0.0,
+            mu_minus: 0.0,
+        }
+        .kernel();
+        // Additive: clip at |w_max| after potentiation, then depress: 99 + 5 → 100 − 3 = 97
+        // (a combined update would give 100).
+        assert_eq!(add.apply(p, 99.0, 5.0, 3.0), 97.0);
+        assert_eq!(add.apply(UpdateOrder::Combined, 99.0, 5.0, 3.0), 97.0);
+        assert_eq!(add.apply(p, 1.0, 0.0, 3.0), 0.0);
+        // Multiplicative (μ = 1): 50 + 10·(1 − 0.5) = 55; 55 − 10·0.55 = 49.5.
+        let mult = Bounds::Nest {
+            w_max: 100.0,
+            mu_plus: 1.0,
+            mu_minus: 1.0,
+        }
+        .kernel();
+        assert!(close(mult.apply(p, 50.0, 10.0, 10.0), 49.5));
+        // Negative w_max: potentiation makes the weight more negative, clipped at w_max.
+        let inh = Bounds::Nest {
+            w_max: -1.0,
+            mu_plus: 0.0,
+            mu_minus: 0.0,
+        }
+        .kernel();
+        assert!(close(inh.apply(p, -0.5, 0.25, 0.0), -0.75));
+        assert_eq!(inh.apply(p, -0.9, 0.5, 0.0), -1.0);
+        assert_eq!(inh.apply(p, -0.1, 0.0, 0.5), 0.0);
+        let e = Bounds::Nest {
+            w_max: 0.0,
+            mu_plus: 0.0,
+            mu_minus: 0.0,
+        }
+        .validate("bounds")
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("bounds.w_max must not be 0"),
+            "{e}"
+        );
     }
 
     #[test]

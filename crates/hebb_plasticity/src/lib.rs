@@ -13,6 +13,9 @@
 //! | `Mstdp` | plasticity | [`mstdp`] — reward-modulated STDP (Florian 2007) |
 //! | `Mstdpet` | plasticity | [`mstdpet`] — reward-modulated STDP with eligibility traces |
 //! | `Song2000` | plasticity | [`song2000`] — additive STDP with clipping, BrainPy or Brian2 timing |
+//! | `TripletStdp` | plasticity | [`triplet`] — triplet STDP (Pfister & Gerstner 2006), NEST's `stdp_triplet_synapse` |
+//! | `VogelsSprekeler` | plasticity | [`vogels_sprekeler`] — inhibitory STDP (Vogels et al. 2011) |
+//! | `StdpNest` | plasticity | [`stdp_nest`] — NEST's `stdp_synapse` and nearest-neighbour pairings, Gütig weight dependence |
 //! | `RewardConstant`, `RewardSchedule` | reward | [`reward`] |
 //!
 //! ## Systems, in run order
@@ -28,7 +31,11 @@
 //! Each system costs a fixed overhead per step even when no projection uses its rule, so the
 //! crate keeps their number small (six).
 //!
-//! A third-party rule adds its system to `Stage::Plasticity` and writes into a
+//! `TripletStdp`, `VogelsSprekeler` and `StdpNest` are written with the rule API ([`rule`]):
+//! parameters, traces and two hooks; each has its own generic system `rule_step::<R>` in
+//! `Plasticity` (placed only when a scene uses the rule).
+//!
+//! A third-party rule uses the same API ([`rule::RulePlugin`]), or adds its own system to `Stage::Plasticity` and writes into a
 //! [`update::WeightUpdate`] with a [`update::WeightBounding`]; its plugin must be added before
 //! [`WeightUpdatePlugin`] (so before [`PlasticityPlugin`], which ends with it) for its changes to
 //! be applied in the same step.
@@ -40,10 +47,14 @@ pub mod mstdp;
 pub mod mstdpet;
 pub mod pair;
 pub mod reward;
+pub mod rule;
 pub mod song2000;
 pub mod stdp;
+pub mod stdp_nest;
 pub mod trace;
+pub mod triplet;
 pub mod update;
+pub mod vogels_sprekeler;
 
 #[cfg(test)]
 mod world_tests;
@@ -82,6 +93,9 @@ impl Plugin for PlasticityPlugin {
             mstdp::MstdpPlugin,
             mstdpet::MstdpetPlugin,
             song2000::Song2000Plugin,
+            rule::RulePlugin::<triplet::TripletStdp>::new(),
+            rule::RulePlugin::<vogels_sprekeler::VogelsSprekeler>::new(),
+            rule::RulePlugin::<stdp_nest::StdpNest>::new(),
             WeightUpdatePlugin,
         ));
     }
@@ -98,7 +112,10 @@ pub mod prelude {
     };
     pub use crate::song2000::{Song2000, Song2000Timing};
     pub use crate::stdp::Stdp;
+    pub use crate::stdp_nest::{Pairing, StdpNest};
     pub use crate::trace::TraceMode;
+    pub use crate::triplet::TripletStdp;
     pub use crate::update::{WeightBounding, WeightUpdate};
+    pub use crate::vogels_sprekeler::VogelsSprekeler;
     pub use crate::{PlasticityPlugin, WeightUpdatePlugin};
 }

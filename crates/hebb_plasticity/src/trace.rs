@@ -27,6 +27,10 @@
 //! 10¹² the trace renormalises (`y_i ← y_i·f`, `e ← s`), an O(n) pass every ~27.6·τ/dt steps.
 //! The values agree with step-by-step decay to float rounding (≈1e-7 relative in f32).
 //!
+//! [`SpikeTrace::new_exact`] decays by the exact `e^{−n·dt/τ}` (α in f64) instead: the values
+//! of a continuous-time trace sampled at the steps, as NEST's synapses compute them, with a
+//! relative error of a few `Real` roundings however long the decay (the rule API's traces).
+//!
 //! Recorders read `x` through [`SpikeTrace::view`], which the plasticity plugin fills only on the
 //! steps that a recorder samples; filling it never changes the simulation.
 
@@ -78,6 +82,16 @@ impl SpikeTrace {
         // the values are those of the step-by-step recursion `x ← α·x` in `Real` (up to the
         // rounding of each step), as every step-based simulator computes them in that precision.
         let alpha = f64::from((-dt_ms / tau_ms).exp() as Real);
+        Self::with_alpha(n, alpha, amplitude, mode)
+    }
+
+    /// As [`SpikeTrace::new`], decaying by the exact `e^{−n·dt/τ}` (α in f64, not rounded to
+    /// `Real`): a continuous-time trace sampled at the steps, as NEST computes it.
+    pub fn new_exact(n: usize, tau_ms: f64, dt_ms: f64, amplitude: Real, mode: TraceMode) -> Self {
+        Self::with_alpha(n, (-dt_ms / tau_ms).exp(), amplitude, mode)
+    }
+
+    fn with_alpha(n: usize, alpha: f64, amplitude: Real, mode: TraceMode) -> Self {
         let ln_alpha = alpha.ln();
         Self {
             scaled: vec![0.0; n],

@@ -13,7 +13,9 @@
 //! [`Stage::CurrentIntegration`], before the neuron step), which is BrainPy's COBA (`g·(E −
 //! V_old)`) and the usual explicit coupling of Brian2's and NEST's conductance models over one
 //! step. A fixed driving force replaces `E − V` by a constant, as Brian2's Song, Miller & Abbott
-//! (2000) example does (`ge·(Ee − vr)`). A projection onto a population without a membrane is a
+//! (2000) example did before 2020 (`ge·(Ee − vr)`; it uses `ge·(Ee − v)` since). With
+//! `input_timing: NextStep` the current of a step uses `g` as the previous step left it and this
+//! step's arrivals act from the next step (Brian2's order for inputs spiking in the same step). A projection onto a population without a membrane is a
 //! build error unless `fixed_driving_force_mv` is set.
 //!
 //! Recordable variable: `g`.
@@ -24,11 +26,12 @@
 //! | `tau_ms` | ms | 5 | decay time constant (Euler needs `tau_ms >= dt`) |
 //! | `e_rev_mv` | mV | 0 | reversal potential E |
 //! | `decay` | — | `Exact` | `Exact` (α = e^(−dt/τ)) or `Euler` (α = 1 − dt/τ) |
-//! | `input_timing` | — | `AfterDecay` | `AfterDecay` (g·α + p) or `BeforeDecay` ((g + p)·α) |
+//! | `input_timing` | — | `AfterDecay` | `AfterDecay` (g·α + p), `BeforeDecay` ((g + p)·α) or `NextStep` (current first, then g·α + p) |
 //! | `fixed_driving_force_mv` | mV | `None` | use this constant instead of `E − V` |
 //!
 //! References: BrainPy `bp.dyn.Expon` + `bp.dyn.COBA` (`brainpy/dyn/outs/outputs.py`); Brian2
-//! `examples/synapses/STDP.py` (fixed driving force), `examples/COBAHH.py`.
+//! `examples/synapses/STDP.py` (`ge·(Ee − v)`; a fixed driving force before 2020),
+//! `examples/COBAHH.py`.
 
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -101,7 +104,7 @@ impl Model for Conductance {
         ParamDoc {
             name: "fixed_driving_force_mv",
             unit: "mV",
-            doc: "optional constant replacing E − V (Brian2's Song 2000 example: Ee − vr)",
+            doc: "optional constant replacing E − V (Brian2's pre-2020 Song 2000 example: Ee − vr)",
         },
     ];
 
@@ -186,6 +189,35 @@ pub fn fixed_drive_kernel<const BEFORE_DECAY: bool>(
     }
 }
 
+/// One step with [`InputTiming::NextStep`]: add `g·(e_rev − v)` (or, with `e_rev` `None`,
+/// `g·drive[0]`) from `g` as the previous step left it, then advance `g` with `pending` (then
+/// cleared).
+pub fn conductance_kernel_next_step(
+    alpha: Real,
+    e_rev: Option<Real>,
+    g: &mut [Real],
+    pending: &mut [Real],
+    v_or_drive: &[Real],
+    current: &mut [Real],
+) {
+    let n = g.len();
+    let (pending, current) = (&mut pending[..n], &mut current[..n]);
+    for (j, ((g, p), i)) in g
+        .iter_mut()
+        .zip(pending.iter_mut())
+        .zip(current.iter_mut())
+        .enumerate()
+    {
+        let drive = match e_rev {
+            Some(e) => e - v_or_drive[j],
+            None => v_or_drive[0],
+        };
+        *i += *g * drive;
+        *g = advance::<false>(alpha, *g, *p);
+        *p = 0.0;
+    }
+}
+
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g·(E − V)` (or `g·D`).
 pub fn conductance_step(
     mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
@@ -214,6 +246,19 @@ pub fn conductance_step(
             &mut input.current,
         );
         let before = output.timing == InputTiming::BeforeDecay;
+        if output.timing == InputTiming::NextStep {
+            match output.drive {
+                DrivingForce::Reversal(e) => {
+                    if let Ok(membrane) = membranes.get(projection.post) {
+                        conductance_kernel_next_step(a, Some(e), g, pending, &membrane.v, current);
+                    }
+                }
+                DrivingForce::Fixed(d) => {
+                    conductance_kernel_next_step(a, None, g, pending, &[d], current);
+                }
+            }
+            continue;
+        }
         match output.drive {
             DrivingForce::Reversal(e) => {
                 let Ok(membrane) = membranes.get(projection.post) else {
@@ -268,6 +313,24 @@ mod tests {
         let mut i = [0.0, 0.0];
         fixed_drive_kernel::<true>(a, 14.0, &mut g, &mut p, &mut i);
         assert!((f64::from(i[0]) - 14.0 * 2.0 * e).abs() < 1e-5, "{i:?}");
+    }
+
+    #[test]
+    fn next_step_timing_uses_the_previous_conductance_then_takes_the_arrival() {
+        // Brian2's order: v(k+1) uses ge(k); an arrival of step k acts from step k + 1.
+        let a = decay_factor(5.0, Decay::Euler, 0.1).unwrap();
+        let (mut g, mut p) = (vec![0.0, 1.0], vec![2.0, 0.0]);
+        let v = [-60.0, -80.0];
+        let mut i = [0.0, 0.0];
+        conductance_kernel_next_step(a, Some(-70.0), &mut g, &mut p, &v, &mut i);
+        // neuron 0: no conductance yet (the arrival waits); neuron 1: g = 1 undecayed, E − V = 10.
+        assert_eq!(i, [0.0, 10.0]);
+        assert_eq!(g, vec![2.0, 0.98]);
+        assert_eq!(p, vec![0.0, 0.0]);
+        let mut i = [0.0, 0.0];
+        conductance_kernel_next_step(a, None, &mut g, &mut p, &[60.0], &mut i);
+        assert_eq!(i, [120.0, 0.98 * 60.0]);
+        assert_eq!(g, vec![2.0 * 0.98, 0.98 * 0.98]);
     }
 
     #[test]

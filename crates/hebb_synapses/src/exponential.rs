@@ -13,6 +13,7 @@
 //! ```text
 //! input_timing: AfterDecay   g ← g·α + p        (default; Brian2, NEST, Norse, ngc-learn order)
 //! input_timing: BeforeDecay  g ← (g + p)·α      (BrainPy AlignPost: a fresh input is decayed once)
+//! input_timing: NextStep     I uses g, then g ← g·α + p   (Brian2: arrivals act from the next step)
 //! decay: Exact   α = exp(−dt/τ)                  (default)
 //! decay: Euler   α = 1 − dt/τ                    (Norse's STP example: i ← i + dt·(−i/τ_s) + out)
 //! I_post += g
@@ -27,7 +28,7 @@
 //! |---|---|---|---|
 //! | `tau_ms` | ms | 5 | decay time constant (Euler needs `tau_ms >= dt`) |
 //! | `decay` | — | `Exact` | `Exact` (α = e^(−dt/τ)) or `Euler` (α = 1 − dt/τ) |
-//! | `input_timing` | — | `AfterDecay` | `AfterDecay` (g·α + p) or `BeforeDecay` ((g + p)·α) |
+//! | `input_timing` | — | `AfterDecay` | `AfterDecay` (g·α + p), `BeforeDecay` ((g + p)·α) or `NextStep` (current first, then g·α + p) |
 //!
 //! References: BrainPy `bp.dyn.Expon` + `bp.dyn.CUBA`; Brian2 `dg/dt = −g/τ` with
 //! `on_pre='g += w'`; Norse `functional/test/test_tsodyks_makram.py::example`; Inferno
@@ -56,6 +57,10 @@ pub enum InputTiming {
     AfterDecay,
     /// `g ← (g + p)·α`: BrainPy's AlignPost order, an arrival is decayed once before use.
     BeforeDecay,
+    /// The current uses `g` as the previous step left it, then `g ← g·α + p`: an arrival acts
+    /// from the next step on. Brian2's order for a synapse whose source spikes in the same step
+    /// (e.g. from a `PoissonGroup`): its synapses run after the state update.
+    NextStep,
 }
 
 /// The per-step decay factor α of `tau_ms` at `dt_ms` (`field` names `tau_ms` in errors).
@@ -140,6 +145,23 @@ pub fn exponential_kernel<const BEFORE_DECAY: bool>(
     }
 }
 
+/// One step of the current synapse with [`InputTiming::NextStep`]: add `g` as the previous
+/// step left it to `current`, then advance `g` with `pending` (then cleared).
+pub fn exponential_kernel_next_step(
+    alpha: Real,
+    g: &mut [Real],
+    pending: &mut [Real],
+    current: &mut [Real],
+) {
+    let n = g.len();
+    let (pending, current) = (&mut pending[..n], &mut current[..n]);
+    for ((g, p), i) in g.iter_mut().zip(pending.iter_mut()).zip(current.iter_mut()) {
+        *i += *g;
+        *g = advance::<false>(alpha, *g, *p);
+        *p = 0.0;
+    }
+}
+
 /// The attached exponential current output of a projection.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct ExponentialOutput {
@@ -186,7 +208,7 @@ pub(crate) const DECAY_PARAMS: [ParamDoc; 3] = [
     ParamDoc {
         name: "input_timing",
         unit: "-",
-        doc: "AfterDecay (g = g·alpha + in) or BeforeDecay (g = (g + in)·alpha, BrainPy)",
+        doc: "AfterDecay (g = g·alpha + in), BeforeDecay (g = (g + in)·alpha, BrainPy) or NextStep (current from the old g, then g·alpha + in; Brian2)",
     },
 ];
 
@@ -243,6 +265,9 @@ pub fn exponential_step(
             InputTiming::BeforeDecay => {
                 exponential_kernel::<true>(output.alpha, g, pending, current)
             }
+            InputTiming::NextStep => {
+                exponential_kernel_next_step(output.alpha, g, pending, current)
+            }
         }
     }
 }
@@ -287,6 +312,22 @@ mod tests {
         for ((g, i), w) in out.iter().zip(want) {
             assert!((f64::from(*g) - w).abs() < 1e-6 && g == i, "{out:?}");
         }
+    }
+
+    #[test]
+    fn next_step_current_lags_one_step() {
+        // The current of each step is the g the previous step left; an input acts one step later.
+        let a = decay_factor(5.0, Decay::Euler, 0.1).unwrap();
+        let (mut g, mut p) = ([0.0], [0.0]);
+        let mut currents = Vec::new();
+        for x in [2.0, 0.0, 0.0] {
+            p[0] += x;
+            let mut i = [0.0];
+            exponential_kernel_next_step(a, &mut g, &mut p, &mut i);
+            currents.push(i[0]);
+        }
+        assert_eq!(currents, [0.0, 2.0, 2.0 * 0.98]);
+        assert_eq!(g[0], 2.0 * 0.98 * 0.98);
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! `triplet_stdp`: the whole `hebb` command (run, resume, check, list, plot, snapshots,
-//! progress, CSV/NPY, every flag) with the out-of-tree `TripletStdp` rule added to hebb's
+//! progress, CSV/NPY, every flag) with the out-of-tree `MinimalTriplet` rule added to hebb's
 //! built-in models — one line, [`hebb_cli::main_with`].
 //!
 //! ```text
 //! cargo run --release -p triplet_stdp -- run examples/triplet_stdp/scenes/triplet_pairing_20hz.ron --out out/triplet
-//! cargo run --release -p triplet_stdp -- list          # TripletStdp is listed with its parameters
+//! cargo run --release -p triplet_stdp -- list          # MinimalTriplet is listed with its parameters
 //! ```
 
 use std::process::ExitCode;

@@ -1,5 +1,5 @@
 //! The crate's own `triplet_stdp` binary (`hebb_cli::main_with(TripletStdpPlugin)`) is the whole
-//! `hebb` command with the out-of-tree rule: `list` and `check` know `TripletStdp`, `run`
+//! `hebb` command with the out-of-tree rule: `list` and `check` know `MinimalTriplet`, `run`
 //! writes the same weights as the library (bit for bit), NPY output, `--snapshot-at` +
 //! `resume` continue the run exactly, `--plot` draws, and a misspelt rule is a clean error
 //! listing the plugin's rule among the registered ones.
@@ -73,7 +73,7 @@ fn list_shows_the_plugin_rule_next_to_the_built_in_ones() {
         .split("\nplasticity models:")
         .nth(1)
         .unwrap_or_else(|| panic!("no plasticity section:\n{out}"));
-    for rule in ["  TripletStdp — ", "  Stdp — "] {
+    for rule in ["  MinimalTriplet — ", "  Stdp — "] {
         assert!(plasticity.contains(rule), "{rule} missing:\n{out}");
     }
     assert!(out.contains("a3_plus") && out.contains("tau_y_ms"), "{out}");
@@ -87,7 +87,7 @@ fn list_shows_the_plugin_rule_next_to_the_built_in_ones() {
 #[test]
 fn check_places_the_rule_before_the_one_weight_update() {
     let out = ok(&triplet_stdp(&["check", NETWORK]));
-    assert!(out.contains("plasticity TripletStdp"), "{out}");
+    assert!(out.contains("plasticity MinimalTriplet"), "{out}");
     let plasticity: Vec<&str> = out
         .lines()
         .skip_while(|l| l.trim() != "Plasticity:")
@@ -98,7 +98,7 @@ fn check_places_the_rule_before_the_one_weight_update() {
     assert_eq!(
         plasticity,
         [
-            "1. triplet_stdp::triplet_step",
+            "1. hebb_plasticity::rule::rule_step<triplet_stdp::MinimalTriplet>",
             "2. hebb_plasticity::update::apply_weight_updates"
         ],
         "{out}"
@@ -120,7 +120,7 @@ fn run_writes_the_weights_the_library_computes_bit_for_bit() {
 
     let s = summary(&out_dir);
     assert_eq!(s["steps"], 30_000);
-    assert_eq!(s["projections"][0]["plasticity"]["model"], "TripletStdp");
+    assert_eq!(s["projections"][0]["plasticity"]["model"], "MinimalTriplet");
 
     // The same scene run in process with the library.
     let plugins = || (TripletStdpPlugin, DefaultPlugins);
@@ -245,16 +245,16 @@ fn a_misspelt_rule_is_a_clean_error_listing_the_plugin_rule() {
     let scene = dir.join("typo.ron");
     let text_in = std::fs::read_to_string(crate_dir().join(PAIRING))
         .unwrap()
-        .replace("plasticity: TripletStdp(", "plasticity: TripletStpd(");
+        .replace("plasticity: MinimalTriplet(", "plasticity: MinimalTriplte(");
     std::fs::write(&scene, text_in).unwrap();
     let out = triplet_stdp(&["check", scene.to_str().unwrap()]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(
-        stderr.contains("unknown plasticity model `TripletStpd`"),
+        stderr.contains("unknown plasticity model `MinimalTriplte`"),
         "{stderr}"
     );
-    assert!(stderr.contains("TripletStdp"), "{stderr}");
+    assert!(stderr.contains("MinimalTriplet"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -20,7 +20,7 @@
 
 use hebb::prelude::*;
 use hebb::scene::{Scene, registry_of};
-use triplet_stdp::{TripletStdp, TripletStdpPlugin};
+use triplet_stdp::{MinimalTriplet, TripletStdpPlugin};
 
 const DT_MS: f64 = 0.1;
 const PAIRINGS: usize = 60;
@@ -37,7 +37,7 @@ fn protocol(rate_hz: f64, dt_ms: f64) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// The all-to-all triplet rule as explicit sums over spike pairs (see the module docs).
-fn expected_change(p: &TripletStdp, pre: &[f64], post: &[f64]) -> f64 {
+fn expected_change(p: &MinimalTriplet, pre: &[f64], post: &[f64]) -> f64 {
     let sum = |times: &[f64], t: f64, tau: f64, inclusive: bool| -> f64 {
         times
             .iter()
@@ -73,7 +73,7 @@ fn simulated_change(registry: &hebb::core::registry::Registry, pre: &[f64], post
          populations: [\n        (name: \"pre\", size: 1, model: SpikeSource(times_ms: [[{}]])),\n        \
          (name: \"post\", size: 1, model: SpikeSource(times_ms: [[{}]])),\n    ],\n    \
          projections: [(name: \"syn\", from: \"pre\", to: \"post\", connectivity: OneToOne,\n        \
-         weights: Constant({W0:?}), synapse: Delta, plasticity: TripletStdp)],\n)\n",
+         weights: Constant({W0:?}), synapse: Delta, plasticity: MinimalTriplet)],\n)\n",
         list(pre),
         list(post)
     );
@@ -88,8 +88,7 @@ fn simulated_change(registry: &hebb::core::registry::Registry, pre: &[f64], post
 
 #[test]
 fn weight_change_per_pairing_against_frequency() {
-    let params = TripletStdp::visual_cortex();
-    assert_eq!(params, TripletStdp::default());
+    let params = MinimalTriplet::default();
     let registry = registry_of((TripletStdpPlugin, DefaultPlugins));
     let n = PAIRINGS as f64;
     let mut table = Vec::new();

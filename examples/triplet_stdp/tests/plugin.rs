@@ -56,7 +56,7 @@ const UNKNOWN_RULE: &str = r#"// A scene naming a rule nobody registered.
         (name: "post", size: 1, model: SpikeSource(times_ms: [[2.0]])),
     ],
     projections: [(name: "syn", from: "pre", to: "post", connectivity: OneToOne,
-                   weights: Constant(0.5), synapse: Delta, plasticity: TripletStpd(a3_plus: 0.01))],
+                   weights: Constant(0.5), synapse: Delta, plasticity: MinimalTriplte(a3_plus: 0.01))],
 )
 "#;
 
@@ -68,25 +68,31 @@ fn unknown_rule_names_fail_with_the_registered_names() {
         .to_string();
     assert!(
         e.contains(
-            "typo.ron:11:72: unknown plasticity model `TripletStpd`; registered: Mstdp, Mstdpet, \
-             Song2000, Stdp, TripletStdp"
+            "typo.ron:11:72: unknown plasticity model `MinimalTriplte`; registered: MinimalTriplet, \
+             Mstdp, Mstdpet, Song2000, Stdp, StdpNest, TripletStdp, VogelsSprekeler"
         ),
         "{e}"
     );
-    assert!(e.contains("TripletStpd"), "{e}");
-    for name in ["TripletStdp", "Stdp", "Mstdp", "Mstdpet", "Song2000"] {
+    assert!(e.contains("MinimalTriplte"), "{e}");
+    for name in ["MinimalTriplet", "Stdp", "Mstdp", "Mstdpet", "Song2000"] {
         assert!(
             e.contains(name),
             "registered rule {name} is not listed: {e}"
         );
     }
     // Without the plugin the correct name is unknown too, and the list lacks it.
-    let text = UNKNOWN_RULE.replace("TripletStpd", "TripletStdp");
+    let text = UNKNOWN_RULE.replace("MinimalTriplte", "MinimalTriplet");
     let e = Scene::parse(&text, "no_plugin.ron", &registry_of(DefaultPlugins))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("unknown plasticity model `TripletStdp`"), "{e}");
-    assert!(e.contains("Song2000") && !e.contains("TripletStdp,"), "{e}");
+    assert!(
+        e.contains("unknown plasticity model `MinimalTriplet`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("Song2000") && !e.contains("MinimalTriplet,"),
+        "{e}"
+    );
     // With it, the scene builds.
     assert!(Scene::parse(&text, "ok.ron", &registry).is_ok());
 }
@@ -94,12 +100,18 @@ fn unknown_rule_names_fail_with_the_registered_names() {
 #[test]
 fn bad_params_name_the_field_and_value() {
     let registry = registry_of((TripletStdpPlugin, DefaultPlugins));
-    let text = UNKNOWN_RULE.replace("TripletStpd(a3_plus: 0.01)", "TripletStdp(tau_y_ms: -5.0)");
+    let text = UNKNOWN_RULE.replace(
+        "MinimalTriplte(a3_plus: 0.01)",
+        "MinimalTriplet(tau_y_ms: -5.0)",
+    );
     let e = Scene::parse(&text, "bad.ron", &registry)
         .unwrap_err()
         .to_string();
     assert!(e.contains("tau_y_ms must be > 0, got -5"), "{e}");
-    let text = UNKNOWN_RULE.replace("TripletStpd(a3_plus: 0.01)", "TripletStdp(tau_z_ms: 5.0)");
+    let text = UNKNOWN_RULE.replace(
+        "MinimalTriplte(a3_plus: 0.01)",
+        "MinimalTriplet(tau_z_ms: 5.0)",
+    );
     let e = Scene::parse(&text, "bad.ron", &registry)
         .unwrap_err()
         .to_string();
@@ -196,7 +208,7 @@ fn resume_from_a_snapshot_is_bit_identical() {
         .world
         .get::<TripletTraces>(proj)
         .unwrap()
-        .o2
+        .trace(3)
         .values();
     assert!(o2.iter().any(|&x| x > 0.0), "restored o2 is zero: {o2:?}");
     resumed.run_steps(steps / 2);

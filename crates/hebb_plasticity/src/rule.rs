@@ -1,0 +1,633 @@
+//! # The rule API: a plasticity rule in one short file
+//!
+//! A rule author writes three things:
+//!
+//! 1. the **parameters**, with [`plasticity_rule!`](crate::plasticity_rule): one line per
+//!    field with its doc, type, default, unit and check; the macro writes the struct (serde,
+//!    `deny_unknown_fields`, defaults), its `Default`, and its [`Model`] impl (scene name,
+//!    summary, parameter table for `hebb list`, `validate()` naming the field and value, and
+//!    `attach`);
+//! 2. the **traces** it keeps per presynaptic or postsynaptic neuron ([`Rule::TRACES`],
+//!    [`Rule::traces`]: time constant, jump `+1` or set to 1), and its bounds;
+//! 3. what happens to a synapse **on a presynaptic arrival** and **on a postsynaptic spike**
+//!    ([`Rule::on_pre`], [`Rule::on_post`]), reading traces and writing potentiation and
+//!    depression through a [`Synapse`] handle.
+//!
+//! hebb provides the rest: traces with exact event-driven decay (`e^{−Δt/τ}` in f64,
+//! [`crate::trace::SpikeTrace::new_exact`]), O(neurons)
+//! state, the spikes (arrivals after the projection's delay, the post population's spikes),
+//! the same-step order ([`SameStep`]), the accumulator and the one bounded weight update
+//! ([`crate::update`]), recorders for every trace by name, snapshot state, registration
+//! ([`RulePlugin`]) and the placement of the weight update whatever the plugin order.
+//!
+//! ## Per step, for each projection of the rule (`Plasticity` stage)
+//! ```text
+//! seek every trace to the step (O(1) per trace)
+//! SameStep::Neither  (NEST):   on_post for every synapse of every post spike,
+//!                              on_pre for every synapse of every arrival,  then all jumps
+//! SameStep::PreFirst (Brian2): on_pre …, pre jumps, on_post …, post jumps
+//! SameStep::Both     (Inferno): all jumps, then on_post …, on_pre …
+//! ```
+//! Hooks see every trace *before* that step's jumps in NEST's order, so a pre and a post spike
+//! in the same step do not pair (NEST: "a zero-lag pair contributes nothing").
+//!
+//! ## Parallel safety
+//! Hooks receive one synapse and write only into that synapse's accumulator slot and state;
+//! traces are read-only during the hooks and jump afterwards. A rule therefore has no order
+//! dependence between synapses, and a partition that owns a range of postsynaptic neurons
+//! (their incoming synapses and post traces) can run the post hooks of its neurons alone.
+//!
+//! ## Per-synapse state
+//! Most rules keep none (`type SynapseState = ();`, zero bytes). A rule that needs it (NEST's
+//! pre-centred nearest-neighbour pairing resets the pairing per synapse) declares a small
+//! `Copy` type; it is one value per synapse, saved in snapshots.
+
+use std::fmt::Debug;
+use std::marker::PhantomData;
+
+use bevy_ecs::prelude::*;
+use hebb_core::Real;
+use hebb_core::connectivity::Connectivity;
+use hebb_core::prelude::{
+    Arrivals, AttachContext, BuildError, Clock, Model, ParamError, Plugin, Projection, Recorders,
+    Simulation, Spikes, Stage, StateVariables,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::bounds::{Bounds, UpdateOrder};
+use crate::pair::recorded_at;
+use crate::trace::{SpikeTrace, TraceMode};
+use crate::update::{WeightBounding, WeightUpdate, apply_weight_updates};
+
+/// Which neurons a trace belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Owner {
+    /// One value per presynaptic neuron (jumps at its arrivals, after the delay).
+    Pre,
+    /// One value per postsynaptic neuron (jumps at its spikes).
+    Post,
+}
+
+/// One trace of a rule: whose, its time constant and how a spike acts on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trace {
+    /// Pre or post.
+    pub owner: Owner,
+    /// Time constant, ms.
+    pub tau_ms: f64,
+    /// `Cumulative` (`x += 1`, all-to-all) or `Nearest` (`x = 1`, nearest spike).
+    pub mode: TraceMode,
+}
+
+impl Trace {
+    /// A cumulative presynaptic trace with time constant `tau_ms`.
+    pub fn pre(tau_ms: f64) -> Self {
+        Self {
+            owner: Owner::Pre,
+            tau_ms,
+            mode: TraceMode::Cumulative,
+        }
+    }
+
+    /// A cumulative postsynaptic trace with time constant `tau_ms`.
+    pub fn post(tau_ms: f64) -> Self {
+        Self {
+            owner: Owner::Post,
+            tau_ms,
+            mode: TraceMode::Cumulative,
+        }
+    }
+
+    /// The same trace, set to 1 at a spike instead of adding 1 (nearest-spike pairing).
+    pub fn nearest(self) -> Self {
+        Self {
+            mode: TraceMode::Nearest,
+            ..self
+        }
+    }
+}
+
+/// What the hooks of a step see of that step's spikes (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SameStep {
+    /// Both hooks read the traces before this step's spikes: NEST's synapses.
+    #[default]
+    Neither,
+    /// Arrivals first, then post spikes read the pre traces including this step's arrivals:
+    /// Brian2's `on_pre` before `on_post`.
+    PreFirst,
+    /// Both hooks read traces that include this step's spikes: Inferno's trainers.
+    Both,
+}
+
+/// A plasticity rule written with the rule API (see the module docs). The `Model` impl comes
+/// from [`plasticity_rule!`](crate::plasticity_rule).
+pub trait Rule: Model {
+    /// Names of the traces (recordable by these names), in the order of [`Rule::traces`].
+    const TRACES: &'static [&'static str];
+    /// Same-step order. Default: NEST's ([`SameStep::Neither`]).
+    const SAME_STEP: SameStep = SameStep::Neither;
+    /// Per-synapse state (`()` for none).
+    type SynapseState: Copy
+        + Default
+        + Debug
+        + PartialEq
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync;
+
+    /// The traces, one per name of [`Rule::TRACES`].
+    fn traces(&self) -> Vec<Trace>;
+
+    /// The bounds and the order in which a step's potentiation and depression apply.
+    fn bounds(&self) -> (Bounds, UpdateOrder);
+
+    /// Checks across fields, after the per-field checks. Default: none.
+    fn check(&self) -> Result<(), ParamError> {
+        Ok(())
+    }
+
+    /// A presynaptic spike arrives at `synapse`.
+    #[inline]
+    fn on_pre(&self, synapse: &mut Synapse<'_, Self::SynapseState>) {
+        let _ = synapse;
+    }
+
+    /// The postsynaptic neuron of `synapse` spikes.
+    #[inline]
+    fn on_post(&self, synapse: &mut Synapse<'_, Self::SynapseState>) {
+        let _ = synapse;
+    }
+}
+
+/// "No spike yet" in [`RuleState`]'s last-spike arrays.
+const NEVER: u64 = u64::MAX;
+
+/// A synapse as a hook sees it: the traces of its two neurons, its state and its accumulator.
+pub struct Synapse<'a, S> {
+    traces: &'a [SpikeTrace],
+    owners: &'a [Owner],
+    last_pre: u64,
+    last_post: u64,
+    pre: usize,
+    post: usize,
+    index: usize,
+    step: u64,
+    dt_ms: f64,
+    state: &'a mut S,
+    update: &'a mut WeightUpdate,
+}
+
+impl<S> Synapse<'_, S> {
+    /// The value of trace `k` (index into [`Rule::TRACES`]) of this synapse's pre or post
+    /// neuron, at this step.
+    #[inline]
+    pub fn trace(&self, k: usize) -> Real {
+        match self.owners[k] {
+            Owner::Pre => self.traces[k].value(self.pre),
+            Owner::Post => self.traces[k].value(self.post),
+        }
+    }
+
+    /// Add potentiation `amount ≥ 0` (how it moves the weight is the bounds' business).
+    #[inline]
+    pub fn potentiate(&mut self, amount: Real) {
+        self.update.potentiate(self.index, amount);
+    }
+
+    /// Add depression `amount ≥ 0`.
+    #[inline]
+    pub fn depress(&mut self, amount: Real) {
+        self.update.depress(self.index, amount);
+    }
+
+    /// Add a signed change: potentiation when ≥ 0, depression otherwise.
+    #[inline]
+    pub fn change(&mut self, delta: Real) {
+        self.update.add_value(self.index, delta);
+    }
+
+    /// This synapse's state.
+    #[inline]
+    pub fn state(&mut self) -> &mut S {
+        self.state
+    }
+
+    /// The step of the presynaptic neuron's last arrival before this step's hooks, if any.
+    #[inline]
+    pub fn last_pre(&self) -> Option<u64> {
+        (self.last_pre != NEVER).then_some(self.last_pre)
+    }
+
+    /// The step of the postsynaptic neuron's last spike before this step's hooks, if any.
+    #[inline]
+    pub fn last_post(&self) -> Option<u64> {
+        (self.last_post != NEVER).then_some(self.last_post)
+    }
+
+    /// The current step.
+    #[inline]
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The time step, ms.
+    #[inline]
+    pub fn dt_ms(&self) -> f64 {
+        self.dt_ms
+    }
+
+    /// `(pre, post, synapse)` indices.
+    #[inline]
+    pub fn indices(&self) -> (usize, usize, usize) {
+        (self.pre, self.post, self.index)
+    }
+}
+
+/// The state of one projection under rule `R`: its traces (O(neurons)), the last spike step of
+/// every pre and post neuron, and the per-synapse state. Recordable by trace name; saved in
+/// snapshots.
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct RuleState<R: Rule> {
+    traces: Vec<SpikeTrace>,
+    owners: Vec<Owner>,
+    last_pre: Vec<u64>,
+    last_post: Vec<u64>,
+    synapses: Vec<R::SynapseState>,
+    dt_ms: f64,
+    #[serde(skip)]
+    rule: PhantomData<fn() -> R>,
+}
+
+impl<R: Rule> RuleState<R> {
+    /// Zero traces and default synapse states for `n_pre × n_post` with `n_synapses`.
+    pub fn new(rule: &R, n_pre: usize, n_post: usize, n_synapses: usize, dt_ms: f64) -> Self {
+        let specs = rule.traces();
+        assert_eq!(
+            specs.len(),
+            R::TRACES.len(),
+            "{}: one Trace per name of TRACES",
+            R::NAME
+        );
+        let traces = specs
+            .iter()
+            .map(|t| {
+                let n = match t.owner {
+                    Owner::Pre => n_pre,
+                    Owner::Post => n_post,
+                };
+                SpikeTrace::new_exact(n, t.tau_ms, dt_ms, 1.0, t.mode)
+            })
+            .collect();
+        Self {
+            traces,
+            owners: specs.iter().map(|t| t.owner).collect(),
+            last_pre: vec![NEVER; n_pre],
+            last_post: vec![NEVER; n_post],
+            synapses: vec![R::SynapseState::default(); n_synapses],
+            dt_ms,
+            rule: PhantomData,
+        }
+    }
+
+    /// Trace `k` (for tests and tools).
+    pub fn trace(&self, k: usize) -> &SpikeTrace {
+        &self.traces[k]
+    }
+
+    /// The per-synapse states.
+    pub fn synapse_states(&self) -> &[R::SynapseState] {
+        &self.synapses
+    }
+
+    fn jump(&mut self, owner: Owner, neurons: &[u32], step: u64) {
+        for (trace, &o) in self.traces.iter_mut().zip(&self.owners) {
+            if o == owner {
+                trace.spike_all(neurons);
+            }
+        }
+        let last = match owner {
+            Owner::Pre => &mut self.last_pre,
+            Owner::Post => &mut self.last_post,
+        };
+        for &n in neurons {
+            last[n as usize] = step;
+        }
+    }
+
+    fn hooks(
+        &mut self,
+        rule: &R,
+        owner: Owner,
+        connectivity: &Connectivity,
+        neurons: &[u32],
+        step: u64,
+        update: &mut WeightUpdate,
+    ) {
+        let Self {
+            traces,
+            owners,
+            last_pre,
+            last_post,
+            synapses,
+            dt_ms,
+            ..
+        } = self;
+        let dt_ms = *dt_ms;
+        for &n in neurons {
+            let n = n as usize;
+            let mut visit = |s: usize, pre: usize, post: usize| {
+                let mut synapse = Synapse {
+                    traces,
+                    owners,
+                    last_pre: last_pre[pre],
+                    last_post: last_post[post],
+                    pre,
+                    post,
+                    index: s,
+                    step,
+                    dt_ms,
+                    state: &mut synapses[s],
+                    update,
+                };
+                match owner {
+                    Owner::Pre => rule.on_pre(&mut synapse),
+                    Owner::Post => rule.on_post(&mut synapse),
+                }
+            };
+            match owner {
+                Owner::Pre => connectivity.for_each_outgoing(n, |s, j| visit(s, n, j)),
+                Owner::Post => connectivity.for_each_incoming(n, |s, i| visit(s, i, n)),
+            }
+        }
+    }
+}
+
+impl<R: Rule> StateVariables for RuleState<R> {
+    const VARIABLES: &'static [&'static str] = R::TRACES;
+    fn variable(&self, name: &str) -> Option<&[Real]> {
+        let k = R::TRACES.iter().position(|&t| t == name)?;
+        Some(self.traces[k].view())
+    }
+}
+
+/// The params of a projection's rule, as attached.
+#[derive(Component, Debug, Clone)]
+pub struct RuleParams<R: Rule>(pub R);
+
+/// One step of rule `R` on one projection: the hooks for this step's `arrivals` and
+/// `post_spikes` in the order of [`Rule::SAME_STEP`], then the trace jumps. Pure over its
+/// arguments (no World), O(spikes × fan-out).
+#[inline]
+pub fn rule_kernel<R: Rule>(
+    rule: &R,
+    connectivity: &Connectivity,
+    state: &mut RuleState<R>,
+    step: u64,
+    arrivals: &[u32],
+    post_spikes: &[u32],
+    update: &mut WeightUpdate,
+) {
+    if arrivals.is_empty() && post_spikes.is_empty() {
+        return;
+    }
+    for trace in &mut state.traces {
+        trace.seek(step);
+    }
+    match R::SAME_STEP {
+        SameStep::Neither => {
+            state.hooks(rule, Owner::Post, connectivity, post_spikes, step, update);
+            state.hooks(rule, Owner::Pre, connectivity, arrivals, step, update);
+            state.jump(Owner::Pre, arrivals, step);
+            state.jump(Owner::Post, post_spikes, step);
+        }
+        SameStep::PreFirst => {
+            state.hooks(rule, Owner::Pre, connectivity, arrivals, step, update);
+            state.jump(Owner::Pre, arrivals, step);
+            state.hooks(rule, Owner::Post, connectivity, post_spikes, step, update);
+            state.jump(Owner::Post, post_spikes, step);
+        }
+        SameStep::Both => {
+            state.jump(Owner::Pre, arrivals, step);
+            state.jump(Owner::Post, post_spikes, step);
+            state.hooks(rule, Owner::Post, connectivity, post_spikes, step, update);
+            state.hooks(rule, Owner::Pre, connectivity, arrivals, step, update);
+        }
+    }
+}
+
+/// What [`rule_step`] reads and writes of each projection of rule `R`.
+type RuleProjection<'a, R> = (
+    Entity,
+    &'a Projection,
+    &'a Connectivity,
+    &'a Arrivals,
+    &'a RuleParams<R>,
+    &'a mut RuleState<R>,
+    &'a mut WeightUpdate,
+);
+
+/// The `Plasticity` system of rule `R`.
+pub fn rule_step<R: Rule>(
+    clock: Res<Clock>,
+    recorders: Res<Recorders>,
+    mut projections: Query<RuleProjection<R>>,
+    spikes: Query<&Spikes>,
+) {
+    for (entity, projection, connectivity, arrivals, params, mut state, mut update) in
+        &mut projections
+    {
+        let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
+        rule_kernel(
+            &params.0,
+            connectivity,
+            &mut state,
+            clock.step,
+            &arrivals.pre,
+            post,
+            &mut update,
+        );
+        if recorded_at(&recorders, entity, clock.step) {
+            for trace in &mut state.traces {
+                trace.refresh_view_at(clock.step);
+            }
+        }
+    }
+}
+
+/// Attach rule `R` to a projection (the `attach` of the `Model` impl that
+/// [`plasticity_rule!`](crate::plasticity_rule) writes).
+pub fn attach_rule<R: Rule>(rule: &R, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+    let shape = ctx.projection(R::NAME)?;
+    let state = RuleState::new(rule, shape.n_pre, shape.n_post, shape.n_synapses, ctx.dt_ms);
+    let (bounds, order) = rule.bounds();
+    ctx.entity_mut().insert((
+        RuleParams(rule.clone()),
+        state,
+        WeightUpdate::new(shape.n_synapses),
+        WeightBounding::new(bounds, order),
+    ));
+    Ok(())
+}
+
+/// Registers rule `R`: its name and params, its recordable traces, its snapshot state and its
+/// system. Add it before or after `DefaultPlugins`: before, the one weight-update system (added
+/// at the end of the `Plasticity` stage by `DefaultPlugins`) applies the rule's changes in the
+/// same step; after, the plugin places that system once more right after the rule.
+pub struct RulePlugin<R>(PhantomData<fn() -> R>);
+
+impl<R> Default for RulePlugin<R> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<R: Rule> RulePlugin<R> {
+    /// The plugin of rule `R`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<R: Rule> Plugin for RulePlugin<R> {
+    fn build(&self, sim: &mut Simulation) {
+        sim.register_model::<R>()
+            .register_variables::<RuleState<R>>()
+            .register_snapshot::<RuleState<R>>()
+            .register_snapshot::<WeightUpdate>();
+        sim.add_model_systems::<R, _>(Stage::Plasticity, rule_step::<R>);
+        let update_plugin = std::any::type_name::<crate::WeightUpdatePlugin>();
+        if sim.plugin_names().iter().any(|n| n == update_plugin) {
+            sim.add_model_systems::<R, _>(Stage::Plasticity, apply_weight_updates);
+        }
+    }
+}
+
+/// Per-field checks for [`plasticity_rule!`](crate::plasticity_rule): `check` names one of
+/// these.
+pub mod valid {
+    use hebb_core::error::ParamError;
+    use hebb_core::params::check;
+
+    use crate::bounds::Bounds;
+
+    /// `> 0` and finite.
+    pub fn positive(field: &str, value: &f64) -> Result<(), ParamError> {
+        check::positive(field, *value)
+    }
+
+    /// `>= 0` and finite.
+    pub fn non_negative(field: &str, value: &f64) -> Result<(), ParamError> {
+        check::non_negative(field, *value)
+    }
+
+    /// Finite.
+    pub fn finite(field: &str, value: &f64) -> Result<(), ParamError> {
+        check::finite(field, *value)
+    }
+
+    /// Valid [`Bounds`].
+    pub fn bounds(field: &str, value: &Bounds) -> Result<(), ParamError> {
+        value.validate(field)
+    }
+
+    /// No check (enums and other self-validating types).
+    pub fn any<T>(_field: &str, _value: &T) -> Result<(), ParamError> {
+        Ok(())
+    }
+}
+
+/// Items the [`plasticity_rule!`](crate::plasticity_rule) expansion names.
+#[doc(hidden)]
+pub mod __private {
+    pub use hebb_core::prelude::{
+        AttachContext, BuildError, Model, ModelKind, ParamDoc, ParamError,
+    };
+}
+
+/// Declare a plasticity rule's parameters; writes the struct (serde with `deny_unknown_fields`
+/// and defaults; the rule's crate depends on `serde` with `derive`), its `Default` and its
+/// `Model` impl (the rule itself implements [`Rule`]).
+///
+/// ```ignore
+/// plasticity_rule! {
+///     /// Params of my rule (scene name `MyRule`).
+///     rule MyRule("MyRule", "one line for `hebb list`") {
+///         /// Time constant of both traces.
+///         pub tau_ms: f64 = 20.0; "ms", positive;
+///         /// Weight bounds.
+///         pub bounds: Bounds = Bounds::Unbounded; "-", bounds;
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! plasticity_rule {
+    (
+        $(#[doc = $sdoc:literal])*
+        rule $name:ident ($scene:literal, $summary:literal) {
+            $(
+                $(#[doc = $doc:literal])*
+                pub $field:ident : $ty:ty = $default:expr ; $unit:literal, $check:ident ;
+            )*
+        }
+    ) => {
+        $(#[doc = $sdoc])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            $(
+                $(#[doc = $doc])*
+                #[doc = concat!("\n\nUnit `", $unit, "`, default `", stringify!($default), "`.")]
+                pub $field: $ty,
+            )*
+        }
+
+        impl ::core::default::Default for $name {
+            fn default() -> Self {
+                Self { $($field: $default,)* }
+            }
+        }
+
+        impl $crate::rule::__private::Model for $name {
+            const NAME: &'static str = $scene;
+            const KIND: $crate::rule::__private::ModelKind =
+                $crate::rule::__private::ModelKind::Plasticity;
+            const SUMMARY: &'static str = $summary;
+            const PARAMS: &'static [$crate::rule::__private::ParamDoc] = &[
+                $($crate::rule::__private::ParamDoc {
+                    name: stringify!($field),
+                    unit: $unit,
+                    doc: concat!($($doc),*),
+                },)*
+            ];
+
+            fn validate(&self) -> ::core::result::Result<(), $crate::rule::__private::ParamError> {
+                $($crate::rule::valid::$check(stringify!($field), &self.$field)?;)*
+                <Self as $crate::rule::Rule>::check(self)
+            }
+
+            fn attach(
+                &self,
+                ctx: &mut $crate::rule::__private::AttachContext<'_>,
+            ) -> ::core::result::Result<(), $crate::rule::__private::BuildError> {
+                $crate::rule::attach_rule(self, ctx)
+            }
+        }
+    };
+}
+
+/// Everything a rule file needs: `use hebb_plasticity::rule::prelude::*;` (or, out of tree,
+/// `use hebb::plugin::prelude::*;`).
+pub mod prelude {
+    pub use super::{
+        Owner, Rule, RuleParams, RulePlugin, RuleState, SameStep, Synapse, Trace, rule_kernel,
+    };
+    pub use crate::bounds::{Bounds, UpdateOrder};
+    pub use crate::plasticity_rule;
+    pub use crate::trace::TraceMode;
+    pub use crate::update::{WeightBounding, WeightUpdate};
+    pub use hebb_core::prelude::*;
+}
