@@ -119,7 +119,7 @@ macro_rules! leaf {
     };
 }
 
-impl<'a> Serializer for &'a mut Shape {
+impl Serializer for &mut Shape {
     type Ok = ();
     type Error = Never;
     type SerializeSeq = Self;

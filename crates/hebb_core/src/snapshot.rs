@@ -399,6 +399,20 @@ impl Simulation {
             load(&mut self.world, bytes).map_err(load_error(name.clone()))?;
         }
         self.check_recorded(&snapshot.recorded)?;
+        for (name, e) in &self.world.resource::<NetworkIndex>().populations {
+            if let Some(spikes) = self.world.get::<crate::population::Spikes>(*e) {
+                let flags = spikes.flags();
+                if spikes
+                    .indices()
+                    .iter()
+                    .any(|&i| !flags.get(i as usize).copied().unwrap_or(false))
+                {
+                    return Err(SnapshotError::Mismatch(format!(
+                        "population/{name}: spike list does not fit the population"
+                    )));
+                }
+            }
+        }
         let mut rec = self.world.resource_mut::<Recorders>();
         for (population, steps, neurons) in &snapshot.recorded.spikes {
             let r = rec

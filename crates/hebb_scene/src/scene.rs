@@ -227,7 +227,7 @@ impl Scene {
         Ok(scene)
     }
 
-    /// Read and parse the scene file at `path`. Files larger than [`MAX_SCENE_BYTES`] (or
+    /// Read and parse the scene file at `path`. Files larger than 64 MiB (or
     /// endless ones like `/dev/zero`) are refused after reading that much; a UTF-8 byte-order
     /// mark is skipped; bytes that are not UTF-8 are an error with their line and column.
     pub fn load(path: impl AsRef<Path>, registry: &Registry) -> Result<Self, SceneError> {
