@@ -75,6 +75,15 @@ pub fn check_with_options(
             def.delay_ms,
             p.delay_steps
         );
+        // What the models' parameters select (e.g. the sign mode of an STDP rule).
+        for model in std::iter::once(&def.synapse)
+            .chain(&def.stp)
+            .chain(&def.plasticity)
+        {
+            if let Some(description) = model.params.describe() {
+                println!("    {}: {description}", model.name());
+            }
+        }
     }
     if !scene.inputs.is_empty() {
         println!("inputs:");

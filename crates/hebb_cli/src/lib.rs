@@ -40,6 +40,7 @@ pub mod plot;
 pub mod plugins;
 pub mod preflight;
 pub mod progress;
+pub mod ranks;
 pub mod run;
 pub mod signals;
 pub mod watch;

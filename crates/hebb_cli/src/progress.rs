@@ -141,7 +141,7 @@ pub fn step_loop(
 }
 
 /// Draws progress.
-struct Reporter {
+pub(crate) struct Reporter {
     mode: ProgressMode,
     bar: Option<ProgressBar>,
     steps: u64,
@@ -153,7 +153,7 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn new(mode: ProgressMode, steps: u64, start_ms: f64, end_ms: f64, dt: f64) -> Self {
+    pub(crate) fn new(mode: ProgressMode, steps: u64, start_ms: f64, end_ms: f64, dt: f64) -> Self {
         let bar = (mode == ProgressMode::Bar).then(|| {
             let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
@@ -182,7 +182,7 @@ impl Reporter {
         }
     }
 
-    fn update(&mut self, done: u64, wall: f64) {
+    pub(crate) fn update(&mut self, done: u64, wall: f64) {
         let t_ms = self.start_ms + done as f64 * self.dt;
         match self.mode {
             ProgressMode::Off => {}
@@ -218,7 +218,7 @@ impl Reporter {
         }
     }
 
-    fn finish(&mut self, done: u64, interrupted: bool) {
+    pub(crate) fn finish(&mut self, done: u64, interrupted: bool) {
         if let Some(bar) = self.bar.take() {
             if interrupted {
                 bar.abandon_with_message(format!(

@@ -23,6 +23,7 @@ use hebb_core::projection::Projection;
 use hebb_core::record::{Recorders, SharedSink};
 use hebb_core::simulation::Simulation;
 use hebb_io::{CsvSink, NpySink, OutputFormat};
+use hebb_mpi::distributed::RankRun;
 use hebb_scene::{Scene, load_snapshot, save_snapshot};
 use serde::Serialize;
 
@@ -77,6 +78,8 @@ pub struct Summary {
     pub wall_seconds: f64,
     /// Wall-clock seconds spent writing the recordings after the loop.
     pub write_seconds: f64,
+    /// Number of processes (MPI ranks) the run was spread over.
+    pub ranks: usize,
     /// Per population: spike count and mean rate.
     pub populations: Vec<PopulationSummary>,
     /// Per projection: synapse count, STP and plasticity params.
@@ -370,20 +373,53 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         resumed_from_ms,
     } = job;
     let dir = output.out.as_path();
+    // Spread over the ranks of `mpirun` (one rank otherwise); only rank 0 writes files.
+    let mut exchange = crate::ranks::connect()?;
+    let exchange = exchange.as_mut();
+    let (rank, ranks) = (exchange.rank(), exchange.ranks());
+    if ranks > 1 && snapshot.is_some() {
+        return Err(CliError::Refused(format!(
+            "--snapshot-at with {ranks} ranks: saving snapshots from a run spread over several \
+             processes is not supported yet; run the first part with one process (snapshots \
+             of one process resume with any number of ranks)"
+        )));
+    }
+    let mut ranked = RankRun::prepare(&mut sim, rank, ranks).map_err(crate::ranks::refused)?;
     let mut files = planned_files(sim.recorders(), dir, output.format)?;
-    let out_dir = OutputDir::prepare(dir, output.force)?;
-
-    let sink: SharedSink = match output.format {
-        Format::Csv => Arc::new(Mutex::new(
-            CsvSink::create(dir, sim.recorders(), false).map_err(|e| CliError::output(dir, e))?,
-        )),
-        Format::Npy => Arc::new(Mutex::new(
-            NpySink::create(dir, sim.recorders(), false).map_err(|e| CliError::output(dir, e))?,
-        )),
+    let prepared = if rank == 0 {
+        OutputDir::prepare(dir, output.force).map(Some)
+    } else {
+        Ok(None)
     };
-    sim.world
-        .resource_mut::<Recorders>()
-        .set_sink(sink, FLUSH_THRESHOLD);
+    if ranked
+        .any(exchange, prepared.is_err())
+        .map_err(crate::ranks::refused)?
+    {
+        return Err(prepared.err().unwrap_or_else(|| {
+            CliError::Refused("rank 0 refused the output directory (see its message)".into())
+        }));
+    }
+    // Rank 0 holds the output directory (and its lock); the other ranks write nothing.
+    let out_dir = prepared?;
+
+    let create_sink = |sim: &Simulation| -> Result<SharedSink, CliError> {
+        Ok(match output.format {
+            Format::Csv => Arc::new(Mutex::new(
+                CsvSink::create(dir, sim.recorders(), false)
+                    .map_err(|e| CliError::output(dir, e))?,
+            )),
+            Format::Npy => Arc::new(Mutex::new(
+                NpySink::create(dir, sim.recorders(), false)
+                    .map_err(|e| CliError::output(dir, e))?,
+            )),
+        })
+    };
+    if ranks == 1 {
+        let sink = create_sink(&sim)?;
+        sim.world
+            .resource_mut::<Recorders>()
+            .set_sink(sink, FLUSH_THRESHOLD);
+    }
 
     let snapshot_name = snapshot.as_ref().map(|(_, name)| name.clone());
     let pause = snapshot.map(|(after_steps, name)| {
@@ -409,7 +445,28 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     let mode = ProgressMode::detect(output.quiet);
     let mut watch = Watch::new();
     watch.check_finite = !output.allow_nonfinite;
-    let result = step_loop(&mut sim, steps, stop, &mut watch, mode, pause)?;
+    let result = if ranks == 1 {
+        step_loop(&mut sim, steps, stop, &mut watch, mode, pause)?
+    } else {
+        let result = crate::ranks::rank_loop(&mut sim, &mut ranked, exchange, steps, stop, mode)?;
+        // The recordings stay in memory on every rank until the end; rank 0 then holds the
+        // whole network's and writes them as one process would.
+        ranked
+            .gather_outputs(&mut sim, exchange)
+            .map_err(crate::ranks::refused)?;
+        if rank != 0 {
+            return Ok(if result.interrupted {
+                Outcome::Interrupted
+            } else {
+                Outcome::Completed
+            });
+        }
+        let sink = create_sink(&sim)?;
+        sim.world
+            .resource_mut::<Recorders>()
+            .set_sink(sink, FLUSH_THRESHOLD);
+        result
+    };
     if watch.failure.is_none() {
         // The end state too (a short run may never reach the periodic check).
         watch.scan(&sim);
@@ -457,6 +514,7 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         snapshot: snapshot_name.filter(|_| files.last().is_some_and(|f| f.exists())),
         wall_seconds,
         write_seconds,
+        ranks,
         populations: populations(&sim, end_ms),
         projections,
         figure_params,
@@ -469,7 +527,10 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     let mut json = serde_json::to_string_pretty(&summary)
         .map_err(|e| CliError::Refused(format!("summary.json: {e}")))?;
     json.push('\n');
-    let written = out_dir.write_atomic(SUMMARY, json.as_bytes());
+    let written = match &out_dir {
+        Some(out_dir) => out_dir.write_atomic(SUMMARY, json.as_bytes()),
+        None => Ok(()),
+    };
     if let Some(failure) = failure {
         return Err(failure);
     }

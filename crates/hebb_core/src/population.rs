@@ -86,6 +86,19 @@ impl Spikes {
     pub fn count(&self) -> usize {
         self.indices.len()
     }
+
+    /// Keep only the spikes of neurons in `owned` (a rank of a distributed run keeps its own
+    /// neurons' spikes; the others arrive through the spike exchange). Costs O(spikes).
+    pub fn retain_range(&mut self, owned: std::ops::Range<usize>) {
+        let flags = &mut self.flags;
+        self.indices.retain(|&i| {
+            let keep = owned.contains(&(i as usize));
+            if !keep {
+                flags[i as usize] = false;
+            }
+            keep
+        });
+    }
 }
 
 /// Input accumulators of a population, filled by stimuli and synapses during a step and
@@ -149,5 +162,16 @@ mod tests {
         s.clear();
         assert_eq!(s.count(), 0);
         assert!(s.flags().iter().all(|f| !f));
+    }
+
+    #[test]
+    fn retain_range_drops_the_others_flags_too() {
+        let mut s = Spikes::new(6);
+        for i in [0, 2, 3, 5] {
+            s.push(i);
+        }
+        s.retain_range(2..4);
+        assert_eq!(s.indices(), &[2, 3]);
+        assert_eq!(s.flags(), &[false, false, true, true, false, false]);
     }
 }

@@ -188,10 +188,21 @@ pub trait Model:
     const SUMMARY: &'static str;
     /// Parameter table (name, unit, meaning).
     const PARAMS: &'static [ParamDoc] = &[];
+    /// Whether the model reads the broadcast reward (a three-factor rule). A scene that uses
+    /// such a model without a `reward:` source is an error: the reward would be 0 at every
+    /// step and the rule would never learn.
+    const USES_REWARD: bool = false;
 
     /// Check every parameter; errors name the field and the given value.
     fn validate(&self) -> Result<(), ParamError> {
         Ok(())
+    }
+
+    /// What the parameters select, in words, when it is not obvious from their values (e.g.
+    /// the sign mode of a pair rule); `hebb check` prints it after the model's name. `None`
+    /// (the default): nothing to add.
+    fn describe(&self) -> Option<String> {
+        None
     }
 
     /// Add the model's components to `ctx.entity` (called after `validate`).
@@ -206,6 +217,10 @@ pub trait ModelParams: erased_serde::Serialize + Debug + Send + Sync + 'static {
     fn kind(&self) -> ModelKind;
     /// See [`Model::validate`].
     fn validate(&self) -> Result<(), ParamError>;
+    /// See [`Model::USES_REWARD`].
+    fn uses_reward(&self) -> bool;
+    /// See [`Model::describe`].
+    fn describe(&self) -> Option<String>;
     /// See [`Model::attach`].
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError>;
     /// Clone into a box.
@@ -225,6 +240,12 @@ impl<T: Model> ModelParams for T {
     }
     fn validate(&self) -> Result<(), ParamError> {
         Model::validate(self)
+    }
+    fn uses_reward(&self) -> bool {
+        T::USES_REWARD
+    }
+    fn describe(&self) -> Option<String> {
+        Model::describe(self)
     }
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         Model::attach(self, ctx)

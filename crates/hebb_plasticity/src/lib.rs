@@ -50,6 +50,7 @@ pub mod reward;
 pub mod rule;
 pub mod song2000;
 pub mod stdp;
+pub mod stdp_forms;
 pub mod stdp_nest;
 pub mod trace;
 pub mod triplet;

@@ -127,6 +127,7 @@ impl Model for Mstdp {
     const KIND: ModelKind = ModelKind::Plasticity;
     const SUMMARY: &'static str = "reward-modulated STDP (Florian 2007, Inferno's MSTDP)";
     const PARAMS: &'static [ParamDoc] = &MSTDP_PARAMS;
+    const USES_REWARD: bool = true;
 
     fn validate(&self) -> Result<(), ParamError> {
         validate_pair(

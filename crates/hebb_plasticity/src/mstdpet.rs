@@ -175,6 +175,7 @@ impl Model for Mstdpet {
     const SUMMARY: &'static str =
         "reward-modulated STDP with eligibility traces (Florian 2007, Inferno's MSTDPET)";
     const PARAMS: &'static [ParamDoc] = &MSTDPET_PARAMS;
+    const USES_REWARD: bool = true;
 
     fn validate(&self) -> Result<(), ParamError> {
         validate_pair(

@@ -546,6 +546,18 @@ pub mod __private {
     pub use hebb_core::prelude::{
         AttachContext, BuildError, Model, ModelKind, ParamDoc, ParamError,
     };
+
+    /// A doc comment without the leading spaces that `///` leaves.
+    pub const fn trim_doc(s: &'static str) -> &'static str {
+        let mut bytes = s.as_bytes();
+        while let [b' ', rest @ ..] = bytes {
+            bytes = rest;
+        }
+        match core::str::from_utf8(bytes) {
+            Ok(trimmed) => trimmed,
+            Err(_) => s,
+        }
+    }
 }
 
 /// Declare a plasticity rule's parameters; writes the struct (serde with `deny_unknown_fields`
@@ -600,7 +612,7 @@ macro_rules! plasticity_rule {
                 $($crate::rule::__private::ParamDoc {
                     name: stringify!($field),
                     unit: $unit,
-                    doc: concat!($($doc),*),
+                    doc: $crate::rule::__private::trim_doc(concat!($($doc),*)),
                 },)*
             ];
 

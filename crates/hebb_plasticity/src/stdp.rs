@@ -12,7 +12,8 @@
 //! ```
 //!
 //! The signs of the learning rates only route the terms; their magnitudes are the trace
-//! amplitudes. Net effect without bounds: `Δw = lr_post·post·x̂_pre + lr_pre·pre·x̂_post` with
+//! amplitudes. Scenes may instead write the Hebbian magnitudes `a_plus`, `a_minus` (≥ 0), i.e.
+//! `lr_post = a_plus`, `lr_pre = −a_minus` ([`crate::stdp_forms`]); `hebb check` prints the mode. Net effect without bounds: `Δw = lr_post·post·x̂_pre + lr_pre·pre·x̂_post` with
 //! unit-amplitude traces `x̂`. Both traces include the spikes of the current step (Inferno's
 //! timing); the presynaptic trace sees the spikes as they arrive, after the delay.
 //!
@@ -20,6 +21,8 @@
 //! |---|---|---|---|
 //! | `lr_post` | 1 | 0.01 | learning rate on postsynaptic spikes (sign: potentiate if ≥ 0) |
 //! | `lr_pre` | 1 | −0.0105 | learning rate on presynaptic arrivals (sign: potentiate if ≥ 0) |
+//! | `a_plus` | 1 | (0.01) | instead of `lr_post`/`lr_pre`: causal-pair magnitude, `lr_post = a_plus` |
+//! | `a_minus` | 1 | (0.0105) | instead of `lr_post`/`lr_pre`: acausal-pair magnitude, `lr_pre = −a_minus` |
 //! | `tau_post_ms` | ms | 20 | time constant of the postsynaptic trace |
 //! | `tau_pre_ms` | ms | 20 | time constant of the presynaptic trace |
 //! | `trace_mode` | — | `Cumulative` | `Cumulative` (all-to-all) or `Nearest` |
@@ -46,9 +49,11 @@ use crate::pair::{PairTraces, Side, pair_step, recorded_at, sign};
 use crate::trace::TraceMode;
 use crate::update::{WeightBounding, WeightUpdate};
 
-/// Pair-based STDP (Inferno's `STDP` trainer).
+/// Pair-based STDP (Inferno's `STDP` trainer). Scenes write the amplitudes as magnitudes
+/// (`a_plus`, `a_minus`) or in Inferno's signed form (`lr_post`, `lr_pre`), see
+/// [`crate::stdp_forms`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, try_from = "crate::stdp_forms::StdpFields")]
 pub struct Stdp {
     /// Learning rate on postsynaptic spikes; its magnitude is the presynaptic trace's amplitude,
     /// its sign routes `dpost` (≥ 0: potentiation). Default 0.01.
@@ -111,6 +116,26 @@ pub(crate) const PAIR_PARAMS: [ParamDoc; 6] = [
         unit: "-",
         doc: "Unbounded | Hard(w_min, w_max) | Multiplicative(w_min, w_max) | Power(w_min, w_max, mu)",
     },
+];
+
+/// `Stdp`'s parameter table: the pair parameters and the magnitude form.
+const STDP_PARAMS: [ParamDoc; 8] = [
+    PAIR_PARAMS[0],
+    PAIR_PARAMS[1],
+    ParamDoc {
+        name: "a_plus",
+        unit: "1",
+        doc: "instead of lr_post/lr_pre (Hebbian, magnitudes >= 0): a causal pair adds a_plus·x_pre; default 0.01",
+    },
+    ParamDoc {
+        name: "a_minus",
+        unit: "1",
+        doc: "instead of lr_post/lr_pre: an acausal pair subtracts a_minus·x_post (a_minus >= 0); default 0.0105",
+    },
+    PAIR_PARAMS[2],
+    PAIR_PARAMS[3],
+    PAIR_PARAMS[4],
+    PAIR_PARAMS[5],
 ];
 
 /// Validate the shared pair parameters.
@@ -195,7 +220,7 @@ impl Model for Stdp {
     const NAME: &'static str = "Stdp";
     const KIND: ModelKind = ModelKind::Plasticity;
     const SUMMARY: &'static str = "pair-based STDP with Inferno's sign modes (Hebbian, anti-Hebbian, potentiative, depressive)";
-    const PARAMS: &'static [ParamDoc] = &PAIR_PARAMS;
+    const PARAMS: &'static [ParamDoc] = &STDP_PARAMS;
 
     fn validate(&self) -> Result<(), ParamError> {
         validate_pair(
@@ -205,6 +230,10 @@ impl Model for Stdp {
             self.tau_pre_ms,
             &self.bounds,
         )
+    }
+
+    fn describe(&self) -> Option<String> {
+        Some(crate::stdp_forms::describe_rates(self.lr_post, self.lr_pre))
     }
 
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {

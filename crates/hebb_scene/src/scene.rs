@@ -426,6 +426,7 @@ impl Scene {
         if let Some(reward) = &self.reward {
             self.check_model(Element::Reward, "reward", reward)?;
         }
+        self.check_reward_source()?;
         for (i, recorder) in self.recorders.iter().enumerate() {
             self.check_recorder(Element::Recorder(i), recorder)?;
         }
@@ -488,6 +489,31 @@ impl Scene {
             ));
         }
         Ok(())
+    }
+
+    /// A rule modulated by reward needs a `reward:` source: without one the reward is 0 at
+    /// every step and the rule silently never learns.
+    fn check_reward_source(&self) -> Result<(), SceneError> {
+        if self.reward.is_some() {
+            return Ok(());
+        }
+        let rewarded = self.projections.iter().enumerate().find_map(|(i, p)| {
+            p.plasticity
+                .as_ref()
+                .filter(|rule| rule.params.uses_reward())
+                .map(|rule| (i, rule))
+        });
+        match rewarded {
+            None => Ok(()),
+            Some((i, rule)) => Err(self.error(
+                Element::Projection(i),
+                Some("plasticity"),
+                format!(
+                    "plasticity `{}` is modulated by reward, but the scene has no `reward:` source, so the reward would be 0 at every step and the weights would never change; add one, e.g. `reward: RewardConstant(value: 1.0)` or `reward: RewardSchedule(initial: 1.0, changes: [(at_ms: 500.0, value: -1.0)])`",
+                    rule.name()
+                ),
+            )),
+        }
     }
 
     fn check_name(&self, el: Element, name: &str) -> Result<(), SceneError> {

@@ -1,0 +1,90 @@
+//! `hebb run` / `hebb resume` over several processes: `mpirun -n K hebb run SCENE --out DIR`
+//! with a `hebb` built with `--features mpi`.
+//!
+//! Every rank parses and builds the scene; [`hebb_mpi::distributed::RankRun`] makes each rank
+//! keep its own neurons' spikes and trade them with the others every communication interval.
+//! Only rank 0 touches the output directory: it checks it before the run (all ranks stop if it
+//! is refused), gathers every rank's recordings and spike counts after the run and writes the
+//! files and `summary.json` exactly as one process would. Progress is shown by rank 0 only.
+//! Ctrl-C is agreed on collectively every [`STOP_CHECK_STEPS`] steps, so all ranks stop at the
+//! same step and the files are complete.
+//!
+//! Without the `mpi` feature (or when started without `mpirun`) this is a world of one rank
+//! and the run is the ordinary single-process one.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use hebb_core::simulation::Simulation;
+use hebb_mpi::distributed::RankRun;
+use hebb_mpi::exchange::Exchange;
+
+use crate::error::CliError;
+use crate::progress::{LoopResult, ProgressMode, Reporter};
+
+/// Steps between two collective checks for Ctrl-C / SIGTERM (rounded up to whole communication
+/// intervals): one small collective per 64 steps, and soon enough that every rank has stopped
+/// and rank 0 has written the files before `mpirun` (which turns Ctrl-C into SIGTERM for the
+/// ranks) kills them.
+pub const STOP_CHECK_STEPS: u64 = 64;
+
+/// The ranks of this process's run: MPI's world with the `mpi` feature, else one rank.
+pub fn connect() -> Result<Box<dyn Exchange>, CliError> {
+    #[cfg(feature = "mpi")]
+    {
+        let world = hebb_mpi::mpi_exchange::MpiExchange::init()
+            .map_err(|e| CliError::Refused(e.to_string()))?;
+        Ok(Box::new(world))
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        Ok(Box::new(hebb_mpi::exchange::LocalExchange))
+    }
+}
+
+/// A distribution error as a CLI error.
+pub fn refused(e: hebb_mpi::error::DistError) -> CliError {
+    CliError::Refused(e.to_string())
+}
+
+/// Step `steps` steps on every rank, exchanging spikes, with Ctrl-C agreed between ranks.
+pub fn rank_loop(
+    sim: &mut Simulation,
+    run: &mut RankRun,
+    exchange: &mut dyn Exchange,
+    steps: u64,
+    stop: &AtomicBool,
+    mode: ProgressMode,
+) -> Result<LoopResult, CliError> {
+    let dt = sim.dt_ms();
+    let start_ms = sim.clock().time_ms();
+    let mode = if run.rank() == 0 {
+        mode
+    } else {
+        ProgressMode::Off
+    };
+    let mut report = Reporter::new(mode, steps, start_ms, start_ms + steps as f64 * dt, dt);
+    let chunk = STOP_CHECK_STEPS.div_ceil(run.interval()) * run.interval();
+    let (mut done, mut wall, mut interrupted) = (0u64, 0.0f64, false);
+    while done < steps {
+        if run
+            .any(exchange, stop.load(Ordering::Relaxed))
+            .map_err(refused)?
+        {
+            interrupted = true;
+            break;
+        }
+        let n = chunk.min(steps - done);
+        let t0 = Instant::now();
+        run.run_steps(sim, exchange, n).map_err(refused)?;
+        wall += t0.elapsed().as_secs_f64();
+        done += n;
+        report.update(done, wall);
+    }
+    report.finish(done, interrupted);
+    Ok(LoopResult {
+        steps_run: done,
+        wall_seconds: wall,
+        interrupted,
+    })
+}

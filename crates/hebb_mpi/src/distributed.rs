@@ -1,0 +1,493 @@
+//! Running a built [`Simulation`] as one rank of several: ownership of spikes, the exchange at
+//! every communication interval, and gathering the outputs on rank 0.
+//!
+//! ## What a rank does per step
+//! 1. The step runs as usual (every stage).
+//! 2. Right after the neuron models (end of [`Stage::NeuronStep`]), each neuron population keeps
+//!    only the spikes of the neurons this rank owns ([`crate::layout`]); those are queued for the
+//!    exchange. Plasticity (which reads postsynaptic spikes), spike counts and spike recorders
+//!    see exactly the rank's own spikes.
+//! 3. At the end of the step (end of [`Stage::Record`]) the neuron populations' spikes are
+//!    cleared, so the core's delivery pushes none of them: every neuron spike reaches the
+//!    delay lines through the exchange instead, all ranks' together in canonical order.
+//!
+//! Every `interval` steps ([`crate::layout::communication_interval`]) the ranks trade their
+//! queued spikes; each received spike of neuron `i` emitted at step `k` is inserted into the
+//! delay line of every projection leaving its population, to arrive at `k + 1 + d` exactly as
+//! in one process. Input populations are not exchanged: every rank generates them in full.
+//!
+//! ## What is distributed today
+//! The spike traffic, the outputs and their ownership are those of a fully distributed run, but
+//! every rank still holds and steps the whole network (the state of neurons it does not own is
+//! computed from the exchanged spikes and then ignored): the work is not yet divided. Running
+//! only the owned partitions (and building only their synapses) is the next step, on top of
+//! the thread partitions (`docs/parallel.md`).
+
+use std::ops::Range;
+
+use bevy_ecs::prelude::*;
+use hebb_core::Real;
+use hebb_core::clock::Clock;
+use hebb_core::connectivity::Connectivity;
+use hebb_core::population::{Population, SpikeCount, Spikes};
+use hebb_core::projection::{DelayLine, Projection};
+use hebb_core::record::{Recorders, Source};
+use hebb_core::simulation::Simulation;
+use hebb_core::stage::Stage;
+
+use crate::error::DistError;
+use crate::exchange::{Exchange, SpikeEvent, SpikeExchange};
+use crate::layout::{check_ranks, communication_interval, owned_range, owner_of};
+
+/// Steps per exchange when no projection leaves a neuron population (nothing needs to travel;
+/// the ranks still meet this often to agree on stopping).
+const IDLE_INTERVAL: u64 = 64;
+
+/// One neuron population as seen by a rank.
+#[derive(Debug, Clone)]
+struct OwnedPopulation {
+    entity: Entity,
+    /// Index in the network's creation order (the exchange's population number).
+    index: u32,
+    owned: Range<usize>,
+}
+
+/// The rank's ownership and its queue of spikes for the next exchange (a World resource).
+#[derive(Resource, Debug)]
+struct RankState {
+    /// First step of the current communication interval.
+    interval_start: u64,
+    /// Neuron (non-input) populations.
+    neurons: Vec<OwnedPopulation>,
+    queue: SpikeExchange,
+}
+
+/// `NeuronStep` (last): keep this rank's spikes, queue them for the exchange.
+fn keep_owned_spikes(
+    clock: Res<Clock>,
+    mut state: ResMut<RankState>,
+    mut spikes: Query<&mut Spikes>,
+) {
+    let state = &mut *state;
+    let offset = (clock.step - state.interval_start) as u32;
+    for p in &state.neurons {
+        if let Ok(mut s) = spikes.get_mut(p.entity) {
+            if s.count() == 0 {
+                continue;
+            }
+            s.retain_range(p.owned.clone());
+            state.queue.push_all(offset, p.index, s.indices());
+        }
+    }
+}
+
+/// `Record` (last): neuron spikes travel only through the exchange.
+fn clear_neuron_spikes(state: Res<RankState>, mut spikes: Query<&mut Spikes>) {
+    for p in &state.neurons {
+        if let Ok(mut s) = spikes.get_mut(p.entity) {
+            s.clear();
+        }
+    }
+}
+
+/// A simulation prepared to run as rank `rank` of `ranks`.
+#[derive(Debug)]
+pub struct RankRun {
+    rank: usize,
+    ranks: usize,
+    interval: u64,
+    /// Projections by presynaptic neuron population index: (entity, delay in steps).
+    outgoing: Vec<Vec<(Entity, u64)>>,
+    received: Vec<SpikeEvent>,
+    /// Spike counts of the neuron populations when the rank started (a restored snapshot's):
+    /// every rank starts from them, so they are counted once when gathering.
+    start_counts: Vec<(Entity, u64)>,
+}
+
+impl RankRun {
+    /// Prepare `sim` (built from the scene, not yet stepped, or restored from a snapshot) to
+    /// run as rank `rank` of `ranks`. With one rank nothing changes and nothing is exchanged.
+    pub fn prepare(sim: &mut Simulation, rank: usize, ranks: usize) -> Result<Self, DistError> {
+        let index = sim.index().clone();
+        let sizes: Vec<usize> = index
+            .populations
+            .iter()
+            .filter_map(|(_, e)| sim.world.get::<Population>(*e).map(|p| p.size))
+            .collect();
+        check_ranks(ranks, &sizes)?;
+        let mut neurons = Vec::new();
+        let mut outgoing = vec![Vec::new(); index.populations.len()];
+        let mut delays = Vec::new();
+        for (i, (_, e)) in index.populations.iter().enumerate() {
+            let Some(p) = sim.world.get::<Population>(*e) else {
+                continue;
+            };
+            if p.is_input {
+                continue;
+            }
+            neurons.push(OwnedPopulation {
+                entity: *e,
+                index: i as u32,
+                owned: owned_range(p.size, rank, ranks),
+            });
+            for (_, pe) in &index.projections {
+                if let Some(proj) = sim.world.get::<Projection>(*pe)
+                    && proj.pre == *e
+                {
+                    outgoing[i].push((*pe, u64::from(proj.delay_steps)));
+                    delays.push(proj.delay_steps);
+                }
+            }
+        }
+        let interval = communication_interval(delays).map_or(IDLE_INTERVAL, u64::from);
+        let start_counts = neurons
+            .iter()
+            .map(|p| {
+                let count = sim.world.get::<SpikeCount>(p.entity).map_or(0, |c| c.0);
+                (p.entity, count)
+            })
+            .collect();
+        if ranks > 1 {
+            let start = sim.clock().step;
+            sim.world.insert_resource(RankState {
+                interval_start: start,
+                neurons,
+                queue: SpikeExchange::new(),
+            });
+            sim.add_systems(Stage::NeuronStep, keep_owned_spikes);
+            sim.add_systems(Stage::Record, clear_neuron_spikes);
+        }
+        Ok(Self {
+            rank,
+            ranks,
+            interval,
+            outgoing,
+            received: Vec::new(),
+            start_counts,
+        })
+    }
+
+    /// This rank.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// Number of ranks.
+    pub fn ranks(&self) -> usize {
+        self.ranks
+    }
+
+    /// Steps per communication interval.
+    pub fn interval(&self) -> u64 {
+        self.interval
+    }
+
+    /// Run `steps` steps (collective: every rank must ask for the same number), exchanging
+    /// spikes at the end of every communication interval.
+    pub fn run_steps(
+        &mut self,
+        sim: &mut Simulation,
+        exchange: &mut dyn Exchange,
+        steps: u64,
+    ) -> Result<(), DistError> {
+        if self.ranks == 1 {
+            sim.run_steps(steps);
+            return Ok(());
+        }
+        let mut done = 0;
+        while done < steps {
+            let start = sim.clock().step;
+            let since_start = start - sim.world.resource::<RankState>().interval_start;
+            let n = (self.interval - since_start).min(steps - done);
+            sim.run_steps(n);
+            done += n;
+            if since_start + n == self.interval {
+                self.exchange(sim, exchange)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Trade the queued spikes and insert every rank's into the delay lines.
+    fn exchange(
+        &mut self,
+        sim: &mut Simulation,
+        exchange: &mut dyn Exchange,
+    ) -> Result<(), DistError> {
+        let next_step = sim.clock().step;
+        let interval_start = {
+            let mut state = sim.world.resource_mut::<RankState>();
+            let received = state.queue.exchange(exchange)?;
+            self.received.clear();
+            self.received.extend_from_slice(received);
+            let start = state.interval_start;
+            state.interval_start = next_step;
+            start
+        };
+        // Sorted by (step, population, neuron): each delay line gets each step's neurons in
+        // ascending order.
+        for event in &self.received {
+            let emitted = interval_start + u64::from(event.step);
+            for &(projection, delay) in &self.outgoing[event.population as usize] {
+                let arrival = emitted + 1 + delay;
+                debug_assert!(arrival >= next_step && arrival - next_step <= delay);
+                if let Some(mut line) = sim.world.get_mut::<DelayLine>(projection) {
+                    line.insert_arriving(arrival, event.neuron);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any rank's `flag` is set (collective; e.g. to stop all ranks at the same step).
+    pub fn any(&self, exchange: &mut dyn Exchange, flag: bool) -> Result<bool, DistError> {
+        if self.ranks == 1 {
+            return Ok(flag);
+        }
+        exchange.any(flag)
+    }
+
+    /// Bring every rank's share of the outputs to rank 0 (collective), so that rank 0's
+    /// recorders and spike counts are those of the whole network, as in one process: spike
+    /// recordings merged in (step, neuron) order, every recorded column taken from the rank that
+    /// owns its element, neuron spike counts summed. Call after the last step; other ranks'
+    /// recorders are left as they were.
+    pub fn gather_outputs(
+        &self,
+        sim: &mut Simulation,
+        exchange: &mut dyn Exchange,
+    ) -> Result<(), DistError> {
+        if self.ranks == 1 {
+            return Ok(());
+        }
+        let plan = OutputPlan::of(sim, self.ranks, &self.start_counts);
+        let mine = plan.encode(sim, self.rank);
+        let all = exchange.gather_bytes(&mine)?;
+        if self.rank == 0 {
+            plan.decode_into(sim, &all)?;
+        }
+        Ok(())
+    }
+}
+
+/// Who owns what in the outputs: one owner per recorded spike (by neuron), per recorded column,
+/// and the populations whose spike counts are summed.
+struct OutputPlan {
+    ranks: usize,
+    /// Per spike recorder: the population size and whether it is an input (then rank 0 has all).
+    spike_recorders: Vec<Option<(usize, bool)>>,
+    /// Per state recorder, per column: the owning rank.
+    column_owners: Vec<Vec<usize>>,
+    /// Neuron populations (their spike counts since the start are summed) and their counts at
+    /// the start.
+    neuron_populations: Vec<(Entity, u64)>,
+}
+
+impl OutputPlan {
+    fn of(sim: &Simulation, ranks: usize, start_counts: &[(Entity, u64)]) -> Self {
+        let world = &sim.world;
+        let recorders = world.resource::<Recorders>();
+        let spike_recorders = recorders
+            .spikes
+            .iter()
+            .map(|r| {
+                let p = world.get::<Population>(r.entity?)?;
+                Some((p.size, p.is_input))
+            })
+            .collect();
+        let column_owners = recorders
+            .states
+            .iter()
+            .map(|r| {
+                r.sources
+                    .iter()
+                    .map(|source| column_owner(world, r.entity, &r.variables, source, ranks))
+                    .collect()
+            })
+            .collect();
+        let neuron_populations = start_counts.to_vec();
+        Self {
+            ranks,
+            spike_recorders,
+            column_owners,
+            neuron_populations,
+        }
+    }
+
+    /// This rank's share: its spikes, its columns, its neuron spike counts.
+    fn encode(&self, sim: &Simulation, rank: usize) -> Vec<u8> {
+        let world = &sim.world;
+        let recorders = world.resource::<Recorders>();
+        let mut out = Bytes::default();
+        for (rec, kind) in recorders.spikes.iter().zip(&self.spike_recorders) {
+            let keep = |n: u32| match kind {
+                Some((_, true)) => rank == 0,
+                Some((size, false)) => owner_of(n as usize, *size, self.ranks) == rank,
+                None => rank == 0,
+            };
+            let mine: Vec<(u64, u32)> = rec
+                .steps
+                .iter()
+                .zip(&rec.neurons)
+                .filter(|(_, n)| keep(**n))
+                .map(|(s, n)| (*s, *n))
+                .collect();
+            out.u64(mine.len() as u64);
+            for (s, n) in mine {
+                out.u64(s);
+                out.u32(n);
+            }
+        }
+        for (rec, owners) in recorders.states.iter().zip(&self.column_owners) {
+            let width = rec.columns.len();
+            let rows = rec.times_ms.len();
+            out.u64(rows as u64);
+            for r in 0..rows {
+                for (c, &owner) in owners.iter().enumerate() {
+                    if owner == rank {
+                        out.real(rec.values[r * width + c]);
+                    }
+                }
+            }
+        }
+        for &(e, start) in &self.neuron_populations {
+            out.u64(world.get::<SpikeCount>(e).map_or(0, |c| c.0) - start);
+        }
+        out.0
+    }
+
+    /// Rank 0: replace its recorders' contents and neuron spike counts by the merged ones.
+    fn decode_into(&self, sim: &mut Simulation, all: &[Vec<u8>]) -> Result<(), DistError> {
+        let mut readers: Vec<Reader<'_>> = all.iter().map(|b| Reader(b, 0)).collect();
+        let corrupt = || DistError::Exchange("malformed output share from a rank".into());
+        let mut recorders = std::mem::take(&mut *sim.world.resource_mut::<Recorders>());
+        for rec in &mut recorders.spikes {
+            let mut merged = Vec::new();
+            for reader in &mut readers {
+                let n = reader.u64().ok_or_else(corrupt)?;
+                for _ in 0..n {
+                    merged.push((
+                        reader.u64().ok_or_else(corrupt)?,
+                        reader.u32().ok_or_else(corrupt)?,
+                    ));
+                }
+            }
+            merged.sort_unstable();
+            rec.steps = merged.iter().map(|m| m.0).collect();
+            rec.neurons = merged.iter().map(|m| m.1).collect();
+        }
+        for (rec, owners) in recorders.states.iter_mut().zip(&self.column_owners) {
+            let width = rec.columns.len();
+            let rows = rec.times_ms.len();
+            for reader in &mut readers {
+                if reader.u64().ok_or_else(corrupt)? != rows as u64 {
+                    return Err(DistError::Exchange(format!(
+                        "recorder {}: ranks recorded different numbers of rows",
+                        rec.name
+                    )));
+                }
+            }
+            for r in 0..rows {
+                for (c, &owner) in owners.iter().enumerate() {
+                    rec.values[r * width + c] = readers[owner].real().ok_or_else(corrupt)?;
+                }
+            }
+        }
+        *sim.world.resource_mut::<Recorders>() = recorders;
+        for &(e, start) in &self.neuron_populations {
+            let mut total = start;
+            for reader in &mut readers {
+                total += reader.u64().ok_or_else(corrupt)?;
+            }
+            if let Some(mut count) = sim.world.get_mut::<SpikeCount>(e) {
+                count.0 = total;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The rank owning a recorded column: the owner of the neuron (population variables, or
+/// per-postsynaptic-neuron projection variables), of the synapse's postsynaptic neuron
+/// (weights and per-synapse variables); rank 0 for anything else (per-presynaptic state, which
+/// every rank computes identically from the same arrivals).
+fn column_owner(
+    world: &World,
+    entity: Entity,
+    variables: &[String],
+    source: &Source,
+    ranks: usize,
+) -> usize {
+    if let Some(p) = world.get::<Population>(entity) {
+        return match source {
+            Source::Variable { index, .. } if *index < p.size => owner_of(*index, p.size, ranks),
+            _ => 0,
+        };
+    }
+    let Some(connectivity) = world.get::<Connectivity>(entity) else {
+        return 0;
+    };
+    let n_post = connectivity.n_post();
+    let post_of_synapse = |s: usize| -> Option<usize> {
+        match connectivity {
+            Connectivity::Dense { n_post, .. } => Some(s % n_post),
+            Connectivity::Sparse(csr) => csr.post_of().get(s).map(|&j| j as usize),
+        }
+    };
+    let post = match *source {
+        Source::Weight { synapse } => post_of_synapse(synapse),
+        Source::Variable {
+            reader,
+            variable,
+            index,
+        } => {
+            let len = variables
+                .get(variable)
+                .and_then(|name| reader(world, entity, name))
+                .map_or(0, <[Real]>::len);
+            if len == connectivity.n_synapses() {
+                post_of_synapse(index)
+            } else if len == n_post {
+                Some(index)
+            } else {
+                None
+            }
+        }
+    };
+    post.filter(|&j| j < n_post)
+        .map_or(0, |j| owner_of(j, n_post, ranks))
+}
+
+#[derive(Default)]
+struct Bytes(Vec<u8>);
+
+impl Bytes {
+    fn u64(&mut self, x: u64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u32(&mut self, x: u32) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn real(&mut self, x: Real) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
+struct Reader<'a>(&'a [u8], usize);
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let bytes = self.0.get(self.1..self.1 + N)?;
+        self.1 += N;
+        bytes.try_into().ok()
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take().map(u64::from_le_bytes)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+    fn real(&mut self) -> Option<Real> {
+        self.take().map(Real::from_le_bytes)
+    }
+}

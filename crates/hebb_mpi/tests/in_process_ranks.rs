@@ -1,0 +1,131 @@
+//! Distributed runs without MPI: K ranks as K threads of this process, exchanging through
+//! [`InProcessExchange`]. After gathering, rank 0's recorders and spike counts must equal the
+//! single-process run's bit for bit for K = 1, 2, 3 (COBA, a plastic network with STDP, STP,
+//! delays 0 / 0.5 / 1.5 ms, and the triplet plugin's network).
+
+use std::path::{Path, PathBuf};
+
+use hebb::prelude::*;
+use hebb::scene::{Scene, registry_of};
+use hebb_core::population::SpikeCount;
+use hebb_mpi::prelude::*;
+use triplet_stdp::TripletStdpPlugin;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Everything rank 0 reports: recordings (bits) and spike counts.
+fn outputs(sim: &Simulation) -> Vec<String> {
+    let rec = sim.recorders();
+    let mut out = Vec::new();
+    for s in &rec.spikes {
+        out.push(format!("{}: {:?} {:?}", s.population, s.steps, s.neurons));
+    }
+    for s in &rec.states {
+        let bits: Vec<_> = s.values.iter().map(|v| v.to_bits()).collect();
+        out.push(format!(
+            "{}: {:?} {:?} {bits:?}",
+            s.name, s.columns, s.times_ms
+        ));
+    }
+    for (name, e) in &sim.index().populations {
+        let count = sim.world.get::<SpikeCount>(*e).map_or(0, |c| c.0);
+        out.push(format!("{name}: {count} spikes"));
+    }
+    out
+}
+
+fn build(path: &Path, triplet: bool) -> Simulation {
+    if triplet {
+        let scene = Scene::load(path, &registry_of((TripletStdpPlugin, DefaultPlugins))).unwrap();
+        scene.build((TripletStdpPlugin, DefaultPlugins)).unwrap()
+    } else {
+        let scene = Scene::load(path, &registry_of(DefaultPlugins)).unwrap();
+        scene.build(DefaultPlugins).unwrap()
+    }
+}
+
+/// Run `steps` steps on `ranks` in-process ranks (in chunks of `chunk` steps, as a CLI would);
+/// return rank 0's gathered outputs.
+fn distributed(path: &Path, triplet: bool, ranks: usize, steps: u64, chunk: u64) -> Vec<String> {
+    let handles: Vec<_> = InProcessExchange::group(ranks)
+        .into_iter()
+        .map(|mut exchange| {
+            let path = path.to_owned();
+            std::thread::spawn(move || {
+                let mut sim = build(&path, triplet);
+                let mut run = RankRun::prepare(&mut sim, exchange.rank(), ranks).unwrap();
+                let mut done = 0;
+                while done < steps {
+                    let n = chunk.min(steps - done);
+                    run.run_steps(&mut sim, &mut exchange, n).unwrap();
+                    done += n;
+                }
+                run.gather_outputs(&mut sim, &mut exchange).unwrap();
+                outputs(&sim)
+            })
+        })
+        .collect();
+    let mut results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    results.swap_remove(0)
+}
+
+fn check(path: &Path, triplet: bool, steps: u64) {
+    let mut single = build(path, triplet);
+    single.run_steps(steps);
+    let expected = outputs(&single);
+    assert!(
+        expected.iter().any(|l| !l.ends_with(": 0 spikes")),
+        "{}: the test needs spikes",
+        path.display()
+    );
+    for ranks in 1..=3 {
+        // Chunks that do not divide the communication interval.
+        let got = distributed(path, triplet, ranks, steps, 7);
+        assert_eq!(got.len(), expected.len());
+        for (g, e) in got.iter().zip(&expected) {
+            assert!(
+                g == e,
+                "{}: {ranks} ranks differ from one process:\n{g:.300}\n{e:.300}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn coba_is_identical_on_one_two_and_three_ranks() {
+    check(&root().join("scenes/brette2007_coba.ron"), false, 1000);
+}
+
+#[test]
+fn plastic_network_with_stp_and_delays_is_identical_on_one_two_and_three_ranks() {
+    check(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plastic_network.ron"),
+        false,
+        3000,
+    );
+}
+
+#[test]
+fn triplet_plugin_network_is_identical_on_one_two_and_three_ranks() {
+    check(
+        &root().join("examples/triplet_stdp/scenes/triplet_network.ron"),
+        true,
+        5000,
+    );
+}
+
+#[test]
+fn more_ranks_than_the_largest_population_is_refused() {
+    let mut sim = build(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plastic_network.ron"),
+        false,
+    );
+    let err = RankRun::prepare(&mut sim, 0, 61).unwrap_err().to_string();
+    assert!(
+        err.contains("61 ranks") && err.contains("60 neurons"),
+        "{err}"
+    );
+}
