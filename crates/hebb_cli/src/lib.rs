@@ -36,6 +36,7 @@ pub mod error;
 pub mod list;
 pub mod memory;
 pub mod outdir;
+pub mod overrides;
 pub mod plot;
 pub mod plugins;
 pub mod preflight;
@@ -92,9 +93,13 @@ pub enum Command {
         #[arg(long)]
         ignore_memory_estimate: bool,
     },
-    /// List the registered models with their parameters, units and defaults.
+    /// List the registered models with their parameters, units and defaults, then the
+    /// connectivities, weight initialisers and recorder kinds; with a NAME, only that model.
     #[command(alias = "models")]
-    List,
+    List {
+        /// Show only this model (e.g. `Lif`).
+        name: Option<String>,
+    },
 }
 
 /// Options shared by `run` and `resume`.
@@ -137,6 +142,13 @@ pub struct RunArgs {
     /// within the duration) and continue; `hebb resume` continues from it.
     #[arg(long, value_name = "T_MS", allow_negative_numbers = true)]
     pub snapshot_at: Option<f64>,
+    /// Run with this master seed instead of the scene's (recorded in summary.json).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Run for this simulated time in ms instead of the scene's (a whole number of steps;
+    /// recorded in summary.json).
+    #[arg(long, value_name = "T_MS")]
+    pub duration_ms: Option<f64>,
 }
 
 /// Arguments of `hebb resume`.
@@ -238,10 +250,16 @@ pub fn run_cli_with(cli: Cli, plugins: &Plugins) -> ExitCode {
             ignore_memory_estimate,
         } => check::check_with_options(&scene, plugins, ignore_memory_estimate)
             .map(|()| Outcome::Completed),
-        Command::List => {
+        Command::List { name: None } => {
             print!("{}", list::listing_with(plugins));
             Ok(Outcome::Completed)
         }
+        Command::List { name: Some(name) } => list::model_listing_with(plugins, &name)
+            .map(|text| {
+                print!("{text}");
+                Outcome::Completed
+            })
+            .map_err(CliError::Refused),
     };
     match result {
         Ok(Outcome::Completed) => ExitCode::SUCCESS,

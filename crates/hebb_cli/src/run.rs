@@ -255,7 +255,8 @@ pub fn run(args: &RunArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
 
 /// `hebb run` with the models of `plugins`.
 pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<Outcome, CliError> {
-    let scene = Scene::load(&args.scene, &plugins.registry())?;
+    let mut scene = Scene::load(&args.scene, &plugins.registry())?;
+    crate::overrides::apply(&mut scene, args.seed, args.duration_ms)?;
     check_figure(&scene)?;
     let steps = scene.steps()?;
     let snapshot = match args.snapshot_at {
