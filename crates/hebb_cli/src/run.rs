@@ -402,6 +402,11 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     }
     // Rank 0 holds the output directory (and its lock); the other ranks write nothing.
     let out_dir = prepared?;
+    // The scene as run: overrides applied, every model's params resolved (defaults written).
+    if let Some(out) = &out_dir {
+        crate::overrides::write_scene_as_run(out, scene)?;
+        files.push(dir.join(crate::overrides::SCENE_AS_RUN));
+    }
 
     let create_sink = |sim: &Simulation| -> Result<SharedSink, CliError> {
         Ok(match output.format {

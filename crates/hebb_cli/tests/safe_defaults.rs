@@ -162,6 +162,34 @@ fn seed_and_duration_options_override_the_scene_and_are_recorded() {
     let (c, spikes_c) = run("c", &["--seed", "8", "--duration-ms", "200"]);
     assert_eq!(c["seed"], 8);
     assert_ne!(spikes_a, spikes_c, "another seed, other spikes");
+    // The run directory holds the scene as run, with the overrides and every resolved param,
+    // and it runs again to the same spikes.
+    let as_run = std::fs::read_to_string(dir.join("a/scene_as_run.ron")).unwrap();
+    assert!(
+        as_run.contains("seed: 7") && as_run.contains("duration_ms: 200.0"),
+        "{as_run}"
+    );
+    assert!(
+        as_run.contains("tau_theta_ms: 0.0") && as_run.contains("allow_negative_weights: false"),
+        "{as_run}"
+    );
+    let again = dir.join("again");
+    let out = hebb(&[
+        "run",
+        dir.join("a/scene_as_run.ron").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(again.join("spikes_out.csv")).unwrap(),
+        spikes_a
+    );
     // A duration off the grid is refused like in a scene.
     let out = hebb(&[
         "run",
