@@ -16,6 +16,7 @@
 //! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
 
 pub mod clock;
+pub mod codegen;
 pub mod connectivity;
 pub mod error;
 pub mod params;
