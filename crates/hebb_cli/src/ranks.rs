@@ -22,9 +22,11 @@ use hebb_mpi::exchange::Exchange;
 use crate::error::CliError;
 use crate::progress::{LoopResult, ProgressMode, Reporter};
 
-/// Steps between two collective checks for Ctrl-C (rounded up to whole communication
-/// intervals): rare enough to cost nothing, frequent enough to stop within a second.
-pub const STOP_CHECK_STEPS: u64 = 1024;
+/// Steps between two collective checks for Ctrl-C / SIGTERM (rounded up to whole communication
+/// intervals): one small collective per 64 steps, and soon enough that every rank has stopped
+/// and rank 0 has written the files before `mpirun` (which turns Ctrl-C into SIGTERM for the
+/// ranks) kills them.
+pub const STOP_CHECK_STEPS: u64 = 64;
 
 /// The ranks of this process's run: MPI's world with the `mpi` feature, else one rank.
 pub fn connect() -> Result<Box<dyn Exchange>, CliError> {

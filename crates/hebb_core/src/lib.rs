@@ -23,6 +23,7 @@ pub mod params;
 pub mod plugin;
 pub mod population;
 pub mod projection;
+pub mod receptor;
 pub mod record;
 pub mod registry;
 pub mod rng;
@@ -49,6 +50,7 @@ pub mod prelude {
     pub use crate::plugin::{Plugin, PluginGroup, PluginSet};
     pub use crate::population::{Membrane, Population, RngStream, Spikes, SynapticInput};
     pub use crate::projection::{Arrivals, DelayLine, Projection, TransmissionScale, Weights};
+    pub use crate::receptor::ReceptorInput;
     pub use crate::record::{RecorderSpec, Recorders, StateVariables};
     pub use crate::registry::{
         AttachContext, Model, ModelKind, ModelParams, ParamDoc, Registry, Target,

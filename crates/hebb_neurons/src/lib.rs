@@ -8,6 +8,10 @@
 //! | [`SpikeSource`] | input | explicit spike times per neuron |
 //! | [`Exact`] | input | spikes from a schedule and/or `Simulation::impose_spikes` |
 //! | [`StepCurrent`] | stimulus | piecewise-constant current (BrainPy `section_input`) |
+//! | [`IafPscExp`] | neuron | NEST `iaf_psc_exp`: current-based LIF, exponential PSCs, exact integration |
+//! | [`IafPscAlpha`] | neuron | NEST `iaf_psc_alpha`: current-based LIF, alpha PSCs, exact integration |
+//! | [`Izhikevich`] | neuron | NEST `izhikevich`: Izhikevich (2003), both integration schemes |
+//! | [`AdEx`] | neuron | NEST `aeif_cond_exp` / `aeif_psc_exp`: adaptive exponential IF, GSL RKF45 (or Euler, RK4) |
 //!
 //! Neuron models run in [`Stage::NeuronStep`]: they read and zero the population's
 //! [`SynapticInput`] (`current` and `voltage_jump`), update their [`Membrane`] and state with a
@@ -16,16 +20,25 @@
 
 use hebb_core::prelude::*;
 
+pub mod adex;
 pub mod exact;
+pub mod iaf_psc_alpha;
+pub mod iaf_psc_exp;
+pub mod izhikevich;
 pub mod lif;
 pub mod lif_ref;
 pub mod poisson;
+pub mod propagator;
 pub mod schedule;
 pub mod spike_source;
 pub mod spiking;
 pub mod step_current;
 
+pub use adex::{AdEx, AdExIntegration, AdExPlugin, AdExState, AdExSynapses};
 pub use exact::{Exact, ExactPlugin};
+pub use iaf_psc_alpha::{IafPscAlpha, IafPscAlphaPlugin, IafPscAlphaState};
+pub use iaf_psc_exp::{IafPscExp, IafPscExpPlugin, IafPscExpState};
+pub use izhikevich::{Izhikevich, IzhikevichIntegration, IzhikevichPlugin, IzhikevichState};
 pub use lif::{Lif, LifIntegration, LifPlugin, LifState};
 pub use lif_ref::{LifRef, LifRefPlugin, LifRefState};
 pub use poisson::{Poisson, PoissonPlugin, PoissonState};
@@ -44,6 +57,10 @@ impl Plugin for NeuronsPlugin {
             StepCurrentPlugin,
             LifPlugin,
             LifRefPlugin,
+            IafPscExpPlugin,
+            IafPscAlphaPlugin,
+            IzhikevichPlugin,
+            AdExPlugin,
         ));
     }
 }
@@ -51,7 +68,11 @@ impl Plugin for NeuronsPlugin {
 /// The crate's public types.
 pub mod prelude {
     pub use crate::NeuronsPlugin;
+    pub use crate::adex::{AdEx, AdExIntegration, AdExSynapses};
     pub use crate::exact::Exact;
+    pub use crate::iaf_psc_alpha::IafPscAlpha;
+    pub use crate::iaf_psc_exp::IafPscExp;
+    pub use crate::izhikevich::{Izhikevich, IzhikevichIntegration};
     pub use crate::lif::{Lif, LifIntegration};
     pub use crate::lif_ref::LifRef;
     pub use crate::poisson::Poisson;

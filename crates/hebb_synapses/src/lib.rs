@@ -9,6 +9,9 @@
 //! | [`Delta`] | `I += w·scale/dt` for one step, or `V += w·scale` | none |
 //! | [`Exponential`] | `g` decays with τ, jumps by `w·scale`; `I += g` | `g` per post neuron |
 //! | [`Conductance`] | as `Exponential`, `I += g·(E − V)` (or a fixed driving force) | `g` per post neuron |
+//! | [`Alpha`] | alpha function `w·(t/τ)e^(1−t/τ)`, peak w at τ; a current or `g·(E − V)` | `g`, `x` per post neuron |
+//! | [`BiExponential`] | difference of exponentials (rise, decay), peak w; a current or `g·(E − V)` | two traces per post neuron |
+//! | [`Receptor`] | the weight goes to the neuron model's own synapses (by sign) | none |
 //!
 //! `scale` is the release fraction of short-term plasticity ([`TransmissionScale`], set by
 //! [`tsodyks_markram`] in [`Stage::SynapticStp`]); without STP it is 1. Delivery is
@@ -17,15 +20,21 @@
 
 use hebb_core::prelude::*;
 
+pub mod alpha;
+pub mod biexponential;
 pub mod conductance;
 pub mod deliver;
 pub mod delta;
 pub mod exponential;
+pub mod receptor;
 pub mod tsodyks_markram;
 
+pub use alpha::{Alpha, AlphaPlugin};
+pub use biexponential::{BiExponential, BiExponentialPlugin};
 pub use conductance::{Conductance, ConductancePlugin};
 pub use delta::{Delta, DeltaPlugin, DeltaTarget};
 pub use exponential::{Decay, Exponential, ExponentialPlugin, InputTiming, SynapseState};
+pub use receptor::{Receptor, ReceptorPlugin};
 pub use tsodyks_markram::{StpIntegration, TsodyksMarkram, TsodyksMarkramPlugin};
 
 /// The build error of an output that needs the postsynaptic membrane potential on a population
@@ -61,6 +70,9 @@ impl Plugin for SynapsesPlugin {
             DeltaPlugin,
             ExponentialPlugin,
             ConductancePlugin,
+            ReceptorPlugin,
+            AlphaPlugin,
+            BiExponentialPlugin,
         ));
     }
 }
@@ -68,8 +80,11 @@ impl Plugin for SynapsesPlugin {
 /// The crate's public types.
 pub mod prelude {
     pub use crate::SynapsesPlugin;
+    pub use crate::alpha::Alpha;
+    pub use crate::biexponential::BiExponential;
     pub use crate::conductance::Conductance;
     pub use crate::delta::{Delta, DeltaTarget};
     pub use crate::exponential::{Decay, Exponential, InputTiming};
+    pub use crate::receptor::Receptor;
     pub use crate::tsodyks_markram::{StpIntegration, TsodyksMarkram};
 }

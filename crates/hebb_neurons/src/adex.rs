@@ -1,0 +1,864 @@
+//! # `AdEx` — adaptive exponential integrate-and-fire (NEST `aeif_cond_exp`, `aeif_psc_exp`)
+//!
+//! Brette & Gerstner (2005). With `I_stim` = `SynapticInput.current` (pA, held over the step)
+//! and the neuron's own exponential synapses fed by `Receptor` projections:
+//!
+//! ```text
+//! C dV/dt = −g_L(V − E_L) + g_L·Δ_T·exp((V − V_th)/Δ_T) − I_syn − w + I_e + I_stim
+//! τ_w dw/dt = a(V − E_L) − w
+//! synapses: Conductance (aeif_cond_exp)  I_syn = g_ex(V − E_ex) + g_in(V − E_in)   (nS)
+//!           Current     (aeif_psc_exp)   I_syn = −(I_ex + I_in)                     (pA)
+//! d(g or I)_ex/dt = −(g or I)_ex/τ_ex,  d(g or I)_in/dt = −(g or I)_in/τ_in
+//! if V >= V_peak: V ← V_reset, w ← w + b, refractory for t_ref (V held at V_reset)
+//! ```
+//!
+//! As in NEST, the right-hand side uses `min(V, V_peak)` (and V_reset while refractory, where
+//! dV/dt = 0), so the exponential cannot overflow; with `Δ_T = 0` the exponential term is
+//! dropped and the spike condition is `V >= V_th`.
+//!
+//! A positive weight arriving through `Receptor` adds to the excitatory channel (g_ex += w nS,
+//! or I_ex += w pA), a negative one to the inhibitory channel (g_in += |w|, or I_in += w).
+//! Arrivals are added at the end of the step, after the membrane update, as in NEST: they act
+//! from the next step on.
+//!
+//! ## Integration (`integration`)
+//!
+//! - `Rkf45` (default): NEST's scheme, a port of GSL's (1.15, old `gsl_odeiv`) `rkf45` stepper
+//!   with the standard step-size control `gsl_odeiv_control_yp_new(tol, tol)` and
+//!   `gsl_odeiv_evolve_apply`, run until the end of each step: an embedded Runge–Kutta–Fehlberg
+//!   4(5) step of size h from the step's start; the error estimate
+//!   `r = max_i |err_i| / (tol·h·|dy_i/dt| + tol)` decides: r > 1.1 retries with
+//!   `h·max(0.9·r^(−1/5), 0.2)`, r < 0.5 grows the next h by `clamp(0.9·r^(−1/6), 1, 5)`; h is
+//!   cut to end exactly on the step's end and carried over to the next step (per neuron). After
+//!   every accepted sub-step the spike condition is tested and the neuron reset, and the
+//!   integration goes on to the end of the step (NEST's order). Arithmetic in `f64`.
+//! - `Euler`: one forward-Euler step of all variables (Brian2 `method='euler'`), then the
+//!   spike test. Cheapest.
+//! - `Rk4`: one classical Runge–Kutta step (Brian2 `method='rk4'`), then the spike test.
+//!
+//! With `Euler` and `Rk4`, reset happens once per step, at its end (Brian2's order), and
+//! several spikes in one step are impossible. The state is stored as [`Real`]; the carried
+//! RKF45 step size as `f64`.
+//!
+//! Recordable variables: `v` (mV, [`Membrane`]), `w` (pA), `syn_ex`, `syn_in` (nS for
+//! `Conductance`, pA for `Current`; `syn_in` ≥ 0 for conductances, ≤ 0 for currents).
+//!
+//! ## Parameters
+//! | name | unit | default | NEST | meaning |
+//! |---|---|---|---|---|
+//! | `c_m_pf` | pF | 281 | `C_m` | membrane capacitance |
+//! | `g_l_ns` | nS | 30 | `g_L` | leak conductance |
+//! | `e_l_mv` | mV | −70.6 | `E_L` | leak reversal potential |
+//! | `v_th_mv` | mV | −50.4 | `V_th` | spike initiation threshold |
+//! | `delta_t_mv` | mV | 2 | `Delta_T` | slope factor (0: plain LIF with threshold V_th) |
+//! | `v_peak_mv` | mV | 0 | `V_peak` | spike detection (`V >= V_peak`) |
+//! | `v_reset_mv` | mV | −60 | `V_reset` | reset potential |
+//! | `t_ref_ms` | ms | 0 | `t_ref` | refractory period (whole steps) |
+//! | `a_ns` | nS | 4 | `a` | subthreshold adaptation |
+//! | `b_pa` | pA | 80.5 | `b` | spike-triggered adaptation |
+//! | `tau_w_ms` | ms | 144 | `tau_w` | adaptation time constant |
+//! | `e_ex_mv` | mV | 0 | `E_ex` | excitatory reversal potential (Conductance) |
+//! | `e_in_mv` | mV | −85 | `E_in` | inhibitory reversal potential (Conductance) |
+//! | `tau_syn_ex_ms` | ms | 0.2 | `tau_syn_ex` | excitatory synaptic time constant |
+//! | `tau_syn_in_ms` | ms | 2 | `tau_syn_in` | inhibitory synaptic time constant |
+//! | `i_e_pa` | pA | 0 | `I_e` | constant input current |
+//! | `v_init_mv` | mV | none: `e_l_mv` | `V_m` | initial V (NEST: −70.6 whatever E_L) |
+//! | `w_init_pa` | pA | 0 | `w` | initial w |
+//! | `synapses` | — | `Conductance` | model | `Conductance` (aeif_cond_exp) or `Current` (aeif_psc_exp) |
+//! | `integration` | — | `Rkf45` | — | `Rkf45` (NEST), `Euler` or `Rk4` (Brian2) |
+//! | `error_tolerance` | — | 1e-6 | `gsl_error_tol` | RKF45 absolute and relative tolerance |
+//!
+//! References: NEST 3.10 `models/aeif_cond_exp.cpp`, `models/aeif_psc_exp.cpp`; GSL 1.15
+//! `ode-initval/rkf45.c`, `cstd.c`, `evolve.c`; Brette & Gerstner (2005), J. Neurophysiol.
+//! 94:3637–3642; Naud et al. (2008), Biol. Cybern. 99:335–347.
+
+use hebb_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::spiking::{SpikeFlags, whole_steps, write_spikes};
+
+/// The synapses built into the neuron.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdExSynapses {
+    /// Exponential conductances in nS with reversal potentials (NEST `aeif_cond_exp`).
+    #[default]
+    Conductance,
+    /// Exponential currents in pA (NEST `aeif_psc_exp`).
+    Current,
+}
+
+/// How one step is integrated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdExIntegration {
+    /// GSL's adaptive RKF45 with NEST's settings (NEST-exact).
+    #[default]
+    Rkf45,
+    /// Forward Euler (Brian2 `euler`).
+    Euler,
+    /// Classical Runge–Kutta 4 (Brian2 `rk4`).
+    Rk4,
+}
+
+/// `AdEx` params (scene name `AdEx`), NEST's `aeif_cond_exp` defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdEx {
+    /// Membrane capacitance in pF. Default 281.
+    pub c_m_pf: f64,
+    /// Leak conductance in nS. Default 30.
+    pub g_l_ns: f64,
+    /// Leak reversal potential in mV. Default −70.6.
+    pub e_l_mv: f64,
+    /// Spike initiation threshold in mV. Default −50.4.
+    pub v_th_mv: f64,
+    /// Slope factor in mV. Default 2.
+    pub delta_t_mv: f64,
+    /// Spike detection potential in mV. Default 0.
+    pub v_peak_mv: f64,
+    /// Reset potential in mV. Default −60.
+    pub v_reset_mv: f64,
+    /// Refractory period in ms (whole steps). Default 0.
+    pub t_ref_ms: f64,
+    /// Subthreshold adaptation in nS. Default 4.
+    pub a_ns: f64,
+    /// Spike-triggered adaptation in pA. Default 80.5.
+    pub b_pa: f64,
+    /// Adaptation time constant in ms. Default 144.
+    pub tau_w_ms: f64,
+    /// Excitatory reversal potential in mV. Default 0.
+    pub e_ex_mv: f64,
+    /// Inhibitory reversal potential in mV. Default −85.
+    pub e_in_mv: f64,
+    /// Excitatory synaptic time constant in ms. Default 0.2.
+    pub tau_syn_ex_ms: f64,
+    /// Inhibitory synaptic time constant in ms. Default 2.
+    pub tau_syn_in_ms: f64,
+    /// Constant input current in pA. Default 0.
+    pub i_e_pa: f64,
+    /// Initial V in mV. Default none: `e_l_mv`.
+    pub v_init_mv: Option<f64>,
+    /// Initial w in pA. Default 0.
+    pub w_init_pa: f64,
+    /// Built-in synapses. Default `Conductance`.
+    pub synapses: AdExSynapses,
+    /// Integration scheme. Default `Rkf45`.
+    pub integration: AdExIntegration,
+    /// RKF45 absolute and relative error tolerance. Default 1e-6.
+    pub error_tolerance: f64,
+}
+
+impl Default for AdEx {
+    fn default() -> Self {
+        Self {
+            c_m_pf: 281.0,
+            g_l_ns: 30.0,
+            e_l_mv: -70.6,
+            v_th_mv: -50.4,
+            delta_t_mv: 2.0,
+            v_peak_mv: 0.0,
+            v_reset_mv: -60.0,
+            t_ref_ms: 0.0,
+            a_ns: 4.0,
+            b_pa: 80.5,
+            tau_w_ms: 144.0,
+            e_ex_mv: 0.0,
+            e_in_mv: -85.0,
+            tau_syn_ex_ms: 0.2,
+            tau_syn_in_ms: 2.0,
+            i_e_pa: 0.0,
+            v_init_mv: None,
+            w_init_pa: 0.0,
+            synapses: AdExSynapses::Conductance,
+            integration: AdExIntegration::Rkf45,
+            error_tolerance: 1e-6,
+        }
+    }
+}
+
+const fn doc(name: &'static str, unit: &'static str, doc: &'static str) -> ParamDoc {
+    ParamDoc { name, unit, doc }
+}
+
+impl Model for AdEx {
+    const NAME: &'static str = "AdEx";
+    const KIND: ModelKind = ModelKind::Neuron;
+    const SUMMARY: &'static str = "adaptive exponential integrate-and-fire, NEST aeif_cond_exp / \
+         aeif_psc_exp (GSL RKF45; or Euler, RK4)";
+    const PARAMS: &'static [ParamDoc] = &[
+        doc("c_m_pf", "pF", "membrane capacitance (C_m)"),
+        doc("g_l_ns", "nS", "leak conductance (g_L)"),
+        doc("e_l_mv", "mV", "leak reversal potential (E_L)"),
+        doc("v_th_mv", "mV", "spike initiation threshold (V_th)"),
+        doc(
+            "delta_t_mv",
+            "mV",
+            "slope factor (Delta_T; 0: no exponential term)",
+        ),
+        doc("v_peak_mv", "mV", "spike detection, V >= V_peak (V_peak)"),
+        doc("v_reset_mv", "mV", "reset potential (V_reset)"),
+        doc(
+            "t_ref_ms",
+            "ms",
+            "refractory period, V held at V_reset (t_ref; whole steps)",
+        ),
+        doc("a_ns", "nS", "subthreshold adaptation (a)"),
+        doc("b_pa", "pA", "spike-triggered adaptation (b)"),
+        doc("tau_w_ms", "ms", "adaptation time constant (tau_w)"),
+        doc(
+            "e_ex_mv",
+            "mV",
+            "excitatory reversal potential (E_ex; Conductance)",
+        ),
+        doc(
+            "e_in_mv",
+            "mV",
+            "inhibitory reversal potential (E_in; Conductance)",
+        ),
+        doc(
+            "tau_syn_ex_ms",
+            "ms",
+            "excitatory synaptic time constant (tau_syn_ex)",
+        ),
+        doc(
+            "tau_syn_in_ms",
+            "ms",
+            "inhibitory synaptic time constant (tau_syn_in)",
+        ),
+        doc("i_e_pa", "pA", "constant input current (I_e)"),
+        doc("v_init_mv", "mV", "initial V (default E_L)"),
+        doc("w_init_pa", "pA", "initial w"),
+        doc(
+            "synapses",
+            "-",
+            "Conductance (aeif_cond_exp, nS) or Current (aeif_psc_exp, pA)",
+        ),
+        doc(
+            "integration",
+            "-",
+            "Rkf45 (NEST, GSL adaptive), Euler or Rk4 (Brian2)",
+        ),
+        doc(
+            "error_tolerance",
+            "-",
+            "RKF45 absolute and relative tolerance (gsl_error_tol)",
+        ),
+    ];
+
+    fn validate(&self) -> Result<(), ParamError> {
+        check::positive("c_m_pf", self.c_m_pf)?;
+        check::non_negative("g_l_ns", self.g_l_ns)?;
+        check::finite("e_l_mv", self.e_l_mv)?;
+        check::finite("v_th_mv", self.v_th_mv)?;
+        check::non_negative("delta_t_mv", self.delta_t_mv)?;
+        check::finite("v_peak_mv", self.v_peak_mv)?;
+        if self.v_peak_mv < self.v_th_mv {
+            return Err(ParamError::new(
+                "v_peak_mv",
+                format!(
+                    "must be >= v_th_mv ({}), got {}",
+                    self.v_th_mv, self.v_peak_mv
+                ),
+            ));
+        }
+        if self.delta_t_mv > 0.0 && (self.v_peak_mv - self.v_th_mv) / self.delta_t_mv >= 700.0 {
+            return Err(ParamError::new(
+                "delta_t_mv",
+                format!(
+                    "is too small: exp((v_peak_mv − v_th_mv)/delta_t_mv) overflows, got {}",
+                    self.delta_t_mv
+                ),
+            ));
+        }
+        check::less_than("v_reset_mv", self.v_reset_mv, "v_peak_mv", self.v_peak_mv)?;
+        check::non_negative("t_ref_ms", self.t_ref_ms)?;
+        check::finite("a_ns", self.a_ns)?;
+        check::finite("b_pa", self.b_pa)?;
+        check::positive("tau_w_ms", self.tau_w_ms)?;
+        check::finite("e_ex_mv", self.e_ex_mv)?;
+        check::finite("e_in_mv", self.e_in_mv)?;
+        check::positive("tau_syn_ex_ms", self.tau_syn_ex_ms)?;
+        check::positive("tau_syn_in_ms", self.tau_syn_in_ms)?;
+        check::finite("i_e_pa", self.i_e_pa)?;
+        if let Some(v) = self.v_init_mv {
+            check::finite("v_init_mv", v)?;
+        }
+        check::finite("w_init_pa", self.w_init_pa)?;
+        check::positive("error_tolerance", self.error_tolerance)
+    }
+
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+        let size = ctx.population_size(Self::NAME)?;
+        let constants = AdExConstants::new(self, ctx.dt_ms)
+            .map_err(|e| BuildError::param(format!("population `{}`", ctx.name), e))?;
+        ctx.entity_mut().insert((
+            constants,
+            AdExState {
+                w: vec![self.w_init_pa as Real; size],
+                syn_ex: vec![0.0; size],
+                syn_in: vec![0.0; size],
+                step_ms: vec![constants.h; size],
+                refractory_left: vec![0; size],
+            },
+            Membrane {
+                v: vec![self.v_init_mv.unwrap_or(self.e_l_mv) as Real; size],
+            },
+            ReceptorInput::new(size),
+            SpikeFlags::new(size),
+        ));
+        Ok(())
+    }
+}
+
+/// The constants of an `AdEx` population, in `f64`.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct AdExConstants {
+    /// Step, ms.
+    pub h: f64,
+    /// See [`AdEx`] (units as there).
+    pub c_m: f64,
+    /// See [`AdEx`].
+    pub g_l: f64,
+    /// See [`AdEx`].
+    pub e_l: f64,
+    /// See [`AdEx`].
+    pub v_th: f64,
+    /// See [`AdEx`].
+    pub delta_t: f64,
+    /// `V_peak`: the clamp of V inside the right-hand side.
+    pub v_peak: f64,
+    /// The spike condition `V >= v_spike`: V_peak, or V_th when Δ_T = 0 (NEST).
+    pub v_spike: f64,
+    /// See [`AdEx`].
+    pub v_reset: f64,
+    /// See [`AdEx`].
+    pub a: f64,
+    /// See [`AdEx`].
+    pub b: f64,
+    /// See [`AdEx`].
+    pub tau_w: f64,
+    /// See [`AdEx`].
+    pub e_ex: f64,
+    /// See [`AdEx`].
+    pub e_in: f64,
+    /// See [`AdEx`].
+    pub tau_ex: f64,
+    /// See [`AdEx`].
+    pub tau_in: f64,
+    /// See [`AdEx`].
+    pub i_e: f64,
+    /// RKF45 tolerance.
+    pub tol: f64,
+    /// `t_ref/h`.
+    pub refractory_steps: u32,
+    /// Built-in synapses.
+    pub synapses: AdExSynapses,
+    /// Scheme.
+    pub integration: AdExIntegration,
+}
+
+impl AdExConstants {
+    /// The constants of `p` at step `h_ms`; the refractory period must lie on the grid.
+    pub fn new(p: &AdEx, h_ms: f64) -> Result<Self, ParamError> {
+        let refractory = whole_steps("t_ref_ms", p.t_ref_ms, h_ms)?;
+        Ok(Self {
+            h: h_ms,
+            c_m: p.c_m_pf,
+            g_l: p.g_l_ns,
+            e_l: p.e_l_mv,
+            v_th: p.v_th_mv,
+            delta_t: p.delta_t_mv,
+            v_peak: p.v_peak_mv,
+            v_spike: if p.delta_t_mv > 0.0 {
+                p.v_peak_mv
+            } else {
+                p.v_th_mv
+            },
+            v_reset: p.v_reset_mv,
+            a: p.a_ns,
+            b: p.b_pa,
+            tau_w: p.tau_w_ms,
+            e_ex: p.e_ex_mv,
+            e_in: p.e_in_mv,
+            tau_ex: p.tau_syn_ex_ms,
+            tau_in: p.tau_syn_in_ms,
+            i_e: p.i_e_pa,
+            tol: p.error_tolerance,
+            refractory_steps: u32::try_from(refractory).unwrap_or(u32::MAX),
+            synapses: p.synapses,
+            integration: p.integration,
+        })
+    }
+}
+
+/// State of an `AdEx` population beside its [`Membrane`].
+#[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdExState {
+    /// Adaptation current w, pA.
+    pub w: Vec<Real>,
+    /// Excitatory synaptic conductance (nS) or current (pA).
+    pub syn_ex: Vec<Real>,
+    /// Inhibitory synaptic conductance (nS, ≥ 0) or current (pA, ≤ 0).
+    pub syn_in: Vec<Real>,
+    /// The RKF45 step size carried to the next step, ms (NEST's `IntegrationStep_`).
+    pub step_ms: Vec<f64>,
+    /// Steps each neuron is still held.
+    pub refractory_left: Vec<u32>,
+}
+
+impl StateVariables for AdExState {
+    const VARIABLES: &'static [&'static str] = &["w", "syn_ex", "syn_in"];
+    fn variable(&self, name: &str) -> Option<&[Real]> {
+        match name {
+            "w" => Some(&self.w),
+            "syn_ex" => Some(&self.syn_ex),
+            "syn_in" => Some(&self.syn_in),
+            _ => None,
+        }
+    }
+}
+
+/// The state vector of one neuron: (V, syn_ex, syn_in, w).
+pub type AdExY = [f64; 4];
+
+/// The right-hand side (NEST's `aeif_cond_exp_dynamics` / `aeif_psc_exp_dynamics`).
+#[inline(always)]
+pub fn adex_rhs<const CONDUCTANCE: bool>(
+    c: &AdExConstants,
+    refractory: bool,
+    i_stim: f64,
+    y: &AdExY,
+) -> AdExY {
+    let v = if refractory {
+        c.v_reset
+    } else if c.v_peak < y[0] {
+        c.v_peak
+    } else {
+        y[0]
+    };
+    let (ex, inh, w) = (y[1], y[2], y[3]);
+    let (i_syn_exc, i_syn_inh) = if CONDUCTANCE {
+        (ex * (v - c.e_ex), inh * (v - c.e_in))
+    } else {
+        (-ex, -inh)
+    };
+    let i_spike = if c.delta_t == 0.0 {
+        0.0
+    } else {
+        c.g_l * c.delta_t * ((v - c.v_th) / c.delta_t).exp()
+    };
+    let dv = if refractory {
+        0.0
+    } else {
+        (-c.g_l * (v - c.e_l) + i_spike - i_syn_exc - i_syn_inh - w + c.i_e + i_stim) / c.c_m
+    };
+    [
+        dv,
+        -ex / c.tau_ex,
+        -inh / c.tau_in,
+        (c.a * (v - c.e_l) - w) / c.tau_w,
+    ]
+}
+
+/// GSL's `rkf45` stepper (`ode-initval/rkf45.c`): one step of size `h` from `y` with
+/// `k1 = f(y)`; returns (y_new, error estimate, f(y_new)).
+#[inline(always)]
+fn rkf45_step(f: impl Fn(&AdExY) -> AdExY, y: &AdExY, k1: &AdExY, h: f64) -> (AdExY, AdExY, AdExY) {
+    const AH: [f64; 5] = [1.0 / 4.0, 3.0 / 8.0, 12.0 / 13.0, 1.0, 1.0 / 2.0];
+    const B3: [f64; 2] = [3.0 / 32.0, 9.0 / 32.0];
+    const B4: [f64; 3] = [1932.0 / 2197.0, -7200.0 / 2197.0, 7296.0 / 2197.0];
+    const B5: [f64; 4] = [
+        8341.0 / 4104.0,
+        -32832.0 / 4104.0,
+        29440.0 / 4104.0,
+        -845.0 / 4104.0,
+    ];
+    const B6: [f64; 5] = [
+        -6080.0 / 20520.0,
+        41040.0 / 20520.0,
+        -28352.0 / 20520.0,
+        9295.0 / 20520.0,
+        -5643.0 / 20520.0,
+    ];
+    const C1: f64 = 902880.0 / 7618050.0;
+    const C3: f64 = 3953664.0 / 7618050.0;
+    const C4: f64 = 3855735.0 / 7618050.0;
+    const C5: f64 = -1371249.0 / 7618050.0;
+    const C6: f64 = 277020.0 / 7618050.0;
+    const EC: [f64; 7] = [
+        0.0,
+        1.0 / 360.0,
+        0.0,
+        -128.0 / 4275.0,
+        -2197.0 / 75240.0,
+        1.0 / 50.0,
+        2.0 / 55.0,
+    ];
+    let map = |g: &dyn Fn(usize) -> f64| -> AdExY { [g(0), g(1), g(2), g(3)] };
+    let ytmp = map(&|i| y[i] + AH[0] * h * k1[i]);
+    let k2 = f(&ytmp);
+    let ytmp = map(&|i| y[i] + h * (B3[0] * k1[i] + B3[1] * k2[i]));
+    let k3 = f(&ytmp);
+    let ytmp = map(&|i| y[i] + h * (B4[0] * k1[i] + B4[1] * k2[i] + B4[2] * k3[i]));
+    let k4 = f(&ytmp);
+    let ytmp = map(&|i| y[i] + h * (B5[0] * k1[i] + B5[1] * k2[i] + B5[2] * k3[i] + B5[3] * k4[i]));
+    let k5 = f(&ytmp);
+    let ytmp = map(&|i| {
+        y[i] + h * (B6[0] * k1[i] + B6[1] * k2[i] + B6[2] * k3[i] + B6[3] * k4[i] + B6[4] * k5[i])
+    });
+    let k6 = f(&ytmp);
+    let y_new = map(&|i| {
+        let d = C1 * k1[i] + C3 * k3[i] + C4 * k4[i] + C5 * k5[i] + C6 * k6[i];
+        y[i] + h * d
+    });
+    let dydt_out = f(&y_new);
+    let yerr = map(&|i| {
+        h * (EC[1] * k1[i] + EC[3] * k3[i] + EC[4] * k4[i] + EC[5] * k5[i] + EC[6] * k6[i])
+    });
+    (y_new, yerr, dydt_out)
+}
+
+/// One call of GSL's `gsl_odeiv_evolve_apply` with the `rkf45` stepper and the standard
+/// control `yp_new(tol, tol)`: from `t` toward `t1` with the proposed step `h`; returns the new
+/// time and the step proposed for the next call, and advances `y`.
+#[inline(always)]
+pub fn evolve_apply(
+    f: impl Fn(&AdExY) -> AdExY,
+    tol: f64,
+    t: f64,
+    t1: f64,
+    h: f64,
+    y: &mut AdExY,
+) -> (f64, f64) {
+    let y0 = *y;
+    let k1 = f(&y0);
+    let dt = t1 - t;
+    let mut h0 = h;
+    loop {
+        let final_step = h0 > dt;
+        if final_step {
+            h0 = dt;
+        }
+        let (y_new, yerr, dydt_out) = rkf45_step(&f, &y0, &k1, h0);
+        let t_new = if final_step { t1 } else { t + h0 };
+        // gsl_odeiv_control_hadjust with std_control_hadjust (a_y = 0, a_dydt = 1, order 5).
+        let h_old = h0;
+        let mut rmax = f64::MIN_POSITIVE;
+        for i in 0..4 {
+            let d0 = tol * (h_old * dydt_out[i].abs()) + tol;
+            rmax = rmax.max(yerr[i].abs() / d0.abs());
+        }
+        if rmax > 1.1 {
+            let r = (0.9 / rmax.powf(1.0 / 5.0)).max(0.2);
+            let h_new = r * h_old;
+            if h_new.abs() < h_old.abs() && t_new + h_new != t_new {
+                h0 = h_new;
+                continue;
+            }
+            h0 = h_old;
+        } else if rmax < 0.5 {
+            let r = (0.9 / rmax.powf(1.0 / 6.0)).clamp(1.0, 5.0);
+            h0 = r * h_old;
+        }
+        *y = y_new;
+        return (t_new, h0);
+    }
+}
+
+/// The arrays one `AdEx` step reads and writes; all have the population's size.
+pub struct AdExSlices<'a> {
+    /// Membrane potential, mV.
+    pub v: &'a mut [Real],
+    /// The state besides V.
+    pub state: &'a mut AdExState,
+    /// Input current I_stim, pA (consumed: zeroed).
+    pub current: &'a mut [Real],
+    /// Arriving weights by sign (consumed).
+    pub receptor: &'a mut ReceptorInput,
+    /// Output: 1 where the neuron spiked (at least once) in this step.
+    pub flags: &'a mut [u8],
+}
+
+/// One step of every neuron (the pure kernel), NEST's `aeif_cond_exp::update` for `Rkf45`.
+pub fn adex_step(c: &AdExConstants, s: AdExSlices<'_>) {
+    match c.synapses {
+        AdExSynapses::Conductance => adex_kernel::<true>(c, s),
+        AdExSynapses::Current => adex_kernel::<false>(c, s),
+    }
+}
+
+fn adex_kernel<const CONDUCTANCE: bool>(c: &AdExConstants, s: AdExSlices<'_>) {
+    let n = s.v.len();
+    let st = s.state;
+    let (w, ex, inh, step, left) = (
+        &mut st.w[..n],
+        &mut st.syn_ex[..n],
+        &mut st.syn_in[..n],
+        &mut st.step_ms[..n],
+        &mut st.refractory_left[..n],
+    );
+    let (current, arr_ex, arr_in) = (
+        &mut s.current[..n],
+        &mut s.receptor.excitatory[..n],
+        &mut s.receptor.inhibitory[..n],
+    );
+    let flags = &mut s.flags[..n];
+    for i in 0..n {
+        let mut y: AdExY = [
+            f64::from(s.v[i]),
+            f64::from(ex[i]),
+            f64::from(inh[i]),
+            f64::from(w[i]),
+        ];
+        let i_stim = f64::from(current[i]);
+        let mut r = left[i];
+        let mut spiked = false;
+        let mut on_substep = |y: &mut AdExY, r: &mut u32| {
+            if *r > 0 {
+                y[0] = c.v_reset;
+            } else if y[0] >= c.v_spike {
+                y[0] = c.v_reset;
+                y[3] += c.b;
+                *r = if c.refractory_steps > 0 {
+                    c.refractory_steps + 1
+                } else {
+                    0
+                };
+                spiked = true;
+            }
+        };
+        match c.integration {
+            AdExIntegration::Rkf45 => {
+                let (mut t, mut h) = (0.0, step[i]);
+                while t < c.h {
+                    let refractory = r > 0;
+                    let f = |y: &AdExY| adex_rhs::<CONDUCTANCE>(c, refractory, i_stim, y);
+                    (t, h) = evolve_apply(f, c.tol, t, c.h, h, &mut y);
+                    on_substep(&mut y, &mut r);
+                }
+                step[i] = h;
+            }
+            AdExIntegration::Euler => {
+                let k = adex_rhs::<CONDUCTANCE>(c, r > 0, i_stim, &y);
+                for (yj, kj) in y.iter_mut().zip(k) {
+                    *yj += c.h * kj;
+                }
+                on_substep(&mut y, &mut r);
+            }
+            AdExIntegration::Rk4 => {
+                let f = |y: &AdExY| adex_rhs::<CONDUCTANCE>(c, r > 0, i_stim, y);
+                let shift = |k: &AdExY, by: f64| -> AdExY {
+                    [
+                        y[0] + by * k[0],
+                        y[1] + by * k[1],
+                        y[2] + by * k[2],
+                        y[3] + by * k[3],
+                    ]
+                };
+                let k1 = f(&y);
+                let k2 = f(&shift(&k1, c.h / 2.0));
+                let k3 = f(&shift(&k2, c.h / 2.0));
+                let k4 = f(&shift(&k3, c.h));
+                for j in 0..4 {
+                    y[j] += c.h / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
+                }
+                on_substep(&mut y, &mut r);
+            }
+        }
+        r = r.saturating_sub(1);
+        if CONDUCTANCE {
+            y[1] += f64::from(arr_ex[i]);
+            y[2] -= f64::from(arr_in[i]);
+        } else {
+            y[1] += f64::from(arr_ex[i]);
+            y[2] += f64::from(arr_in[i]);
+        }
+        flags[i] = u8::from(spiked);
+        s.v[i] = y[0] as Real;
+        ex[i] = y[1] as Real;
+        inh[i] = y[2] as Real;
+        w[i] = y[3] as Real;
+        left[i] = r;
+        current[i] = 0.0;
+        arr_ex[i] = 0.0;
+        arr_in[i] = 0.0;
+    }
+}
+
+/// [`Stage::NeuronStep`]: step every `AdEx` population and write its spikes.
+pub fn adex_system(
+    mut populations: Query<(
+        &AdExConstants,
+        &mut AdExState,
+        &mut Membrane,
+        &mut SynapticInput,
+        &mut ReceptorInput,
+        &mut SpikeFlags,
+        &mut Spikes,
+    )>,
+) {
+    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes) in
+        &mut populations
+    {
+        adex_step(
+            c,
+            AdExSlices {
+                v: &mut membrane.v,
+                state: &mut state,
+                current: &mut input.current,
+                receptor: &mut receptor,
+                flags: &mut flags.0,
+            },
+        );
+        write_spikes(&flags.0, &mut spikes);
+    }
+}
+
+/// Registers the `AdEx` model, its variables and its system.
+pub struct AdExPlugin;
+
+impl Plugin for AdExPlugin {
+    fn build(&self, sim: &mut Simulation) {
+        sim.register_model::<AdEx>();
+        sim.register_variables::<AdExState>();
+        sim.register_snapshot::<AdExState>();
+        sim.add_model_systems::<AdEx, _>(Stage::NeuronStep, adex_system);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn neuron(p: &AdEx) -> (AdExConstants, AdExState, [Real; 1]) {
+        let c = AdExConstants::new(p, 0.1).unwrap();
+        let st = AdExState {
+            w: vec![p.w_init_pa as Real],
+            syn_ex: vec![0.0],
+            syn_in: vec![0.0],
+            step_ms: vec![0.1],
+            refractory_left: vec![0],
+        };
+        (c, st, [p.v_init_mv.unwrap_or(p.e_l_mv) as Real])
+    }
+
+    /// Steps with a constant current; returns (V, w, spiked) per step.
+    fn run(p: &AdEx, i_stim: f64, steps: usize) -> Vec<(f64, f64, bool)> {
+        let (c, mut st, mut v) = neuron(p);
+        let mut flags = [0u8];
+        (0..steps)
+            .map(|_| {
+                adex_step(
+                    &c,
+                    AdExSlices {
+                        v: &mut v,
+                        state: &mut st,
+                        current: &mut [i_stim as Real],
+                        receptor: &mut ReceptorInput::new(1),
+                        flags: &mut flags,
+                    },
+                );
+                (f64::from(v[0]), f64::from(st.w[0]), flags[0] == 1)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rest_is_a_fixed_point_and_subthreshold_current_settles() {
+        // At E_L without input only the tiny exponential term acts: dV/dt = g_L·Δ_T·e^(−10.1)/C.
+        let out = run(&AdEx::default(), 0.0, 100);
+        assert!(out.iter().all(|o| (o.0 + 70.6).abs() < 0.01 && !o.2));
+        // 200 pA for 2 s: no spike; the three schemes agree closely on the steady state.
+        let end: Vec<f64> = [
+            AdExIntegration::Rkf45,
+            AdExIntegration::Rk4,
+            AdExIntegration::Euler,
+        ]
+        .into_iter()
+        .map(|integration| {
+            let p = AdEx {
+                integration,
+                ..AdEx::default()
+            };
+            let out = run(&p, 200.0, 20000);
+            assert!(out.iter().all(|o| !o.2));
+            out[19999].0
+        })
+        .collect();
+        assert!(
+            (end[0] - end[1]).abs() < 1e-4 && (end[0] - end[2]).abs() < 1e-3,
+            "{end:?}"
+        );
+        // The steady state solves 0 = −g_L(V − E_L) + g_LΔ_T e^((V−V_th)/Δ_T) − a(V − E_L) + I.
+        let v = end[0];
+        let p = AdEx::default();
+        let residual = -p.g_l_ns * (v - p.e_l_mv)
+            + p.g_l_ns * p.delta_t_mv * ((v - p.v_th_mv) / p.delta_t_mv).exp()
+            - p.a_ns * (v - p.e_l_mv)
+            + 200.0;
+        assert!(residual.abs() < 0.05, "{residual}");
+    }
+
+    #[test]
+    fn spike_resets_and_adapts() {
+        let out = run(&AdEx::default(), 800.0, 3000);
+        let spikes: Vec<usize> = (0..out.len()).filter(|&k| out[k].2).collect();
+        assert!(spikes.len() >= 3, "{spikes:?}");
+        // w jumps by b at every spike; the ISIs lengthen (adaptation).
+        let k = spikes[0];
+        assert!(out[k].1 - out[k - 1].1 > 80.0);
+        assert!(spikes[2] - spikes[1] > spikes[1] - spikes[0]);
+        // NEST keeps integrating after the reset inside the step: V is near, not at, V_reset.
+        assert!((out[k].0 + 60.0).abs() < 0.5 && out[k].0 != -60.0);
+    }
+
+    #[test]
+    fn refractory_holds_v_at_reset() {
+        let p = AdEx {
+            t_ref_ms: 1.0,
+            ..AdEx::default()
+        };
+        let out = run(&p, 2000.0, 2000);
+        let k = (0..out.len()).find(|&k| out[k].2).unwrap();
+        for o in &out[k..k + 10] {
+            assert_eq!(o.0, -60.0);
+        }
+        assert!(out[k + 11].0 > -60.0);
+    }
+
+    #[test]
+    fn step_control_shrinks_and_grows() {
+        // A smooth decay: RKF45 grows the proposed step (up to 5x per call).
+        let c = AdExConstants::new(&AdEx::default(), 0.1).unwrap();
+        let f = |y: &AdExY| adex_rhs::<true>(&c, false, 0.0, y);
+        let mut y = [-70.6, 0.0, 0.0, 0.0];
+        let (t, h) = evolve_apply(f, 1e-6, 0.0, 0.1, 0.1, &mut y);
+        assert_eq!(t, 0.1);
+        assert!(h > 0.1 && h <= 0.5, "{h}");
+        // A big conductance kick with τ 0.2 ms: the step is cut, not reaching t1.
+        let mut y = [-70.6, 500.0, 0.0, 0.0];
+        let (t, h) = evolve_apply(f, 1e-6, 0.0, 0.1, 0.1, &mut y);
+        assert!(t < 0.1 && h < 0.1, "{t} {h}");
+    }
+
+    #[test]
+    fn validation() {
+        let e = Model::validate(&AdEx {
+            v_peak_mv: -55.0,
+            ..AdEx::default()
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("v_peak_mv must be >= v_th_mv"),
+            "{e}"
+        );
+        let e = AdExConstants::new(
+            &AdEx {
+                t_ref_ms: 0.05,
+                ..AdEx::default()
+            },
+            0.1,
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("t_ref_ms must be"));
+    }
+}
