@@ -11,6 +11,9 @@
 //!   static network; excitatory weights in `[0, 2·w]`, inhibitory in `[2·w, 0]` with the signed
 //!   `Nest` bounds).
 //!
+//! - `plastic_10k/stdp`: the same with the built-in pair `Stdp` (a full system, not the rule
+//!   API; Hebbian, rates 1e-4, hard bounds), for comparison.
+//!
 //! The goal: the plastic network within 2× of the static one. Run with
 //! `cargo bench --bench plastic`; docs/performance.md has the figures.
 
@@ -19,7 +22,15 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hebb::prelude::*;
 
-fn cuba_10k(plastic: bool) -> Simulation {
+/// Which plasticity every projection gets.
+#[derive(Clone, Copy, PartialEq)]
+enum Learning {
+    Static,
+    Triplet,
+    Stdp,
+}
+
+fn cuba_10k(learning: Learning) -> Simulation {
     let mut sim = Simulation::new(0.1, 2007).expect("valid dt");
     sim.add_plugins(DefaultPlugins);
     let neuron = LifRef {
@@ -47,21 +58,33 @@ fn cuba_10k(plastic: bool) -> Simulation {
     ] {
         let excitatory = pre == "exc";
         let w: f64 = if excitatory { 1.62 } else { -9.0 };
-        let plasticity: Option<Box<dyn ModelParams>> = plastic.then(|| {
-            let d = TripletStdp::default();
-            Box::new(TripletStdp {
-                a2_plus: d.a2_plus * 0.01,
-                a3_plus: d.a3_plus * 0.01,
-                a2_minus: d.a2_minus * 0.01,
-                a3_minus: d.a3_minus * 0.01,
-                bounds: Bounds::Nest {
-                    w_max: 2.0 * w,
-                    mu_plus: 0.0,
-                    mu_minus: 0.0,
+        let plasticity: Option<Box<dyn ModelParams>> = match learning {
+            Learning::Static => None,
+            Learning::Stdp => Some(Box::new(Stdp {
+                lr_post: 1e-4,
+                lr_pre: -1e-4,
+                bounds: Bounds::Hard {
+                    w_min: Some(w.min(0.0) * 2.0),
+                    w_max: Some(w.max(0.0) * 2.0),
                 },
-                ..d
-            }) as Box<dyn ModelParams>
-        });
+                ..Stdp::default()
+            })),
+            Learning::Triplet => Some({
+                let d = TripletStdp::default();
+                Box::new(TripletStdp {
+                    a2_plus: d.a2_plus * 0.01,
+                    a3_plus: d.a3_plus * 0.01,
+                    a2_minus: d.a2_minus * 0.01,
+                    a3_minus: d.a3_minus * 0.01,
+                    bounds: Bounds::Nest {
+                        w_max: 2.0 * w,
+                        mu_plus: 0.0,
+                        mu_minus: 0.0,
+                    },
+                    ..d
+                }) as Box<dyn ModelParams>
+            }),
+        };
         sim.add_projection(ProjectionSpec {
             name: format!("{pre}_{post}"),
             pre: pre.into(),
@@ -92,10 +115,22 @@ fn plastic_10k(c: &mut Criterion) {
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    let mut sim = cuba_10k(false);
-    group.bench_function("static", |b| b.iter(|| sim.step()));
-    let mut sim = cuba_10k(true);
-    group.bench_function("triplet", |b| b.iter(|| sim.step()));
+    for (name, learning) in [
+        ("static", Learning::Static),
+        ("triplet", Learning::Triplet),
+        ("stdp", Learning::Stdp),
+    ] {
+        let mut sim = cuba_10k(learning);
+        let spikes: usize = ["exc", "inh"]
+            .iter()
+            .map(|p| {
+                let e = sim.index().population(p).expect("population");
+                sim.world.get::<Spikes>(e).map_or(0, |s| s.indices().len())
+            })
+            .sum();
+        eprintln!("plastic_10k/{name}: {spikes} spikes in the last settling step");
+        group.bench_function(name, |b| b.iter(|| sim.step()));
+    }
     group.finish();
 }
 

@@ -5,6 +5,11 @@
 //!   (scenes/brette2007_coba.ron): 3200 + 800 `LifRef` neurons with a 20 mV bias, 2% random
 //!   conductance synapses (τ 5 / 10 ms, E 0 / −80 mV), about 22 Hz of activity.
 //! - `cuba_4000`: one step of benchmark 2 (scenes/brette2007_cuba.ron), current synapses.
+//! - `adex_rkf45_4000`, `adex_euler_4000`: the same 3200 + 800 network and 2% connectivity with
+//!   NEST's default `AdEx` (aeif_cond_exp, I_e 700 pA) and `Receptor` conductance weights
+//!   (+1 / −4 nS), integrated with the GSL RKF45 port or forward Euler.
+//! - `izhikevich_4000`: the same network of regular-spiking `Izhikevich` neurons (I_e 5) with
+//!   `Delta(target: Voltage)` jumps (+0.5 / −2 mV).
 //!
 //! The networks are built in code with `hebb::prelude` and run for 200 ms before measuring, so
 //! the activity has settled. Run with `cargo bench --bench step`; docs/performance.md compares
@@ -29,13 +34,22 @@ type SynapseOf = fn(bool) -> Box<dyn ModelParams>;
 /// neurons (v uniform in [−60, −50) mV, threshold −50, reset −60, refractory 5 ms), 2% random
 /// connectivity; `synapse` and `weight` give each projection's output model and weight.
 fn brette2007(neuron: &LifRef, synapse: SynapseOf, weight: fn(bool) -> f64) -> Simulation {
+    network_4000(&|| Box::new(neuron.clone()), synapse, weight)
+}
+
+/// The 3200 + 800 network of `brette2007` with any neuron model.
+fn network_4000(
+    neuron: &dyn Fn() -> Box<dyn ModelParams>,
+    synapse: SynapseOf,
+    weight: fn(bool) -> f64,
+) -> Simulation {
     let mut sim = Simulation::new(0.1, 2007).expect("valid dt");
     sim.add_plugins(DefaultPlugins);
     for (name, size) in [("exc", 3200), ("inh", 800)] {
         sim.add_population(PopulationSpec {
             name: name.into(),
             size,
-            model: Box::new(neuron.clone()),
+            model: neuron(),
         })
         .expect("valid population");
     }
@@ -114,6 +128,53 @@ fn cuba_4000() -> Simulation {
     )
 }
 
+fn adex_4000(integration: AdExIntegration) -> Simulation {
+    network_4000(
+        &|| {
+            Box::new(AdEx {
+                i_e_pa: 700.0,
+                integration,
+                ..AdEx::default()
+            })
+        },
+        |_| Box::new(Receptor {}),
+        |excitatory| if excitatory { 1.0 } else { -4.0 },
+    )
+}
+
+fn izhikevich_4000() -> Simulation {
+    network_4000(
+        &|| {
+            Box::new(Izhikevich {
+                i_e: 5.0,
+                ..Izhikevich::default()
+            })
+        },
+        |_| {
+            Box::new(Delta {
+                target: DeltaTarget::Voltage,
+            })
+        },
+        |excitatory| if excitatory { 0.5 } else { -2.0 },
+    )
+}
+
+fn models(c: &mut Criterion) {
+    let mut group = c.benchmark_group("models");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let mut sim = coba_4000();
+    group.bench_function("lifref_coba_4000", |b| b.iter(|| sim.step()));
+    let mut sim = adex_4000(AdExIntegration::Rkf45);
+    group.bench_function("adex_rkf45_4000", |b| b.iter(|| sim.step()));
+    let mut sim = adex_4000(AdExIntegration::Euler);
+    group.bench_function("adex_euler_4000", |b| b.iter(|| sim.step()));
+    let mut sim = izhikevich_4000();
+    group.bench_function("izhikevich_4000", |b| b.iter(|| sim.step()));
+    group.finish();
+}
+
 fn networks(c: &mut Criterion) {
     let mut group = c.benchmark_group("brette2007");
     group
@@ -126,5 +187,5 @@ fn networks(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, empty_schedule, networks);
+criterion_group!(benches, empty_schedule, networks, models);
 criterion_main!(benches);

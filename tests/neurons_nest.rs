@@ -1,9 +1,9 @@
-//! The NEST 3.10 neuron models against NEST's own traces (fixtures trimmed from
-//! shared/refs/nest_*.json by tests/fixtures/nest/make_fixtures.py): `IafPscExp`, `IafPscAlpha`,
+//! The NEST 3.10 neuron models against NEST's own traces (fixtures trimmed from the NEST 3.10 and
+//! Brian2 2.11 reference runs by tests/fixtures/nest/make_fixtures.py): `IafPscExp`, `IafPscAlpha`,
 //! `Izhikevich` (both schemes) and `AdEx` (GSL RKF45), each driven as in NEST through hebb's own
 //! inputs: `SpikeSource` populations with `Receptor` projections and `StepCurrent` stimuli.
 //!
-//! How NEST's timing maps onto hebb's (shared/refs/README.md §F):
+//! How NEST's timing maps onto hebb's (docs/models/nest-timing.md):
 //!
 //! - A NEST `spike_generator` spike at t with delay d is added to the neuron at the end of step
 //!   `(t + d)/dt − 1`. A hebb `SpikeSource` spike at t is emitted in step `t/dt` and, through a
