@@ -58,6 +58,7 @@ pub fn check_with(path: &Path, plugins: &Plugins) -> Result<(), CliError> {
             def.delay_ms,
             p.delay_steps
         );
+        print_resolved(&sim, def);
         // What the models' parameters select (e.g. the sign mode of an STDP rule).
         for model in std::iter::once(&def.synapse)
             .chain(&def.stp)
@@ -121,5 +122,34 @@ fn every(stride: u32) -> String {
         "every step".to_owned()
     } else {
         format!("every {stride} steps")
+    }
+}
+
+/// Compact one-line RON of a model with every param resolved (defaults included).
+fn one_line(spec: &hebb_scene::ModelSpec) -> String {
+    spec.to_ron()
+        .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|e| format!("{} (not printable: {e})", spec.name()))
+}
+
+/// The resolved synapse and plasticity params of a projection, and whether its weights are
+/// kept >= 0 (conductances, see `hebb_core::checks`).
+fn print_resolved(sim: &hebb_core::simulation::Simulation, def: &hebb_scene::ProjectionDef) {
+    println!("      synapse {}", one_line(&def.synapse));
+    if let Some(stp) = &def.stp {
+        println!("      stp {}", one_line(stp));
+    }
+    if let Some(rule) = &def.plasticity {
+        println!("      plasticity {}", one_line(rule));
+    }
+    let sign = sim
+        .index()
+        .projection(&def.name)
+        .and_then(|e| sim.world.get::<hebb_core::checks::NonNegativeWeights>(e));
+    if let Some(need) = sign {
+        println!(
+            "      weights must stay >= 0 ({}; checked: initial weights and plasticity bounds)",
+            need.synapse
+        );
     }
 }

@@ -252,7 +252,7 @@ fn snapshot_with_several_ranks_and_too_many_ranks_are_refused_plainly() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("3 ranks but the largest population has 2 neurons"),
+        stderr.contains("3 ranks but the largest population has 2 neuron(s)"),
         "{stderr}"
     );
 }

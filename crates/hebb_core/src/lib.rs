@@ -15,6 +15,7 @@
 //!
 //! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
 
+pub mod checks;
 pub mod clock;
 pub mod codegen;
 pub mod connectivity;
@@ -43,6 +44,7 @@ pub use bevy_ecs;
 /// Everything a model file or a user of the engine usually needs.
 pub mod prelude {
     pub use crate::Real;
+    pub use crate::checks::{NonNegativeWeights, ProjectionCheck};
     pub use crate::clock::Clock;
     pub use crate::connectivity::{Connectivity, ConnectivitySpec, Csr, WeightInit};
     pub use crate::error::{BuildError, ParamError};

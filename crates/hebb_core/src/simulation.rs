@@ -681,11 +681,36 @@ impl Simulation {
         if let Some(rule) = &spec.plasticity {
             self.attach(entity, &spec.name, target, rule.as_ref())?;
         }
+        let checks = self
+            .world
+            .get_resource::<crate::checks::ProjectionChecks>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        for (_, check) in checks {
+            check(&self.world, entity)?;
+        }
         self.world
             .resource_mut::<NetworkIndex>()
             .projections
             .push((spec.name, entity));
         Ok(entity)
+    }
+
+    /// Run `check` on every projection added from now on, once its models are attached (see
+    /// [`crate::checks`]). A second check under the same `name` replaces the first.
+    pub fn add_projection_check(
+        &mut self,
+        name: &'static str,
+        check: crate::checks::ProjectionCheck,
+    ) -> &mut Self {
+        let mut checks = self
+            .world
+            .get_resource_or_insert_with(crate::checks::ProjectionChecks::default);
+        match checks.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = check,
+            None => checks.0.push((name, check)),
+        }
+        self
     }
 
     /// Add a recorder. Errors name unknown targets and variables.

@@ -2,14 +2,11 @@
 //! every communication interval, and gathering the outputs on rank 0.
 //!
 //! ## What a rank does per step
-//! 1. The step runs as usual (every stage).
-//! 2. Right after the neuron models (end of [`Stage::NeuronStep`]), each neuron population keeps
-//!    only the spikes of the neurons this rank owns ([`crate::layout`]); those are queued for the
-//!    exchange. Plasticity (which reads postsynaptic spikes), spike counts and spike recorders
-//!    see exactly the rank's own spikes.
-//! 3. At the end of the step (end of [`Stage::Record`]) the neuron populations' spikes are
-//!    cleared, so the core's delivery pushes none of them: every neuron spike reaches the
-//!    delay lines through the exchange instead, all ranks' together in canonical order.
+//! 1. The step runs as usual (every stage), on the rank's whole replica of the network.
+//! 2. At the end of the step (end of [`Stage::Record`]) the spikes of the neurons this rank
+//!    owns ([`crate::layout`]) are queued for the exchange, and the neuron populations' spike
+//!    lists are cleared, so the core's delivery pushes none of them: every neuron spike reaches
+//!    the delay lines through the exchange, all ranks' together in canonical order.
 //!
 //! Every `interval` steps ([`crate::layout::communication_interval`]) the ranks trade their
 //! queued spikes; each received spike of neuron `i` emitted at step `k` is inserted into the
@@ -17,9 +14,9 @@
 //! in one process. Input populations are not exchanged: every rank generates them in full.
 //!
 //! ## What is distributed today
-//! The spike traffic, the outputs and their ownership are those of a fully distributed run, but
-//! every rank still holds and steps the whole network (the state of neurons it does not own is
-//! computed from the exchanged spikes and then ignored): the work is not yet divided. Running
+//! The spike traffic and the ownership of outputs are those of a fully distributed run, but
+//! every rank still holds and steps the whole network (an exact replica, since every spike
+//! reaches it through the exchange): the work is not yet divided. Running
 //! only the owned partitions (and building only their synapses) is the next step, on top of
 //! the thread partitions (`docs/parallel.md`).
 
@@ -29,7 +26,7 @@ use bevy_ecs::prelude::*;
 use hebb_core::Real;
 use hebb_core::clock::Clock;
 use hebb_core::connectivity::Connectivity;
-use hebb_core::population::{Population, SpikeCount, Spikes};
+use hebb_core::population::{Population, Spikes};
 use hebb_core::projection::{DelayLine, Projection};
 use hebb_core::record::{Recorders, Source};
 use hebb_core::simulation::Simulation;
@@ -62,8 +59,9 @@ struct RankState {
     queue: SpikeExchange,
 }
 
-/// `NeuronStep` (last): keep this rank's spikes, queue them for the exchange.
-fn keep_owned_spikes(
+/// `Record` (last): queue this rank's own spikes for the exchange and clear the neuron
+/// populations' spike lists, so that neuron spikes travel only through the exchange.
+fn send_owned_spikes(
     clock: Res<Clock>,
     mut state: ResMut<RankState>,
     mut spikes: Query<&mut Spikes>,
@@ -75,16 +73,10 @@ fn keep_owned_spikes(
             if s.count() == 0 {
                 continue;
             }
-            s.retain_range(p.owned.clone());
-            state.queue.push_all(offset, p.index, s.indices());
-        }
-    }
-}
-
-/// `Record` (last): neuron spikes travel only through the exchange.
-fn clear_neuron_spikes(state: Res<RankState>, mut spikes: Query<&mut Spikes>) {
-    for p in &state.neurons {
-        if let Ok(mut s) = spikes.get_mut(p.entity) {
+            let indices = s.indices();
+            let lo = indices.partition_point(|&i| (i as usize) < p.owned.start);
+            let hi = indices.partition_point(|&i| (i as usize) < p.owned.end);
+            state.queue.push_all(offset, p.index, &indices[lo..hi]);
             s.clear();
         }
     }
@@ -99,9 +91,6 @@ pub struct RankRun {
     /// Projections by presynaptic neuron population index: (entity, delay in steps).
     outgoing: Vec<Vec<(Entity, u64)>>,
     received: Vec<SpikeEvent>,
-    /// Spike counts of the neuron populations when the rank started (a restored snapshot's):
-    /// every rank starts from them, so they are counted once when gathering.
-    start_counts: Vec<(Entity, u64)>,
 }
 
 impl RankRun {
@@ -140,13 +129,6 @@ impl RankRun {
             }
         }
         let interval = communication_interval(delays).map_or(IDLE_INTERVAL, u64::from);
-        let start_counts = neurons
-            .iter()
-            .map(|p| {
-                let count = sim.world.get::<SpikeCount>(p.entity).map_or(0, |c| c.0);
-                (p.entity, count)
-            })
-            .collect();
         if ranks > 1 {
             let start = sim.clock().step;
             sim.world.insert_resource(RankState {
@@ -154,8 +136,7 @@ impl RankRun {
                 neurons,
                 queue: SpikeExchange::new(),
             });
-            sim.add_systems(Stage::NeuronStep, keep_owned_spikes);
-            sim.add_systems(Stage::Record, clear_neuron_spikes);
+            sim.add_systems(Stage::Record, send_owned_spikes);
         }
         Ok(Self {
             rank,
@@ -163,7 +144,6 @@ impl RankRun {
             interval,
             outgoing,
             received: Vec::new(),
-            start_counts,
         })
     }
 
@@ -248,9 +228,9 @@ impl RankRun {
     }
 
     /// Bring every rank's share of the outputs to rank 0 (collective), so that rank 0's
-    /// recorders and spike counts are those of the whole network, as in one process: spike
+    /// recorders are those of the whole network, as in one process: spike
     /// recordings merged in (step, neuron) order, every recorded column taken from the rank that
-    /// owns its element, neuron spike counts summed. Call after the last step; other ranks'
+    /// owns its element. Call after the last step; other ranks'
     /// recorders are left as they were.
     pub fn gather_outputs(
         &self,
@@ -260,7 +240,7 @@ impl RankRun {
         if self.ranks == 1 {
             return Ok(());
         }
-        let plan = OutputPlan::of(sim, self.ranks, &self.start_counts);
+        let plan = OutputPlan::of(sim, self.ranks);
         let mine = plan.encode(sim, self.rank);
         let all = exchange.gather_bytes(&mine)?;
         if self.rank == 0 {
@@ -271,20 +251,17 @@ impl RankRun {
 }
 
 /// Who owns what in the outputs: one owner per recorded spike (by neuron), per recorded column,
-/// and the populations whose spike counts are summed.
+/// (spike counts need no gathering: every rank's replica counts every spike).
 struct OutputPlan {
     ranks: usize,
     /// Per spike recorder: the population size and whether it is an input (then rank 0 has all).
     spike_recorders: Vec<Option<(usize, bool)>>,
     /// Per state recorder, per column: the owning rank.
     column_owners: Vec<Vec<usize>>,
-    /// Neuron populations (their spike counts since the start are summed) and their counts at
-    /// the start.
-    neuron_populations: Vec<(Entity, u64)>,
 }
 
 impl OutputPlan {
-    fn of(sim: &Simulation, ranks: usize, start_counts: &[(Entity, u64)]) -> Self {
+    fn of(sim: &Simulation, ranks: usize) -> Self {
         let world = &sim.world;
         let recorders = world.resource::<Recorders>();
         let spike_recorders = recorders
@@ -305,16 +282,14 @@ impl OutputPlan {
                     .collect()
             })
             .collect();
-        let neuron_populations = start_counts.to_vec();
         Self {
             ranks,
             spike_recorders,
             column_owners,
-            neuron_populations,
         }
     }
 
-    /// This rank's share: its spikes, its columns, its neuron spike counts.
+    /// This rank's share: its spikes, its columns.
     fn encode(&self, sim: &Simulation, rank: usize) -> Vec<u8> {
         let world = &sim.world;
         let recorders = world.resource::<Recorders>();
@@ -350,13 +325,10 @@ impl OutputPlan {
                 }
             }
         }
-        for &(e, start) in &self.neuron_populations {
-            out.u64(world.get::<SpikeCount>(e).map_or(0, |c| c.0) - start);
-        }
         out.0
     }
 
-    /// Rank 0: replace its recorders' contents and neuron spike counts by the merged ones.
+    /// Rank 0: replace its recorders' contents by the merged ones.
     fn decode_into(&self, sim: &mut Simulation, all: &[Vec<u8>]) -> Result<(), DistError> {
         let mut readers: Vec<Reader<'_>> = all.iter().map(|b| Reader(b, 0)).collect();
         let corrupt = || DistError::Exchange("malformed output share from a rank".into());
@@ -394,15 +366,6 @@ impl OutputPlan {
             }
         }
         *sim.world.resource_mut::<Recorders>() = recorders;
-        for &(e, start) in &self.neuron_populations {
-            let mut total = start;
-            for reader in &mut readers {
-                total += reader.u64().ok_or_else(corrupt)?;
-            }
-            if let Some(mut count) = sim.world.get_mut::<SpikeCount>(e) {
-                count.0 = total;
-            }
-        }
         Ok(())
     }
 }

@@ -52,7 +52,7 @@ pub fn check_ranks(ranks: usize, population_sizes: &[usize]) -> Result<(), DistE
     }
     if ranks > largest {
         return Err(DistError::Layout(format!(
-            "{ranks} ranks but the largest population has {largest} neurons: every rank must \
+            "{ranks} ranks but the largest population has {largest} neuron(s): every rank must \
              own at least one neuron (neurons are split into one contiguous block per rank); \
              start at most {largest} ranks"
         )));
@@ -98,7 +98,7 @@ mod tests {
         assert!(check_ranks(3, &[3, 1]).is_ok());
         let err = check_ranks(4, &[3, 1]).unwrap_err().to_string();
         assert!(
-            err.contains("4 ranks") && err.contains("3 neurons"),
+            err.contains("4 ranks") && err.contains("3 neuron(s)"),
             "{err}"
         );
     }

@@ -125,7 +125,7 @@ fn more_ranks_than_the_largest_population_is_refused() {
     );
     let err = RankRun::prepare(&mut sim, 0, 61).unwrap_err().to_string();
     assert!(
-        err.contains("61 ranks") && err.contains("60 neurons"),
+        err.contains("61 ranks") && err.contains("60 neuron(s)"),
         "{err}"
     );
 }

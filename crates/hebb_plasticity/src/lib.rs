@@ -48,6 +48,7 @@ pub mod mstdpet;
 pub mod pair;
 pub mod reward;
 pub mod rule;
+pub mod sign;
 pub mod song2000;
 pub mod stdp;
 pub mod stdp_forms;
@@ -80,6 +81,7 @@ impl Plugin for WeightUpdatePlugin {
             Stage::Plasticity,
             update::apply_weight_updates,
         );
+        sim.add_projection_check("weight sign", sign::check_weight_sign);
     }
 }
 

@@ -28,6 +28,12 @@
 //! | `decay` | — | `Exact` | `Exact` (α = e^(−dt/τ)) or `Euler` (α = 1 − dt/τ) |
 //! | `input_timing` | — | `AfterDecay` | `AfterDecay` (g·α + p), `BeforeDecay` ((g + p)·α) or `NextStep` (current first, then g·α + p) |
 //! | `fixed_driving_force_mv` | mV | `None` | use this constant instead of `E − V` |
+//! | `allow_negative_weights` | — | `false` | accept weights < 0 (negative conductances) |
+//!
+//! Weights are conductances and must stay `>= 0`: a projection whose initial weights are
+//! negative, or whose plasticity bounds have no lower limit `>= 0` (e.g. an `Unbounded` `Stdp`),
+//! is refused at build time (`hebb check` says so) unless `allow_negative_weights: true`
+//! (BrainPy's shunting `STDP_Song2000` example lets its one weight reach −0.37).
 //!
 //! References: BrainPy `bp.dyn.Expon` + `bp.dyn.COBA` (`brainpy/dyn/outs/outputs.py`); Brian2
 //! `examples/synapses/STDP.py` (`ge·(Ee − v)`; a fixed driving force before 2020),
@@ -53,6 +59,9 @@ pub struct Conductance {
     pub input_timing: InputTiming,
     /// A constant driving force in mV replacing `E − V`. Default `None`.
     pub fixed_driving_force_mv: Option<f64>,
+    /// Allow negative weights (negative conductances). Default `false`: a projection whose
+    /// initial weights or plasticity bounds allow `w < 0` is refused.
+    pub allow_negative_weights: bool,
 }
 
 impl Default for Conductance {
@@ -63,6 +72,7 @@ impl Default for Conductance {
             decay: Decay::Exact,
             input_timing: InputTiming::AfterDecay,
             fixed_driving_force_mv: None,
+            allow_negative_weights: false,
         }
     }
 }
@@ -106,6 +116,11 @@ impl Model for Conductance {
             unit: "mV",
             doc: "optional constant replacing E − V (Brian2's pre-2020 Song 2000 example: Ee − vr)",
         },
+        ParamDoc {
+            name: "allow_negative_weights",
+            unit: "-",
+            doc: "false (default): refuse weights or plasticity bounds that allow w < 0",
+        },
     ];
 
     fn validate(&self) -> Result<(), ParamError> {
@@ -135,6 +150,12 @@ impl Model for Conductance {
                 DrivingForce::Reversal(self.e_rev_mv as Real)
             }
         };
+        if !self.allow_negative_weights {
+            ctx.entity_mut().insert(NonNegativeWeights {
+                synapse: Self::NAME,
+                opt_out: "allow_negative_weights",
+            });
+        }
         ctx.entity_mut().insert((
             ConductanceOutput {
                 alpha,
