@@ -35,6 +35,7 @@ pub mod check;
 pub mod error;
 pub mod list;
 pub mod outdir;
+pub mod overrides;
 pub mod plot;
 pub mod plugins;
 pub mod progress;
@@ -87,9 +88,13 @@ pub enum Command {
         /// The scene file.
         scene: PathBuf,
     },
-    /// List the registered models with their parameters, units and defaults.
+    /// List the registered models with their parameters, units and defaults, then the
+    /// connectivities, weight initialisers and recorder kinds; with a NAME, only that model.
     #[command(alias = "models")]
-    List,
+    List {
+        /// Show only this model (e.g. `Lif`).
+        name: Option<String>,
+    },
 }
 
 /// Options shared by `run` and `resume`.
@@ -125,6 +130,13 @@ pub struct RunArgs {
     /// within the duration) and continue; `hebb resume` continues from it.
     #[arg(long, value_name = "T_MS")]
     pub snapshot_at: Option<f64>,
+    /// Run with this master seed instead of the scene's (recorded in summary.json).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Run for this simulated time in ms instead of the scene's (a whole number of steps;
+    /// recorded in summary.json).
+    #[arg(long, value_name = "T_MS")]
+    pub duration_ms: Option<f64>,
 }
 
 /// Arguments of `hebb resume`.
@@ -224,10 +236,16 @@ pub fn run_cli_with(cli: Cli, plugins: &Plugins) -> ExitCode {
         Command::Resume(args) => run::resume_with(&args, plugins, &INTERRUPTED),
         Command::Plot(args) => plot::plot(&args).map(|_| Outcome::Completed),
         Command::Check { scene } => check::check_with(&scene, plugins).map(|()| Outcome::Completed),
-        Command::List => {
+        Command::List { name: None } => {
             print!("{}", list::listing_with(plugins));
             Ok(Outcome::Completed)
         }
+        Command::List { name: Some(name) } => list::model_listing_with(plugins, &name)
+            .map(|text| {
+                print!("{text}");
+                Outcome::Completed
+            })
+            .map_err(CliError::Refused),
     };
     match result {
         Ok(Outcome::Completed) => ExitCode::SUCCESS,

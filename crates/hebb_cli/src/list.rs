@@ -1,5 +1,7 @@
 //! `hebb list` (alias `hebb models`): every registered model, grouped by kind, with its
-//! parameters, their units, defaults and meaning, straight from the model registry.
+//! parameters, their units, defaults and meaning, straight from the model registry; then the
+//! connectivities, weight initialisers and recorder kinds a scene can use. `hebb list NAME`
+//! shows one model.
 
 use hebb_core::registry::{ModelEntry, ModelKind};
 use serde_json::Value;
@@ -41,8 +43,49 @@ pub fn listing_with(plugins: &Plugins) -> String {
         }
         out.push('\n');
     }
+    out.push_str(SCENE_PARTS);
     out
 }
+
+/// The text `hebb list NAME` prints: the model `name` of `plugins`, or an error listing the
+/// registered names.
+pub fn model_listing_with(plugins: &Plugins, name: &str) -> Result<String, String> {
+    let registry = plugins.registry();
+    let Some(entry) = registry.entries().find(|e| e.name == name) else {
+        let names: Vec<&str> = registry.entries().map(|e| e.name).collect();
+        return Err(format!(
+            "no model named `{name}`; registered models: {}",
+            names.join(", ")
+        ));
+    };
+    let mut out = format!("{} model:\n", entry.kind.label());
+    describe(entry, &mut out);
+    Ok(out)
+}
+
+/// The scene parts that are not registry models: connectivities, weight initialisers and
+/// recorder kinds (from `hebb_core::connectivity` and `hebb_core::record`).
+const SCENE_PARTS: &str = "\
+connectivities (projection `connectivity:`):
+  AllToAll                                   every pre to every post (stored dense)
+  OneToOne                                   pre i to post i (same sizes)
+  FixedProbability(p: 0.02, autapses: true)  each pair with probability p
+  FixedIndegree(k: 80, autapses: true)       exactly k distinct partners per post neuron
+  List([(0, 1), (2, 0)])                     explicit (pre, post) pairs
+
+weight initialisers (projection `weights:`):
+  Constant(0.5)                              one value
+  Uniform(low: 0.0, high: 0.01)              uniform in [low, high)
+  Normal(mean: 1.0, std: 0.1, min: 0.0, max: 2.0)   normal, clipped to [min, max]
+  Values([0.1, 0.2])                         one value per synapse (List order for List)
+
+recorder kinds (`recorders:`):
+  Spikes(population: \"exc\")                 every spike: spikes_<population>.csv (t_ms, neuron)
+  State(name: \"v\", target: \"exc\", variables: [\"v\"], indices: [0, 1], stride: 1)
+                                             variables of a population or projection every stride steps
+  Weights(name: \"w\", projection: \"in\", synapses: [(0, 0)], stride: 10)
+                                             weights every stride steps
+";
 
 fn describe(entry: &ModelEntry, out: &mut String) {
     out.push_str(&format!("  {} — {}\n", entry.name, entry.summary));
@@ -147,6 +190,34 @@ mod tests {
             ron_text(&serde_json::json!({"Hard": [0.0, 0.01]})),
             "Hard(0.0, 0.01)"
         );
+    }
+
+    #[test]
+    fn one_model_and_unknown_names() {
+        let plugins = Plugins::builtin();
+        let lif = model_listing_with(&plugins, "Lif").unwrap();
+        assert!(lif.starts_with("neuron model:\n  Lif — "), "{lif}");
+        assert!(
+            lif.contains("tau_theta_ms") && !lif.contains("LifRef"),
+            "{lif}"
+        );
+        let err = model_listing_with(&plugins, "Lyf").unwrap_err();
+        assert!(
+            err.starts_with("no model named `Lyf`; registered models: ") && err.contains("LifRef")
+        );
+    }
+
+    #[test]
+    fn listing_ends_with_connectivities_initialisers_and_recorders() {
+        let text = listing();
+        for part in [
+            "FixedIndegree(k: 80",
+            "Normal(mean:",
+            "Weights(name:",
+            "recorder kinds",
+        ] {
+            assert!(text.contains(part), "{part}");
+        }
     }
 
     #[test]

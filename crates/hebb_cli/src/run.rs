@@ -255,7 +255,8 @@ pub fn run(args: &RunArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
 
 /// `hebb run` with the models of `plugins`.
 pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<Outcome, CliError> {
-    let scene = Scene::load(&args.scene, &plugins.registry())?;
+    let mut scene = Scene::load(&args.scene, &plugins.registry())?;
+    crate::overrides::apply(&mut scene, args.seed, args.duration_ms)?;
     check_figure(&scene)?;
     let steps = scene.steps()?;
     let snapshot = match args.snapshot_at {
@@ -399,6 +400,11 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     }
     // Rank 0 holds the output directory (and its lock); the other ranks write nothing.
     let out_dir = prepared?;
+    // The scene as run: overrides applied, every model's params resolved (defaults written).
+    if let Some(out) = &out_dir {
+        crate::overrides::write_scene_as_run(out, scene)?;
+        files.push(dir.join(crate::overrides::SCENE_AS_RUN));
+    }
 
     let create_sink = |sim: &Simulation| -> Result<SharedSink, CliError> {
         Ok(match output.format {

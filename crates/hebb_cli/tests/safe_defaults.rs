@@ -124,3 +124,115 @@ fn check_refuses_unbounded_plasticity_on_a_conductance() {
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("allow_negative_weights"), "{printed}");
 }
+
+#[test]
+fn seed_and_duration_options_override_the_scene_and_are_recorded() {
+    let dir = scratch("overrides");
+    let scene = dir.join("mine.ron");
+    std::fs::write(&scene, getting_started_scene()).unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out_dir = dir.join(name);
+        let mut args = vec![
+            "run",
+            scene.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let out = hebb(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+                .unwrap();
+        let spikes = std::fs::read_to_string(out_dir.join("spikes_out.csv")).unwrap();
+        (summary, spikes)
+    };
+    let (a, spikes_a) = run("a", &["--seed", "7", "--duration-ms", "200"]);
+    assert_eq!(a["seed"], 7);
+    assert_eq!(a["duration_ms"], 200.0);
+    assert_eq!(a["steps"], 2000);
+    let (b, spikes_b) = run("b", &["--seed", "7", "--duration-ms", "200"]);
+    assert_eq!(spikes_a, spikes_b, "same seed, same spikes");
+    assert_eq!(b["seed"], 7);
+    let (c, spikes_c) = run("c", &["--seed", "8", "--duration-ms", "200"]);
+    assert_eq!(c["seed"], 8);
+    assert_ne!(spikes_a, spikes_c, "another seed, other spikes");
+    // The run directory holds the scene as run, with the overrides and every resolved param,
+    // and it runs again to the same spikes.
+    let as_run = std::fs::read_to_string(dir.join("a/scene_as_run.ron")).unwrap();
+    assert!(
+        as_run.contains("seed: 7") && as_run.contains("duration_ms: 200.0"),
+        "{as_run}"
+    );
+    assert!(
+        as_run.contains("tau_theta_ms: 0.0") && as_run.contains("allow_negative_weights: false"),
+        "{as_run}"
+    );
+    let again = dir.join("again");
+    let out = hebb(&[
+        "run",
+        dir.join("a/scene_as_run.ron").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(again.join("spikes_out.csv")).unwrap(),
+        spikes_a
+    );
+    // A duration off the grid is refused like in a scene.
+    let out = hebb(&[
+        "run",
+        scene.to_str().unwrap(),
+        "--out",
+        dir.join("d").to_str().unwrap(),
+        "--duration-ms",
+        "0.05",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--duration-ms 0.05: duration_ms must be >= 0 and a whole number of time steps (dt = 0.1 ms), got 0.05"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_shows_one_model_and_the_scene_parts() {
+    let out = hebb(&["list", "Conductance"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("synapse model:\n  Conductance — "),
+        "{text}"
+    );
+    assert!(
+        text.contains("allow_negative_weights") && !text.contains("LifRef"),
+        "{text}"
+    );
+    let out = hebb(&["list", "Nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no model named `Nope`"));
+    let out = hebb(&["list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "connectivities",
+        "FixedProbability(p:",
+        "weight initialisers",
+        "Uniform(low:",
+        "recorder kinds",
+        "Spikes(population:",
+    ] {
+        assert!(text.contains(part), "{part}");
+    }
+}
