@@ -230,6 +230,9 @@ pub fn main_of(plugins: &Plugins) -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     install_interrupt_handler();
+    if let Some(warning) = hebb_core::codegen::missed_features_warning() {
+        tracing::warn!("{warning}");
+    }
     run_cli_with(cli, plugins)
 }
 

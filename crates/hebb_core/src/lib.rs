@@ -17,6 +17,7 @@
 
 pub mod checks;
 pub mod clock;
+pub mod codegen;
 pub mod connectivity;
 pub mod error;
 pub mod finite;
