@@ -91,7 +91,7 @@ fn resume_from_a_snapshot_file_is_bit_identical() {
         resumed.save_state().unwrap()
     );
 
-    std::fs::write(&file, b"HEBBSNAP\x01\x00\x00\x00garbage").unwrap();
+    std::fs::write(&file, b"HEBBSNAP\x02\x00\x00\x00\x00\x00\x00\x00garbage").unwrap();
     let err = load_snapshot(&file, &registry).unwrap_err().to_string();
     assert!(err.contains("damaged"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();

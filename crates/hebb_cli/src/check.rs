@@ -16,9 +16,22 @@ pub fn check(path: &Path) -> Result<(), CliError> {
 
 /// `hebb check` with the models of `plugins`.
 pub fn check_with(path: &Path, plugins: &Plugins) -> Result<(), CliError> {
+    check_with_options(path, plugins, false)
+}
+
+/// `hebb check [--ignore-memory-estimate]`: as [`check_with`]; a network whose memory
+/// estimate exceeds the available memory is refused before it is built unless
+/// `ignore_memory_estimate`.
+pub fn check_with_options(
+    path: &Path,
+    plugins: &Plugins,
+    ignore_memory_estimate: bool,
+) -> Result<(), CliError> {
     let scene = Scene::load(path, &plugins.registry())?;
     crate::run::check_figure(&scene)?;
     let steps = scene.steps()?;
+    crate::memory::check_fits(&scene, ignore_memory_estimate)?;
+    let (bytes, synapses) = crate::memory::estimate(&scene);
     let mut sim = scene.build(plugins.clone())?;
     let schedule = sim.schedule_summary().map_err(|e| {
         CliError::Scene(hebb_scene::SceneError::new(
@@ -31,6 +44,10 @@ pub fn check_with(path: &Path, plugins: &Plugins) -> Result<(), CliError> {
     println!(
         "dt {} ms, duration {} ms ({steps} steps), seed {}",
         scene.dt_ms, scene.duration_ms, scene.seed
+    );
+    println!(
+        "memory: about {} ({synapses:.0} synapses expected)",
+        crate::memory::human(bytes)
     );
     println!("populations:");
     for p in populations(&sim, scene.duration_ms) {

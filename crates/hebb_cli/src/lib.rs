@@ -34,10 +34,12 @@
 pub mod check;
 pub mod error;
 pub mod list;
+pub mod memory;
 pub mod outdir;
 pub mod overrides;
 pub mod plot;
 pub mod plugins;
+pub mod preflight;
 pub mod progress;
 pub mod ranks;
 pub mod run;
@@ -87,6 +89,9 @@ pub enum Command {
     Check {
         /// The scene file.
         scene: PathBuf,
+        /// Build the network even when its memory estimate exceeds the available memory.
+        #[arg(long)]
+        ignore_memory_estimate: bool,
     },
     /// List the registered models with their parameters, units and defaults, then the
     /// connectivities, weight initialisers and recorder kinds; with a NAME, only that model.
@@ -116,6 +121,13 @@ pub struct OutputArgs {
     /// No progress bar or progress lines.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Keep running when the state holds NaN or infinite values (by default the run stops
+    /// with an error naming the population, variable, neuron and time).
+    #[arg(long)]
+    pub allow_nonfinite: bool,
+    /// Build the network even when its memory estimate exceeds the available memory.
+    #[arg(long)]
+    pub ignore_memory_estimate: bool,
 }
 
 /// Arguments of `hebb run`.
@@ -128,7 +140,7 @@ pub struct RunArgs {
     pub output: OutputArgs,
     /// Also write `DIR/snapshot_<T>ms.hebbsnap` at simulated time T (ms, on the dt grid,
     /// within the duration) and continue; `hebb resume` continues from it.
-    #[arg(long, value_name = "T_MS")]
+    #[arg(long, value_name = "T_MS", allow_negative_numbers = true)]
     pub snapshot_at: Option<f64>,
     /// Run with this master seed instead of the scene's (recorded in summary.json).
     #[arg(long, value_name = "N")]
@@ -214,9 +226,13 @@ pub fn main_with(plugins: impl PluginSet) -> ExitCode {
 
 /// The `hebb` binary's `main`, with the models of `plugins`.
 pub fn main_of(plugins: &Plugins) -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     install_interrupt_handler();
+    if let Some(warning) = hebb_core::codegen::missed_features_warning() {
+        tracing::warn!("{warning}");
+    }
     run_cli_with(cli, plugins)
 }
 
@@ -232,7 +248,11 @@ pub fn run_cli_with(cli: Cli, plugins: &Plugins) -> ExitCode {
         Command::Run(args) => run::run_with(&args, plugins, &INTERRUPTED),
         Command::Resume(args) => run::resume_with(&args, plugins, &INTERRUPTED),
         Command::Plot(args) => plot::plot(&args).map(|_| Outcome::Completed),
-        Command::Check { scene } => check::check_with(&scene, plugins).map(|()| Outcome::Completed),
+        Command::Check {
+            scene,
+            ignore_memory_estimate,
+        } => check::check_with_options(&scene, plugins, ignore_memory_estimate)
+            .map(|()| Outcome::Completed),
         Command::List { name: None } => {
             print!("{}", list::listing_with(plugins));
             Ok(Outcome::Completed)
@@ -277,4 +297,14 @@ pub fn init_logging(verbose: u8) {
 /// 128 + its number. See [`signals`].
 pub fn install_interrupt_handler() {
     signals::install();
+}
+
+/// Let a closed pipe end hebb quietly (`hebb list | head`), as it ends other command-line
+/// tools, instead of a panic in `println!` (Rust ignores SIGPIPE by default).
+pub fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resetting a signal's disposition to the default, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -273,6 +273,7 @@ pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<
             Some((at, format!("snapshot_{t_ms}ms.hebbsnap")))
         }
     };
+    crate::preflight::before_build(&scene, &args.output)?;
     tracing::info!(scene = %args.scene.display(), steps, "building");
     let sim = scene.build(plugins.clone())?;
     execute(
@@ -314,6 +315,7 @@ pub fn resume_with(
             scene.duration_ms
         )));
     }
+    crate::preflight::before_build(scene, &args.output)?;
     tracing::info!(snapshot = %args.snapshot.display(), from_step = from, "restoring");
     let mut sim = snapshot.build(plugins.clone())?;
     // The recordings of a resumed run start at the snapshot's time: drop anything recorded
@@ -448,6 +450,7 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
 
     let mode = ProgressMode::detect(output.quiet);
     let mut watch = Watch::new();
+    watch.check_finite = !output.allow_nonfinite;
     let result = if ranks == 1 {
         step_loop(&mut sim, steps, stop, &mut watch, mode, pause)?
     } else {
@@ -470,6 +473,10 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
             .set_sink(sink, FLUSH_THRESHOLD);
         result
     };
+    if watch.failure.is_none() {
+        // The end state too (a short run may never reach the periodic check).
+        watch.scan(&sim);
+    }
     let wall_seconds = result.wall_seconds;
 
     let writing = Instant::now();

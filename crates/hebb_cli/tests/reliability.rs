@@ -313,3 +313,272 @@ fn a_full_disk_stops_the_run_with_consistent_files() {
         std::fs::remove_dir_all(&out_dir).unwrap();
     }
 }
+
+/// `scene` with `from` replaced by `to` (which must occur), written into `dir/name`.
+fn edited(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join(DEMO)).unwrap();
+    assert!(text.contains(from), "{from}");
+    let path = dir.join(name);
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    path
+}
+
+fn stderr_of(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Weights of 1e37 drive the conductances to infinity and the voltages to NaN: the run stops
+/// with an error naming population or projection, variable, element and time, and exits 1;
+/// `--allow-nonfinite` runs to the end.
+#[test]
+fn nonfinite_state_stops_the_run_with_where_and_when() {
+    let dir = scratch("nonfinite");
+    let scene = edited(
+        &dir,
+        "scene.ron",
+        "weights: Uniform(low: 0.05, high: 0.25)",
+        "weights: Constant(1e37)",
+    );
+    let out = dir.join("out");
+    let o = hebb(&[
+        "run",
+        scene.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = stderr_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no longer finite"), "{err}");
+    assert!(
+        err.contains("projection `exc_to_neurons`: g[") || err.contains("population `neurons`: v["),
+        "{err}"
+    );
+    assert!(err.contains(" ms"), "{err}");
+    let s = summary(&out);
+    assert!(s["error"].as_str().unwrap().contains("no longer finite"));
+    let o = hebb(&[
+        "run",
+        scene.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--force",
+        "--quiet",
+        "--allow-nonfinite",
+    ]);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+}
+
+/// Broken pipes end hebb quietly (SIGPIPE), never with a panic (exit 101).
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    for args in [vec!["list"], vec!["check", DEMO]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hebb"))
+            .args(&args)
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr_of(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {err}");
+    }
+}
+
+/// Each bad input of issue 13 gets a message a user can act on, before anything runs.
+#[cfg(unix)]
+#[test]
+fn bad_inputs_get_plain_early_errors() {
+    let dir = scratch("messages");
+    let d = |name: &str, from: &str, to: &str| edited(&dir, name, from, to);
+    let bom = dir.join("bom.ron");
+    let mut text = vec![0xef, 0xbb, 0xbf];
+    text.extend(std::fs::read(repo().join(DEMO)).unwrap());
+    std::fs::write(&bom, text).unwrap();
+    let o = hebb(&["check", bom.to_str().unwrap()]);
+    assert!(
+        o.status.success(),
+        "a UTF-8 BOM is accepted: {}",
+        stderr_of(&o)
+    );
+
+    let latin1 = dir.join("latin1.ron");
+    std::fs::write(&latin1, b"(version: 1,\n  duration_ms: 1.0, // caf\xe9\n)").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["check".into(), "/dev/zero".into()],
+            "is larger than 64 MiB",
+        ),
+        (
+            vec!["check".into(), latin1.display().to_string()],
+            "latin1.ron:2:27: byte 0xe9 is not UTF-8 text",
+        ),
+        (
+            vec![
+                "check".into(),
+                d("long.ron", "duration_ms: 1000.0", "duration_ms: 1e19")
+                    .display()
+                    .to_string(),
+            ],
+            "duration_ms 1e19 is 1e20 steps",
+        ),
+        (
+            vec![
+                "check".into(),
+                d("dt.ron", "dt_ms: 0.1", "dt_ms: 1e300")
+                    .display()
+                    .to_string(),
+            ],
+            "dt_ms must be > 0 and at most 1000 ms, got 1e300",
+        ),
+        (
+            vec![
+                "check".into(),
+                d(
+                    "w.ron",
+                    "weights: Constant(0.5)",
+                    "weights: Constant(1e300)",
+                )
+                .display()
+                .to_string(),
+            ],
+            "weights must be within ±3.4028235e38",
+        ),
+        (
+            vec![
+                "check".into(),
+                d(
+                    "nan.ron",
+                    "weights: Uniform(low: 0.05, high: 0.25)",
+                    "weights: Normal(mean: 1.0, std: 0.1, min: NaN, max: NaN)",
+                )
+                .display()
+                .to_string(),
+            ],
+            "weights.min must be a number",
+        ),
+        (
+            vec![
+                "check".into(),
+                d(
+                    "uniform.ron",
+                    "weights: Uniform(low: 0.05, high: 0.25)",
+                    "weights: Uniform(low: -1e308, high: 1e308)",
+                )
+                .display()
+                .to_string(),
+            ],
+            "weights.low must be within",
+        ),
+        (
+            vec![
+                "check".into(),
+                d(
+                    "dup.ron",
+                    r#"variables: ["v"], indices: [0, 1, 2]"#,
+                    r#"variables: ["v", "v"], indices: [0, 1, 2]"#,
+                )
+                .display()
+                .to_string(),
+            ],
+            r#"variables: "v" is listed twice"#,
+        ),
+        (
+            vec![
+                "check".into(),
+                d(
+                    "dupi.ron",
+                    r#"variables: ["v"], indices: [0, 1, 2]"#,
+                    r#"variables: ["v"], indices: [0, 1, 1]"#,
+                )
+                .display()
+                .to_string(),
+            ],
+            "indices: 1 is listed twice",
+        ),
+        (
+            vec![
+                "check".into(),
+                d(
+                    "longname.ron",
+                    r#"State(name: "v_neurons""#,
+                    &format!(r#"State(name: "{}""#, "v".repeat(300)),
+                )
+                .display()
+                .to_string(),
+            ],
+            "name is 300 characters long; at most 200",
+        ),
+        (
+            vec![
+                "run".into(),
+                DEMO.into(),
+                "--out".into(),
+                dir.join("o1").display().to_string(),
+                "--snapshot-at".into(),
+                "-100".into(),
+            ],
+            "--snapshot-at -100: must be a multiple of dt",
+        ),
+        (
+            vec![
+                "run".into(),
+                DEMO.into(),
+                "--out".into(),
+                dir.join("o2").display().to_string(),
+                "--format".into(),
+                "npy".into(),
+                "--plot".into(),
+            ],
+            "--plot draws from CSV recordings",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = hebb(&args);
+        let err = stderr_of(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // Errors before the run: nothing was written.
+    assert!(!dir.join("o2").exists());
+}
+
+/// `hebb check` prints the memory estimate and refuses a network larger than the memory
+/// available (65 000 Poisson neurons all-to-all onto themselves: 4.2e9 synapses) instead of
+/// being aborted by the allocator.
+#[test]
+fn check_estimates_memory_and_refuses_huge_networks() {
+    let o = hebb(&["check", DEMO]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("memory: about "), "{out}");
+    let dir = scratch("memory");
+    let text = r#"(version: 1, duration_ms: 1.0,
+        populations: [(name: "a", size: 65000, model: Poisson(rate_hz: 1.0))],
+        projections: [(name: "aa", from: "a", to: "a", connectivity: AllToAll,
+                       weights: Constant(0.1), synapse: Delta)])"#;
+    let scene = dir.join("huge.ron");
+    std::fs::write(&scene, text).unwrap();
+    for args in [
+        vec!["check", scene.to_str().unwrap()],
+        vec![
+            "run",
+            scene.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ],
+    ] {
+        let o = hebb(&args);
+        let err = stderr_of(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("the network needs about") && err.contains("--ignore-memory-estimate"),
+            "{err}"
+        );
+    }
+}

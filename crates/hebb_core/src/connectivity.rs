@@ -525,10 +525,10 @@ impl WeightInit {
     pub fn validate(&self) -> Result<(), ParamError> {
         use crate::params::check;
         match self {
-            Self::Constant(v) => check::finite("weights", *v),
+            Self::Constant(v) => check::finite_real("weights", *v),
             Self::Uniform { low, high } => {
-                check::finite("weights.low", *low)?;
-                check::finite("weights.high", *high)?;
+                check::finite_real("weights.low", *low)?;
+                check::finite_real("weights.high", *high)?;
                 check::less_than("weights.low", *low, "weights.high", *high)
             }
             Self::Normal {
@@ -537,8 +537,18 @@ impl WeightInit {
                 min,
                 max,
             } => {
-                check::finite("weights.mean", *mean)?;
+                check::finite_real("weights.mean", *mean)?;
+                check::finite_real("weights.std", *std)?;
                 check::non_negative("weights.std", *std)?;
+                // The clip bounds may be infinite (their defaults), never NaN.
+                for (field, bound) in [("weights.min", *min), ("weights.max", *max)] {
+                    if bound.is_nan() {
+                        return Err(ParamError::new(
+                            field,
+                            "must be a number or left out (no bound), got NaN",
+                        ));
+                    }
+                }
                 if min > max {
                     return Err(ParamError::new(
                         "weights.max",
@@ -549,7 +559,7 @@ impl WeightInit {
             }
             Self::Values(v) => {
                 for (n, x) in v.iter().enumerate() {
-                    check::finite(&format!("weights[{n}]"), *x)?;
+                    check::finite_real(&format!("weights[{n}]"), *x)?;
                 }
                 Ok(())
             }
@@ -776,5 +786,46 @@ mod tests {
             let pres: Vec<usize> = column_of(30, 13).iter().map(|&(i, _)| i).collect();
             assert_eq!(alone.iter().map(|&i| i as usize).collect::<Vec<_>>(), pres);
         }
+    }
+
+    /// Issue 13: these panicked in `generate` (NaN clip bounds, an infinite uniform range) or
+    /// silently became infinite f32 weights.
+    #[test]
+    fn weights_that_panicked_or_overflowed_are_refused() {
+        let bad = [
+            WeightInit::Normal {
+                mean: 1.0,
+                std: 0.1,
+                min: f64::NAN,
+                max: f64::NAN,
+            },
+            WeightInit::Normal {
+                mean: 1.0,
+                std: 0.1,
+                min: 0.0,
+                max: f64::NAN,
+            },
+            WeightInit::Uniform {
+                low: -1e308,
+                high: 1e308,
+            },
+            WeightInit::Constant(1e300),
+            WeightInit::Values(vec![1.0, 1e39]),
+        ];
+        for w in bad {
+            let e = w.validate().expect_err(&format!("{w:?}"));
+            assert!(!e.to_string().is_empty());
+        }
+        assert!(WeightInit::Constant(3.0e38).validate().is_ok());
+        assert!(
+            WeightInit::Normal {
+                mean: 0.0,
+                std: 1.0,
+                min: f64::NEG_INFINITY,
+                max: f64::INFINITY
+            }
+            .validate()
+            .is_ok()
+        );
     }
 }

@@ -18,8 +18,10 @@
 
 pub mod checks;
 pub mod clock;
+pub mod codegen;
 pub mod connectivity;
 pub mod error;
+pub mod finite;
 pub mod params;
 pub mod plugin;
 pub mod population;
@@ -28,6 +30,7 @@ pub mod receptor;
 pub mod record;
 pub mod registry;
 pub mod rng;
+pub mod shape;
 pub mod simulation;
 pub mod snapshot;
 pub mod stage;

@@ -35,6 +35,24 @@ pub mod check {
         }
     }
 
+    /// A finite number that fits the state arrays' float type ([`crate::Real`], `f32` by
+    /// default): `1e300` is finite in f64 but infinite once stored.
+    pub fn finite_real(field: &str, value: f64) -> Result<(), ParamError> {
+        finite(field, value)?;
+        if value.abs() > f64::from(crate::Real::MAX) {
+            Err(ParamError::new(
+                field,
+                format!(
+                    "must be within ±{:e} (the largest {} value), got {value:e}",
+                    crate::Real::MAX,
+                    std::any::type_name::<crate::Real>()
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// `lo <= value <= hi`.
     pub fn in_range(field: &str, value: f64, lo: f64, hi: f64) -> Result<(), ParamError> {
         if value.is_finite() && (lo..=hi).contains(&value) {

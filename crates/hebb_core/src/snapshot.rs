@@ -19,6 +19,7 @@ use thiserror::Error;
 use crate::Real;
 use crate::clock::Clock;
 use crate::record::Recorders;
+use crate::shape::{fits, shape_of};
 use crate::simulation::{NetworkIndex, Simulation};
 
 /// Errors while saving or restoring state.
@@ -38,19 +39,30 @@ pub enum SnapshotError {
 }
 
 type SaveFn = fn(&World, Entity) -> Option<Result<Vec<u8>, postcard::Error>>;
-type LoadFn = fn(&mut World, Entity, &[u8]) -> Result<(), postcard::Error>;
+type LoadFn = fn(&mut World, Entity, &[u8]) -> Result<(), LoadError>;
+type ShapeFn = fn(&World, Entity) -> Option<Vec<crate::shape::Token>>;
 type SaveResFn = fn(&World) -> Option<Result<Vec<u8>, postcard::Error>>;
-type LoadResFn = fn(&mut World, &[u8]) -> Result<(), postcard::Error>;
+type LoadResFn = fn(&mut World, &[u8]) -> Result<(), LoadError>;
+
+/// Why one saved component or resource could not be loaded.
+#[derive(Debug)]
+enum LoadError {
+    Codec(postcard::Error),
+    /// Not in the network, or of another shape.
+    Mismatch(String),
+}
 
 /// Which components and resources snapshots hold.
 #[derive(Resource, Default, Clone)]
 pub struct SnapshotRegistry {
-    components: Vec<(&'static str, SaveFn, LoadFn)>,
+    components: Vec<(&'static str, SaveFn, LoadFn, ShapeFn)>,
     resources: Vec<(&'static str, SaveResFn, LoadResFn)>,
 }
 
 impl SnapshotRegistry {
-    /// Save and restore component `T` wherever it appears.
+    /// Save and restore component `T` wherever it appears. A saved `T` is restored only into
+    /// an entity that has a `T` of the same shape (array lengths, enum variants; see
+    /// [`crate::shape`]).
     pub fn register_component<T: Component + Serialize + DeserializeOwned>(&mut self) {
         let key = std::any::type_name::<T>();
         if self.components.iter().any(|(k, ..)| *k == key) {
@@ -60,14 +72,23 @@ impl SnapshotRegistry {
             key,
             |world, e| world.get::<T>(e).map(postcard::to_allocvec),
             |world, e, bytes| {
-                let value: T = postcard::from_bytes(bytes)?;
+                let value: T = postcard::from_bytes(bytes).map_err(LoadError::Codec)?;
+                let current = world.get::<T>(e).ok_or_else(|| {
+                    LoadError::Mismatch("the network has no such component here".into())
+                })?;
+                if !fits(&shape_of(current), &shape_of(&value)) {
+                    return Err(LoadError::Mismatch(
+                        "its array lengths or variants differ from the network's".into(),
+                    ));
+                }
                 world.entity_mut(e).insert(value);
                 Ok(())
             },
+            |world, e| world.get::<T>(e).map(shape_of),
         ));
     }
 
-    /// Save and restore resource `R`.
+    /// Save and restore resource `R` (restored only over an `R` of the same shape).
     pub fn register_resource<R: Resource + Serialize + DeserializeOwned>(&mut self) {
         let key = std::any::type_name::<R>();
         if self.resources.iter().any(|(k, ..)| *k == key) {
@@ -77,7 +98,14 @@ impl SnapshotRegistry {
             key,
             |world| world.get_resource::<R>().map(postcard::to_allocvec),
             |world, bytes| {
-                let value: R = postcard::from_bytes(bytes)?;
+                let value: R = postcard::from_bytes(bytes).map_err(LoadError::Codec)?;
+                if let Some(current) = world.get_resource::<R>()
+                    && !fits(&shape_of(current), &shape_of(&value))
+                {
+                    return Err(LoadError::Mismatch(
+                        "its array lengths or variants differ from the network's".into(),
+                    ));
+                }
                 world.insert_resource(value);
                 Ok(())
             },
@@ -201,7 +229,7 @@ impl Simulation {
         let mut entities = Vec::new();
         for (key, entity) in keyed_entities(self.world.resource::<NetworkIndex>()) {
             let mut components = Vec::new();
-            for (name, save, _) in &registry.components {
+            for (name, save, ..) in &registry.components {
                 if let Some(bytes) = save(&self.world, entity) {
                     components.push(((*name).to_owned(), bytes.map_err(codec(name))?));
                 }
@@ -237,6 +265,49 @@ impl Simulation {
         })
     }
 
+    /// The recorders' saved contents fit this network's recorders: one entry per recorder, in
+    /// order, parallel arrays of equal length, whole rows, neuron indices within their
+    /// population, positions for every recorder.
+    fn check_recorded(&self, recorded: &RecordedState) -> Result<(), SnapshotError> {
+        let rec = self.world.resource::<Recorders>();
+        let bad = |m: String| Err(SnapshotError::Mismatch(format!("recorders: {m}")));
+        if recorded.spikes.len() != rec.spikes.len() || recorded.states.len() != rec.states.len() {
+            return bad(format!(
+                "{} spike and {} state recorders in the snapshot, {} and {} in the network",
+                recorded.spikes.len(),
+                recorded.states.len(),
+                rec.spikes.len(),
+                rec.states.len()
+            ));
+        }
+        for ((population, steps, neurons), r) in recorded.spikes.iter().zip(&rec.spikes) {
+            if *population != r.population || steps.len() != neurons.len() {
+                return bad(format!("spike recorder of `{population}` does not fit"));
+            }
+            let size = r
+                .entity
+                .and_then(|e| self.world.get::<crate::population::Population>(e))
+                .map_or(0, |p| p.size);
+            if neurons.iter().any(|&n| n as usize >= size) {
+                return bad(format!(
+                    "spike recorder of `{population}`: neuron out of range"
+                ));
+            }
+        }
+        for ((name, times, values), r) in recorded.states.iter().zip(&rec.states) {
+            if *name != r.name || times.len() * r.columns.len() != values.len() {
+                return bad(format!("recorder `{name}` does not fit"));
+            }
+        }
+        let p = &recorded.positions;
+        if !(p.spikes.is_empty() || p.spikes.len() == rec.spikes.len())
+            || !(p.rows.is_empty() || p.rows.len() == rec.states.len())
+        {
+            return bad("positions do not fit".into());
+        }
+        Ok(())
+    }
+
     /// Overwrite the state of this (freshly built, same scene) network with `snapshot`.
     pub fn restore_state(&mut self, snapshot: &StateSnapshot) -> Result<(), SnapshotError> {
         if snapshot.seed != self.seed() {
@@ -255,13 +326,23 @@ impl Simulation {
         }
         let registry = self.world.resource::<SnapshotRegistry>().clone();
         let keyed = keyed_entities(self.world.resource::<NetworkIndex>());
-        if keyed.len() != snapshot.entities.len() {
+        let mut saved_keys: Vec<&str> = snapshot.entities.iter().map(|s| s.key.as_str()).collect();
+        saved_keys.sort_unstable();
+        let mut network_keys: Vec<&str> = keyed.iter().map(|(k, _)| k.as_str()).collect();
+        network_keys.sort_unstable();
+        if saved_keys != network_keys {
             return Err(SnapshotError::Mismatch(format!(
-                "{} entities in the snapshot, {} in the network",
-                snapshot.entities.len(),
-                keyed.len()
+                "the snapshot holds [{}], the network has [{}]",
+                saved_keys.join(", "),
+                network_keys.join(", ")
             )));
         }
+        let load_error = |what: String| {
+            move |e: LoadError| match e {
+                LoadError::Codec(source) => SnapshotError::Codec { what, source },
+                LoadError::Mismatch(m) => SnapshotError::Mismatch(format!("{what}: {m}")),
+            }
+        };
         for saved in &snapshot.entities {
             let entity = keyed
                 .iter()
@@ -270,19 +351,42 @@ impl Simulation {
                 .ok_or_else(|| {
                     SnapshotError::Mismatch(format!("`{}` is not in the network", saved.key))
                 })?;
+            // Every state component the network has here must be in the snapshot, and no
+            // other (a different model has different components).
+            let mut expected: Vec<&str> = registry
+                .components
+                .iter()
+                .filter(|(_, _, _, shape)| shape(&self.world, entity).is_some())
+                .map(|(k, ..)| *k)
+                .collect();
+            expected.sort_unstable();
+            let mut present: Vec<&str> = saved.components.iter().map(|(n, _)| n.as_str()).collect();
+            present.sort_unstable();
+            if expected != present {
+                return Err(SnapshotError::Mismatch(format!(
+                    "`{}`: the snapshot holds the state components [{}], the network's models have [{}] (a different model, or a damaged file)",
+                    saved.key,
+                    present.join(", "),
+                    expected.join(", ")
+                )));
+            }
             for (name, bytes) in &saved.components {
-                let (_, _, load) = registry
+                let (_, _, load, _) = registry
                     .components
                     .iter()
                     .find(|(k, ..)| k == name)
                     .ok_or_else(|| {
                         SnapshotError::Mismatch(format!("component {name} is not registered"))
                     })?;
-                load(&mut self.world, entity, bytes).map_err(|source| SnapshotError::Codec {
-                    what: format!("{} {name}", saved.key),
-                    source,
-                })?;
+                load(&mut self.world, entity, bytes)
+                    .map_err(load_error(format!("{} {name}", saved.key)))?;
             }
+        }
+        let mut names: Vec<&str> = snapshot.resources.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() != snapshot.resources.len() {
+            return Err(SnapshotError::Mismatch("a resource is saved twice".into()));
         }
         for (name, bytes) in &snapshot.resources {
             let (_, _, load) = registry
@@ -292,10 +396,22 @@ impl Simulation {
                 .ok_or_else(|| {
                     SnapshotError::Mismatch(format!("resource {name} is not registered"))
                 })?;
-            load(&mut self.world, bytes).map_err(|source| SnapshotError::Codec {
-                what: name.clone(),
-                source,
-            })?;
+            load(&mut self.world, bytes).map_err(load_error(name.clone()))?;
+        }
+        self.check_recorded(&snapshot.recorded)?;
+        for (name, e) in &self.world.resource::<NetworkIndex>().populations {
+            if let Some(spikes) = self.world.get::<crate::population::Spikes>(*e) {
+                let flags = spikes.flags();
+                if spikes
+                    .indices()
+                    .iter()
+                    .any(|&i| !flags.get(i as usize).copied().unwrap_or(false))
+                {
+                    return Err(SnapshotError::Mismatch(format!(
+                        "population/{name}: spike list does not fit the population"
+                    )));
+                }
+            }
         }
         let mut rec = self.world.resource_mut::<Recorders>();
         for (population, steps, neurons) in &snapshot.recorded.spikes {

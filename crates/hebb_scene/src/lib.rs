@@ -64,7 +64,9 @@ pub use scene::{
     DEFAULT_DT_MS, InputDef, Origin, PopulationDef, ProjectionDef, SCENE_VERSION, Scene,
     registry_of,
 };
-pub use snapshot::{SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, load_snapshot, save_snapshot};
+pub use snapshot::{
+    SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, load_snapshot, parse_snapshot, save_snapshot,
+};
 
 use hebb_core::plugin::PluginGroup;
 use hebb_core::simulation::Simulation;

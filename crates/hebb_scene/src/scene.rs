@@ -20,6 +20,19 @@ use crate::model::{ModelSpec, field};
 /// The scene format version this crate reads and writes.
 pub const SCENE_VERSION: u32 = 1;
 
+/// Longest recorder name (it becomes a file name, with an extension, under the usual
+/// 255-byte limit).
+pub const MAX_RECORDER_NAME: usize = 200;
+
+/// Largest time step, ms.
+pub const MAX_DT_MS: f64 = 1000.0;
+
+/// Largest scene file read (64 MiB).
+pub const MAX_SCENE_BYTES: u64 = 64 << 20;
+
+/// Most time steps in one scene: 2^53, where f64 step times stop being exact.
+pub const MAX_STEPS: f64 = 9_007_199_254_740_992.0;
+
 /// The default time step in ms.
 pub const DEFAULT_DT_MS: f64 = 0.1;
 
@@ -214,14 +227,50 @@ impl Scene {
         Ok(scene)
     }
 
-    /// Read and parse the scene file at `path`.
+    /// Read and parse the scene file at `path`. Files larger than 64 MiB (or
+    /// endless ones like `/dev/zero`) are refused after reading that much; a UTF-8 byte-order
+    /// mark is skipped; bytes that are not UTF-8 are an error with their line and column.
     pub fn load(path: impl AsRef<Path>, registry: &Registry) -> Result<Self, SceneError> {
+        use std::io::Read;
         let path = path.as_ref();
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let io = |e: std::io::Error| {
             SceneError::new(SceneErrorKind::Io, &shown, format!("cannot read: {e}"))
-        })?;
-        Self::parse(&text, &shown, registry)
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_SCENE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_SCENE_BYTES {
+            return Err(SceneError::new(
+                SceneErrorKind::Io,
+                &shown,
+                format!(
+                    "is larger than {} MiB; a scene is a text file (is this the right file?)",
+                    MAX_SCENE_BYTES >> 20
+                ),
+            ));
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let good = e.utf8_error().valid_up_to();
+                let bytes = e.into_bytes();
+                let before = String::from_utf8_lossy(&bytes[..good]);
+                return Err(SceneError::new(
+                    SceneErrorKind::Syntax,
+                    &shown,
+                    format!(
+                        "byte 0x{:02x} is not UTF-8 text (save the file as UTF-8)",
+                        bytes[good]
+                    ),
+                )
+                .at(Some(Position::of_offset(&before, before.len()))));
+            }
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        Self::parse(text, &shown, registry)
     }
 
     /// The scene as RON text (readable back with [`Scene::parse`] to the same network).
@@ -257,13 +306,27 @@ impl Scene {
 
     /// The number of time steps in `duration_ms`.
     pub fn steps(&self) -> Result<u64, SceneError> {
+        let n = self.duration_ms / self.dt_ms;
+        if n.is_finite() && n > MAX_STEPS {
+            return Err(self.error(
+                Element::Top,
+                Some("duration_ms"),
+                format!(
+                    "duration_ms {} is {} steps of dt = {} ms; at most {MAX_STEPS:e} steps",
+                    short(self.duration_ms),
+                    short(n),
+                    short(self.dt_ms)
+                ),
+            ));
+        }
         steps_on_grid(self.duration_ms, self.dt_ms).ok_or_else(|| {
             self.error(
                 Element::Top,
                 Some("duration_ms"),
                 format!(
                     "duration_ms must be >= 0 and a whole number of time steps (dt = {} ms), got {}",
-                    self.dt_ms, self.duration_ms
+                    short(self.dt_ms),
+                    short(self.duration_ms)
                 ),
             )
         })
@@ -280,11 +343,14 @@ impl Scene {
                 format!("version must be {SCENE_VERSION}, got {}", self.version),
             ));
         }
-        if !(self.dt_ms.is_finite() && self.dt_ms > 0.0) {
+        if !(self.dt_ms.is_finite() && self.dt_ms > 0.0 && self.dt_ms <= MAX_DT_MS) {
             return Err(self.error(
                 Element::Top,
                 Some("dt_ms"),
-                format!("dt_ms must be > 0, got {}", self.dt_ms),
+                format!(
+                    "dt_ms must be > 0 and at most {MAX_DT_MS} ms, got {}",
+                    short(self.dt_ms)
+                ),
             ));
         }
         self.steps()?;
@@ -361,6 +427,67 @@ impl Scene {
             self.check_model(Element::Reward, "reward", reward)?;
         }
         self.check_reward_source()?;
+        for (i, recorder) in self.recorders.iter().enumerate() {
+            self.check_recorder(Element::Recorder(i), recorder)?;
+        }
+        Ok(())
+    }
+
+    /// A recorder's name fits a file name (so `run` does not fail after writing other
+    /// files) and it lists each variable, index and synapse once (duplicate CSV columns and
+    /// NPY fields are unreadable).
+    fn check_recorder(&self, el: Element, recorder: &RecorderSpec) -> Result<(), SceneError> {
+        fn first_repeat<T: PartialEq + std::fmt::Debug>(items: &[T]) -> Option<String> {
+            items
+                .iter()
+                .enumerate()
+                .find(|(k, x)| items[..*k].contains(x))
+                .map(|(_, x)| format!("{x:?}"))
+        }
+        let (name, variables, indices, synapses) = match recorder {
+            RecorderSpec::Spikes { .. } => return Ok(()),
+            RecorderSpec::State {
+                name,
+                variables,
+                indices,
+                ..
+            } => (name, variables.as_slice(), indices.as_deref(), None),
+            RecorderSpec::Weights { name, synapses, .. } => {
+                (name, &[][..], None, synapses.as_deref())
+            }
+        };
+        self.check_name(el, name)?;
+        if name.len() > MAX_RECORDER_NAME {
+            return Err(self.error(
+                el,
+                Some("name"),
+                format!(
+                    "name is {} characters long; at most {MAX_RECORDER_NAME} (it names the output file)",
+                    name.len()
+                ),
+            ));
+        }
+        if let Some(v) = first_repeat(variables) {
+            return Err(self.error(
+                el,
+                Some("variables"),
+                format!("variables: {v} is listed twice; list each variable once"),
+            ));
+        }
+        if let Some(i) = indices.and_then(first_repeat) {
+            return Err(self.error(
+                el,
+                Some("indices"),
+                format!("indices: {i} is listed twice; list each index once"),
+            ));
+        }
+        if let Some(s) = synapses.and_then(first_repeat) {
+            return Err(self.error(
+                el,
+                Some("synapses"),
+                format!("synapses: {s} is listed twice; list each synapse once"),
+            ));
+        }
         Ok(())
     }
 
@@ -502,4 +629,14 @@ impl Scene {
 fn leaf_field(field: &str) -> &str {
     let leaf = field.rsplit('.').next().unwrap_or(field);
     leaf.split('[').next().unwrap_or(leaf)
+}
+
+/// A number for a message: plain when moderate (`0.1`, `2000`), in exponent form when huge or
+/// tiny (`1e300`, not 300 digits).
+pub(crate) fn short(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-6..1e12).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }

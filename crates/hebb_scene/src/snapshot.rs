@@ -1,10 +1,20 @@
 //! Snapshot files: a scene plus the full state of its running simulation, in one file, so a
 //! run can stop at time T and resume bit for bit (`hebb run --snapshot-at`, `hebb resume`).
 //!
-//! Layout: the 8 bytes `HEBBSNAP`, a little-endian `u32` format version, then a postcard body
-//! holding the scene as RON text, the path it was loaded from, the hebb version that wrote it,
-//! and the [`StateSnapshot`] (every registered state array, RNG stream states, the clock, the
-//! recorders' contents and positions).
+//! Layout: the 8 bytes `HEBBSNAP`, a little-endian `u32` format version, a little-endian `u32`
+//! CRC-32 of everything after it, then a postcard body holding the scene as RON text, the path
+//! it was loaded from, the hebb version that wrote it, and the [`StateSnapshot`] (every
+//! registered state array, RNG stream states, the clock, the recorders' contents and
+//! positions).
+//!
+//! Loading checks, in order: the magic, the format, the file's length and checksum (any flipped,
+//! missing or inserted byte is caught here), the body's decoding (nothing may be left over),
+//! the embedded scene (parsed and validated again), and then, on restore, the state against
+//! the network rebuilt from that scene: the same entities, the same state components per
+//! entity (the same models), every array of the same length, the same dt and seed, recorder
+//! contents that fit ([`Simulation::restore_state`]). A snapshot that fails any check is an
+//! error naming the file; nothing is restored from it. Files are written atomically (a
+//! temporary file renamed over the target).
 
 use std::path::Path;
 
@@ -19,8 +29,10 @@ use crate::scene::Scene;
 
 /// First bytes of every snapshot file.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"HEBBSNAP";
-/// Format version written by this hebb.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// Format version written by this hebb (2: with a CRC-32 of the body).
+pub const SNAPSHOT_FORMAT: u32 = 2;
+/// Bytes before the body: magic, format, checksum.
+const PREFIX: usize = 16;
 
 #[derive(Serialize, Deserialize)]
 struct Body {
@@ -46,7 +58,11 @@ impl Snapshot {
     pub fn build(&self, plugins: impl PluginGroup) -> Result<Simulation, SceneError> {
         let mut sim = self.scene.build(plugins)?;
         sim.restore_state(&self.state).map_err(|e| {
-            SceneError::new(SceneErrorKind::Invalid, self.scene.path(), e.to_string())
+            SceneError::new(
+                SceneErrorKind::Invalid,
+                self.scene.path(),
+                format!("the saved state does not fit the network of the snapshot's scene: {e}"),
+            )
         })?;
         Ok(sim)
     }
@@ -73,11 +89,12 @@ pub fn save_snapshot(
         hebb_version: env!("CARGO_PKG_VERSION").to_owned(),
         state,
     };
-    let mut bytes = Vec::with_capacity(1 << 16);
-    bytes.extend_from_slice(SNAPSHOT_MAGIC);
-    bytes.extend_from_slice(&SNAPSHOT_FORMAT.to_le_bytes());
     let encoded = postcard::to_allocvec(&body)
         .map_err(|e| invalid(format!("cannot encode snapshot: {e}")))?;
+    let mut bytes = Vec::with_capacity(PREFIX + encoded.len());
+    bytes.extend_from_slice(SNAPSHOT_MAGIC);
+    bytes.extend_from_slice(&SNAPSHOT_FORMAT.to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&encoded).to_le_bytes());
     bytes.extend_from_slice(&encoded);
     write_atomic(path, &bytes).map_err(|e| {
         SceneError::new(
@@ -124,6 +141,16 @@ pub fn load_snapshot(path: impl AsRef<Path>, registry: &Registry) -> Result<Snap
             format!("cannot read snapshot: {e}"),
         )
     })?;
+    parse_snapshot(&bytes, &shown, registry)
+}
+
+/// Decode and check the snapshot file content `bytes`; `shown` names it in errors.
+pub fn parse_snapshot(
+    bytes: &[u8],
+    shown: &str,
+    registry: &Registry,
+) -> Result<Snapshot, SceneError> {
+    let shown = shown.to_owned();
     let invalid = |m: String| SceneError::new(SceneErrorKind::Invalid, shown.clone(), m);
     if bytes.len() < 12 || &bytes[..8] != SNAPSHOT_MAGIC {
         return Err(invalid(
@@ -133,11 +160,28 @@ pub fn load_snapshot(path: impl AsRef<Path>, registry: &Registry) -> Result<Snap
     let format = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if format != SNAPSHOT_FORMAT {
         return Err(invalid(format!(
-            "snapshot format {format} is not supported (this hebb reads format {SNAPSHOT_FORMAT})"
+            "snapshot format {format} is not supported (this hebb reads format {SNAPSHOT_FORMAT}; format 1 files from older hebb versions have no checksum: resume them with that version or run the scene again)"
         )));
     }
-    let body: Body = postcard::from_bytes(&bytes[12..])
+    if bytes.len() < PREFIX {
+        return Err(invalid("snapshot is truncated (no checksum)".into()));
+    }
+    let stored = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    let computed = crc32fast::hash(&bytes[PREFIX..]);
+    if stored != computed {
+        return Err(invalid(format!(
+            "snapshot is damaged, truncated or was edited: its checksum does not match ({} bytes, CRC-32 {computed:08x}, written {stored:08x}); nothing was restored",
+            bytes.len()
+        )));
+    }
+    let (body, rest): (Body, &[u8]) = postcard::take_from_bytes(&bytes[PREFIX..])
         .map_err(|e| invalid(format!("snapshot is damaged or truncated: {e}")))?;
+    if !rest.is_empty() {
+        return Err(invalid(format!(
+            "snapshot is damaged: {} bytes follow its content",
+            rest.len()
+        )));
+    }
     let scene_name = format!("{shown} (scene {})", body.scene_path);
     let scene = Scene::parse(&body.scene_ron, &scene_name, registry)?;
     Ok(Snapshot {
