@@ -57,6 +57,7 @@ mod model;
 mod scene;
 mod snapshot;
 
+pub use build::BuildOptions;
 pub use context::{Spanned, scene_options};
 pub use error::{Position, SceneError, SceneErrorKind};
 pub use model::ModelSpec;
