@@ -117,22 +117,44 @@ fn a_snapshot_taken_on_2_threads_resumes_on_1_and_the_reverse() {
     let text = std::fs::read_to_string(repo().join("scenes/poisson_lif_conductance.ron")).unwrap();
     assert!(text.contains("duration_ms: 1000.0,"));
     let scene = dir.join("scene.ron");
-    std::fs::write(&scene, text.replace("duration_ms: 1000.0,", "duration_ms: 200.0,")).unwrap();
+    std::fs::write(
+        &scene,
+        text.replace("duration_ms: 1000.0,", "duration_ms: 200.0,"),
+    )
+    .unwrap();
     let scene = scene.to_str().unwrap();
     let straight = dir.join("straight");
-    ok(&hebb(&["run", scene, "--out", straight.to_str().unwrap(), "-q"]));
+    ok(&hebb(&[
+        "run",
+        scene,
+        "--out",
+        straight.to_str().unwrap(),
+        "-q",
+    ]));
     let file = "spikes_neurons.csv";
     let all = std::fs::read_to_string(straight.join(file)).unwrap();
     for (first, second) in [("2", "1"), ("1", "2")] {
         let a = dir.join(format!("first_{first}"));
         let b = dir.join(format!("second_{second}"));
         ok(&hebb(&[
-            "run", scene, "--out", a.to_str().unwrap(), "--snapshot-at", "100", "--threads",
-            first, "-q",
+            "run",
+            scene,
+            "--out",
+            a.to_str().unwrap(),
+            "--snapshot-at",
+            "100",
+            "--threads",
+            first,
+            "-q",
         ]));
         let snap = a.join("snapshot_100ms.hebbsnap");
         ok(&hebb(&[
-            "resume", snap.to_str().unwrap(), "--out", b.to_str().unwrap(), "--threads", second,
+            "resume",
+            snap.to_str().unwrap(),
+            "--out",
+            b.to_str().unwrap(),
+            "--threads",
+            second,
             "-q",
         ]));
         let first_rows = std::fs::read_to_string(a.join(file)).unwrap();
@@ -166,6 +188,9 @@ fn zero_threads_is_a_clear_error() {
     ]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--threads") && stderr.contains("at least 1"), "{stderr}");
+    assert!(
+        stderr.contains("--threads") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
     assert!(!dir.join("out").exists(), "nothing is written");
 }

@@ -296,18 +296,21 @@ pub fn lif_ref_system(
             .zip(split_blocks_mut(&mut input.current[..n], parts))
             .zip(split_blocks_mut(&mut input.voltage_jump[..n], parts))
             .zip(split_blocks_mut(&mut flags.0[..n], parts));
-        executor.for_each_part(work, |_, ((((v, refractory_left), current), voltage_jump), flags)| {
-            lif_ref_step(
-                c,
-                LifRefSlices {
-                    v,
-                    refractory_left,
-                    current,
-                    voltage_jump,
-                    flags,
-                },
-            );
-        });
+        executor.for_each_part(
+            work,
+            |_, ((((v, refractory_left), current), voltage_jump), flags)| {
+                lif_ref_step(
+                    c,
+                    LifRefSlices {
+                        v,
+                        refractory_left,
+                        current,
+                        voltage_jump,
+                        flags,
+                    },
+                );
+            },
+        );
         write_spikes(&flags.0, &mut spikes);
     }
 }

@@ -255,10 +255,7 @@ pub fn conductance_step(
         };
         // Without a membrane (a reversal potential needs one) the arrivals are still
         // delivered, and `g` waits.
-        let v: Option<&[Real]> = membranes
-            .get(projection.post)
-            .ok()
-            .map(|m| m.v.as_slice());
+        let v: Option<&[Real]> = membranes.get(projection.post).ok().map(|m| m.v.as_slice());
         let state = &mut *state;
         let n = state.g.len();
         let work = split_blocks_mut(&mut state.g, parts)

@@ -262,13 +262,30 @@ mod tests {
 
     #[test]
     fn blocks_add_exactly_what_the_whole_delivery_adds() {
-        let pairs = vec![(0, 1), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3), (3, 1), (3, 4)];
+        let pairs = vec![
+            (0, 1),
+            (0, 3),
+            (1, 0),
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (3, 1),
+            (3, 4),
+        ];
         let sparse = ConnectivitySpec::List(pairs)
-            .build(4, 5, false, &SimRng { seed: 1 }.streams("p", "connectivity"))
+            .build(
+                4,
+                5,
+                false,
+                &SimRng { seed: 1 }.streams("p", "connectivity"),
+            )
             .unwrap()
             .connectivity;
         let w_sparse: Vec<Real> = vec![0.5, 0.25, 3.0, 1.0e-3, -2.0, 7.0, 1.5, 0.1];
-        let dense = Connectivity::Dense { n_pre: 4, n_post: 5 };
+        let dense = Connectivity::Dense {
+            n_pre: 4,
+            n_post: 5,
+        };
         let w_dense: Vec<Real> = (0..20).map(|k| 0.1 * k as Real + 0.01).collect();
         let per_pre = TransmissionScale::PerPre(vec![0.5, 0.3, 0.2, 0.9]);
         for (conn, w) in [(&sparse, &w_sparse), (&dense, &w_dense)] {
@@ -279,7 +296,15 @@ mod tests {
                     let mut split = vec![0.25; 5];
                     for p in 0..parts {
                         let block = hebb_core::parallel::block_range(5, p, parts);
-                        deliver_block(conn, w, &[0, 1, 3], scale, 1.5, &block, &mut split[block.clone()]);
+                        deliver_block(
+                            conn,
+                            w,
+                            &[0, 1, 3],
+                            scale,
+                            1.5,
+                            &block,
+                            &mut split[block.clone()],
+                        );
                     }
                     assert_eq!(whole, split, "{parts} parts");
                 }
