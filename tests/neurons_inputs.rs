@@ -133,16 +133,21 @@ fn poisson_is_reproducible_per_seed() {
 #[test]
 fn poisson_costs_one_random_draw_per_spike() {
     // Song 2000 input (1000 × 15 Hz at dt 0.1 ms) for 10 simulated seconds: every geometric
-    // gap is one f64 (two 32-bit ChaCha words); one draw per spike plus the first gap.
+    // gap is one Philox block; one draw per spike plus every neuron's first gap.
     let mut s = sim(0.1, 3);
     let e = population(&mut s, "in", 1000, poisson(15.0));
     let start = std::time::Instant::now();
     s.run_steps(100_000);
     let elapsed = start.elapsed();
     let spikes = s.world.get::<SpikeCount>(e).unwrap().0;
-    let words = s.world.get::<RngStream>(e).unwrap().0.get_word_pos();
+    let draws = s
+        .world
+        .get::<hebb_neurons::PoissonState>(e)
+        .unwrap()
+        .0
+        .draws();
     assert!((140_000..160_000).contains(&spikes), "{spikes}");
-    assert_eq!(words, 2 * (u128::from(spikes) + 1));
+    assert_eq!(draws, spikes + 1000);
     eprintln!(
         "1000 Poisson inputs at 15 Hz, 1e5 steps of 0.1 ms: {spikes} spikes, {elapsed:?} \
          (schedule overhead included)"

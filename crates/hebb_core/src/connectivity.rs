@@ -4,13 +4,19 @@
 //! Synapses are numbered row-major by presynaptic neuron, then by postsynaptic neuron, in both
 //! storages, so a weight array means the same thing whichever storage holds it. A dense
 //! projection numbers synapse `(i, j)` as `i·n_post + j`.
+//!
+//! Random connectivity and weights are generated **per postsynaptic neuron**: column `j` (the
+//! presynaptic partners of neuron `j` and their weights) is drawn from stream `j` of the
+//! projection's `"connectivity"` and `"weights"` stream families ([`crate::rng`]), so the
+//! synapses of a neuron do not depend on any other column, and a partition owning a range of
+//! postsynaptic neurons can build exactly its own synapses.
 
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::Real;
 use crate::error::ParamError;
+use crate::rng::{Stream, Streams};
 
 /// The most synapses one projection may hold (synapse indices are `u32`).
 pub const MAX_SYNAPSES: usize = u32::MAX as usize;
@@ -59,6 +65,40 @@ impl Csr {
             in_syn[slot] = s as u32;
         }
         let post = pairs.iter().map(|&(_, j)| j).collect();
+        Self {
+            n_pre,
+            n_post,
+            row_ptr,
+            post,
+            col_ptr,
+            in_pre,
+            in_syn,
+        }
+    }
+
+    /// Build from column-major lists: `col_ptr[j]..col_ptr[j+1]` index the presynaptic partners
+    /// `in_pre` of postsynaptic neuron `j`, ascending, without duplicates. Rows come out sorted
+    /// by postsynaptic neuron because columns are visited in order.
+    fn from_columns(n_pre: usize, n_post: usize, col_ptr: Vec<u32>, in_pre: Vec<u32>) -> Self {
+        let mut row_ptr = vec![0u32; n_pre + 1];
+        for &i in &in_pre {
+            row_ptr[i as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            row_ptr[i + 1] += row_ptr[i];
+        }
+        let mut fill = row_ptr.clone();
+        let mut post = vec![0u32; in_pre.len()];
+        let mut in_syn = vec![0u32; in_pre.len()];
+        for j in 0..n_post {
+            for slot in col_ptr[j] as usize..col_ptr[j + 1] as usize {
+                let i = in_pre[slot] as usize;
+                let s = fill[i];
+                fill[i] += 1;
+                post[s as usize] = j as u32;
+                in_syn[slot] = s;
+            }
+        }
         Self {
             n_pre,
             n_post,
@@ -225,8 +265,8 @@ pub enum ConnectivitySpec {
     AllToAll,
     /// Pre `i` to post `i` (`OneToOne`); both populations must have the same size.
     OneToOne,
-    /// Each pair independently with probability `p` (`FixedProbability(p: 0.02)`), drawn from
-    /// the projection's own random stream. `autapses: false` excludes `i → i` when the
+    /// Each pair independently with probability `p` (`FixedProbability(p: 0.02)`), drawn per
+    /// postsynaptic neuron from its own random stream. `autapses: false` excludes `i → i` when the
     /// projection connects a population to itself.
     FixedProbability {
         /// Connection probability in [0, 1].
@@ -272,13 +312,14 @@ impl ConnectivitySpec {
     }
 
     /// Generate the synapses. `same_population` tells whether pre and post are one population
-    /// (for `autapses`).
+    /// (for `autapses`); random choices come from `streams.stream(j)` for postsynaptic neuron
+    /// `j` (see [`ConnectivitySpec::column`]).
     pub fn build(
         &self,
         n_pre: usize,
         n_post: usize,
         same_population: bool,
-        rng: &mut ChaCha8Rng,
+        streams: &Streams,
     ) -> Result<BuiltConnectivity, ParamError> {
         self.validate()?;
         let expected = match self {
@@ -296,78 +337,47 @@ impl ConnectivitySpec {
                 ),
             ));
         }
-        let sparse = |pairs: Vec<(u32, u32)>| BuiltConnectivity {
-            connectivity: Connectivity::Sparse(Csr::from_sorted_pairs(n_pre, n_post, &pairs)),
-            list_index: None,
-        };
         match self {
             Self::AllToAll => Ok(BuiltConnectivity {
                 connectivity: Connectivity::Dense { n_pre, n_post },
                 list_index: None,
             }),
-            Self::OneToOne => {
-                if n_pre != n_post {
-                    return Err(ParamError::new(
-                        "connectivity",
-                        format!("OneToOne needs equal sizes, got {n_pre} → {n_post}"),
-                    ));
-                }
-                Ok(sparse((0..n_pre as u32).map(|i| (i, i)).collect()))
+            Self::OneToOne if n_pre != n_post => Err(ParamError::new(
+                "connectivity",
+                format!("OneToOne needs equal sizes, got {n_pre} → {n_post}"),
+            )),
+            Self::FixedIndegree { k, autapses }
+                if *k > available(n_pre, same_population, *autapses) =>
+            {
+                let available = available(n_pre, same_population, *autapses);
+                Err(ParamError::new(
+                    "k",
+                    format!("must be <= {available} (available presynaptic neurons), got {k}"),
+                ))
             }
-            Self::FixedProbability { p, autapses } => {
-                let skip_self = same_population && !autapses;
-                let mut pairs =
-                    Vec::with_capacity((n_pre as f64 * n_post as f64 * p * 1.05) as usize);
-                if *p > 0.0 {
-                    // Geometric skipping: the gap to the next synapse in the flattened (pre, post)
-                    // matrix is Geometric(p), so the cost is O(synapses), not O(n_pre·n_post).
-                    let log_q = (1.0 - p).ln();
-                    let total = n_pre as u64 * n_post as u64;
-                    let mut pos: u64 = 0;
-                    loop {
-                        if *p < 1.0 {
-                            let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-                            let gap = (u.ln() / log_q).floor();
-                            if gap >= (total - pos) as f64 {
-                                break;
-                            }
-                            pos += gap as u64;
-                        }
-                        if pos >= total {
-                            break;
-                        }
-                        let (i, j) = ((pos / n_post as u64) as u32, (pos % n_post as u64) as u32);
-                        if !(skip_self && i == j) {
-                            pairs.push((i, j));
-                        }
-                        pos += 1;
-                    }
-                }
-                Ok(sparse(pairs))
-            }
-            Self::FixedIndegree { k, autapses } => {
-                let skip_self = same_population && !autapses;
-                let available = if skip_self {
-                    n_pre.saturating_sub(1)
-                } else {
-                    n_pre
-                };
-                if *k > available {
-                    return Err(ParamError::new(
-                        "k",
-                        format!("must be <= {available} (available presynaptic neurons), got {k}"),
-                    ));
-                }
-                let mut pairs = Vec::with_capacity(k * n_post);
+            Self::OneToOne | Self::FixedProbability { .. } | Self::FixedIndegree { .. } => {
+                let capacity = expected.min(MAX_SYNAPSES as f64) * 1.05;
+                let mut in_pre = Vec::with_capacity(capacity as usize);
+                let mut col_ptr = Vec::with_capacity(n_post + 1);
+                col_ptr.push(0u32);
                 for j in 0..n_post {
-                    let chosen = rand::seq::index::sample(rng, available, *k);
-                    for c in chosen.iter() {
-                        let i = if skip_self && c >= j { c + 1 } else { c };
-                        pairs.push((i as u32, j as u32));
+                    self.column(j, n_pre, same_population, streams, &mut in_pre);
+                    if in_pre.len() > MAX_SYNAPSES {
+                        return Err(ParamError::new(
+                            "connectivity",
+                            format!(
+                                "creates more than {MAX_SYNAPSES} synapses (32-bit synapse indices)"
+                            ),
+                        ));
                     }
+                    col_ptr.push(in_pre.len() as u32);
                 }
-                pairs.sort_unstable();
-                Ok(sparse(pairs))
+                Ok(BuiltConnectivity {
+                    connectivity: Connectivity::Sparse(Csr::from_columns(
+                        n_pre, n_post, col_ptr, in_pre,
+                    )),
+                    list_index: None,
+                })
             }
             Self::List(list) => {
                 let mut order: Vec<usize> = (0..list.len()).collect();
@@ -389,11 +399,80 @@ impl ConnectivitySpec {
                     }
                 }
                 let pairs: Vec<_> = order.iter().map(|&n| list[n]).collect();
-                let mut built = sparse(pairs);
-                built.list_index = Some(order);
-                Ok(built)
+                Ok(BuiltConnectivity {
+                    connectivity: Connectivity::Sparse(Csr::from_sorted_pairs(
+                        n_pre, n_post, &pairs,
+                    )),
+                    list_index: Some(order),
+                })
             }
         }
+    }
+
+    /// Append the presynaptic partners of postsynaptic neuron `j`, ascending, to `out`: a pure
+    /// function of `(streams, j)` for the random rules, so any subset of columns can be built
+    /// on its own (by a partition or an MPI rank). Not for `AllToAll` (dense) or `List`.
+    pub fn column(
+        &self,
+        j: usize,
+        n_pre: usize,
+        same_population: bool,
+        streams: &Streams,
+        out: &mut Vec<u32>,
+    ) {
+        match self {
+            Self::OneToOne => out.push(j as u32),
+            Self::FixedProbability { p, autapses } => {
+                let skip_self = same_population && !autapses;
+                if *p <= 0.0 {
+                    return;
+                }
+                let mut rng = streams.stream(j as u64);
+                // Geometric skipping: the gap to the next partner is Geometric(p), so a column
+                // costs O(partners), not O(n_pre).
+                let log_q = (-p).ln_1p();
+                let mut i: u64 = 0;
+                let n = n_pre as u64;
+                loop {
+                    if *p < 1.0 {
+                        let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+                        let gap = (u.ln() / log_q).floor();
+                        if gap >= (n - i) as f64 {
+                            break;
+                        }
+                        i += gap as u64;
+                    }
+                    if i >= n {
+                        break;
+                    }
+                    if !(skip_self && i == j as u64) {
+                        out.push(i as u32);
+                    }
+                    i += 1;
+                }
+            }
+            Self::FixedIndegree { k, autapses } => {
+                let skip_self = same_population && !autapses;
+                let available = available(n_pre, same_population, *autapses);
+                let mut rng = streams.stream(j as u64);
+                let start = out.len();
+                for c in rand::seq::index::sample(&mut rng, available, *k).iter() {
+                    let i = if skip_self && c >= j { c + 1 } else { c };
+                    out.push(i as u32);
+                }
+                out[start..].sort_unstable();
+            }
+            Self::AllToAll | Self::List(_) => {}
+        }
+    }
+}
+
+/// Presynaptic neurons a postsynaptic neuron may connect to.
+fn available(n_pre: usize, same_population: bool, autapses: bool) -> usize {
+    if same_population && !autapses {
+        n_pre.saturating_sub(1)
+    } else {
+        n_pre
     }
 }
 
@@ -487,30 +566,33 @@ impl WeightInit {
         }
     }
 
-    /// Draw `built.connectivity.n_synapses()` weights.
+    /// Draw `built.connectivity.n_synapses()` weights, in synapse order. Random weights are
+    /// drawn per postsynaptic neuron `j` from `streams.stream(j)`, one draw per incoming
+    /// synapse in ascending presynaptic order (see [`WeightInit::column`]).
     pub fn generate(
         &self,
         built: &BuiltConnectivity,
-        rng: &mut ChaCha8Rng,
+        streams: &Streams,
     ) -> Result<Vec<Real>, ParamError> {
         self.validate()?;
-        let n = built.connectivity.n_synapses();
-        Ok(match self {
-            Self::Constant(v) => vec![*v as Real; n],
-            Self::Uniform { low, high } => (0..n)
-                .map(|_| rng.random_range(*low..*high) as Real)
-                .collect(),
-            Self::Normal {
-                mean,
-                std,
-                min,
-                max,
-            } => {
-                let normal = rand_distr::Normal::new(*mean, *std)
-                    .map_err(|e| ParamError::new("weights.std", e.to_string()))?;
-                (0..n)
-                    .map(|_| rng.sample(normal).clamp(*min, *max) as Real)
-                    .collect()
+        let connectivity = &built.connectivity;
+        let n = connectivity.n_synapses();
+        match self {
+            Self::Constant(v) => Ok(vec![*v as Real; n]),
+            Self::Uniform { .. } | Self::Normal { .. } => {
+                let mut w = vec![0.0 as Real; n];
+                let mut synapses = Vec::new();
+                let mut values = Vec::new();
+                for j in 0..connectivity.n_post() {
+                    synapses.clear();
+                    connectivity.for_each_incoming(j, |s, _| synapses.push(s));
+                    values.clear();
+                    self.column(j, synapses.len(), streams, &mut values)?;
+                    for (&s, &x) in synapses.iter().zip(&values) {
+                        w[s] = x;
+                    }
+                }
+                Ok(w)
             }
             Self::Values(values) => {
                 if values.len() != n {
@@ -522,22 +604,53 @@ impl WeightInit {
                         ),
                     ));
                 }
-                match &built.list_index {
+                Ok(match &built.list_index {
                     Some(order) => order.iter().map(|&k| values[k] as Real).collect(),
                     None => values.iter().map(|&v| v as Real).collect(),
-                }
+                })
             }
-        })
+        }
+    }
+
+    /// Append the `count` random weights of the synapses onto postsynaptic neuron `j` (in
+    /// ascending presynaptic order) to `out`, from `streams.stream(j)`. For `Constant` the
+    /// value is repeated; `Values` has no per-column form and appends nothing.
+    pub fn column(
+        &self,
+        j: usize,
+        count: usize,
+        streams: &Streams,
+        out: &mut Vec<Real>,
+    ) -> Result<(), ParamError> {
+        let mut rng: Stream = streams.stream(j as u64);
+        match self {
+            Self::Constant(v) => out.extend(std::iter::repeat_n(*v as Real, count)),
+            Self::Uniform { low, high } => {
+                out.extend((0..count).map(|_| rng.random_range(*low..*high) as Real));
+            }
+            Self::Normal {
+                mean,
+                std,
+                min,
+                max,
+            } => {
+                let normal = rand_distr::Normal::new(*mean, *std)
+                    .map_err(|e| ParamError::new("weights.std", e.to_string()))?;
+                out.extend((0..count).map(|_| rng.sample(normal).clamp(*min, *max) as Real));
+            }
+            Self::Values(_) => {}
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use crate::rng::SimRng;
 
-    fn rng() -> ChaCha8Rng {
-        ChaCha8Rng::seed_from_u64(1)
+    fn rng() -> Streams {
+        SimRng { seed: 1 }.streams("projection", "test")
     }
 
     #[test]
@@ -564,7 +677,7 @@ mod tests {
             p: 0.1,
             autapses: false,
         };
-        let built = spec.build(400, 400, true, &mut rng()).unwrap();
+        let built = spec.build(400, 400, true, &rng()).unwrap();
         let n = built.connectivity.n_synapses() as f64;
         let expected = 0.1 * 400.0 * 399.0;
         assert!(
@@ -576,7 +689,7 @@ mod tests {
             p: 1.0,
             autapses: true,
         }
-        .build(5, 7, false, &mut rng())
+        .build(5, 7, false, &rng())
         .unwrap();
         assert_eq!(all.connectivity.n_synapses(), 35);
     }
@@ -587,7 +700,7 @@ mod tests {
             k: 5,
             autapses: false,
         };
-        let built = spec.build(10, 10, true, &mut rng()).unwrap();
+        let built = spec.build(10, 10, true, &rng()).unwrap();
         for j in 0..10 {
             let mut pres = vec![];
             built.connectivity.for_each_incoming(j, |_, i| pres.push(i));
@@ -596,26 +709,26 @@ mod tests {
             pres.dedup();
             assert_eq!(pres.len(), 5);
         }
-        assert!(spec.build(5, 5, true, &mut rng()).is_err());
+        assert!(spec.build(5, 5, true, &rng()).is_err());
     }
 
     #[test]
     fn explicit_list_keeps_value_order() {
         let spec = ConnectivitySpec::List(vec![(1, 0), (0, 1)]);
-        let built = spec.build(2, 2, false, &mut rng()).unwrap();
+        let built = spec.build(2, 2, false, &rng()).unwrap();
         let w = WeightInit::Values(vec![10.0, 20.0])
-            .generate(&built, &mut rng())
+            .generate(&built, &rng())
             .unwrap();
         assert_eq!(built.connectivity.pairs(), vec![(0, 1), (1, 0)]);
         assert_eq!(w, vec![20.0, 10.0]);
         assert!(
             ConnectivitySpec::List(vec![(0, 0), (0, 0)])
-                .build(1, 1, false, &mut rng())
+                .build(1, 1, false, &rng())
                 .is_err()
         );
         assert!(
             ConnectivitySpec::List(vec![(3, 0)])
-                .build(1, 1, false, &mut rng())
+                .build(1, 1, false, &rng())
                 .is_err()
         );
     }
@@ -623,7 +736,7 @@ mod tests {
     #[test]
     fn normal_weights_are_clipped() {
         let built = ConnectivitySpec::AllToAll
-            .build(20, 50, false, &mut rng())
+            .build(20, 50, false, &rng())
             .unwrap();
         let w = WeightInit::Normal {
             mean: 0.0,
@@ -631,10 +744,48 @@ mod tests {
             min: -0.5,
             max: 0.5,
         }
-        .generate(&built, &mut rng())
+        .generate(&built, &rng())
         .unwrap();
         assert!(w.iter().all(|&x| (-0.5..=0.5).contains(&x)));
         assert!(w.contains(&0.5));
+    }
+
+    #[test]
+    fn a_column_does_not_depend_on_the_other_columns() {
+        // Neuron j's partners and weights are the same whether 30 or 60 postsynaptic neurons
+        // are built: a partition can build its own columns alone.
+        let weights = WeightInit::Uniform {
+            low: 0.0,
+            high: 1.0,
+        };
+        for spec in [
+            ConnectivitySpec::FixedProbability {
+                p: 0.2,
+                autapses: true,
+            },
+            ConnectivitySpec::FixedIndegree {
+                k: 7,
+                autapses: true,
+            },
+        ] {
+            let column_of = |n_post: usize, j: usize| {
+                let built = spec.build(50, n_post, false, &rng()).unwrap();
+                let w = weights.generate(&built, &rng()).unwrap();
+                let mut col = vec![];
+                built
+                    .connectivity
+                    .for_each_incoming(j, |s, i| col.push((i, w[s])));
+                col
+            };
+            for j in [0, 13, 29] {
+                assert!(!column_of(30, j).is_empty());
+                assert_eq!(column_of(30, j), column_of(60, j));
+            }
+            let mut alone = vec![];
+            spec.column(13, 50, false, &rng(), &mut alone);
+            let pres: Vec<usize> = column_of(30, 13).iter().map(|&(i, _)| i).collect();
+            assert_eq!(alone.iter().map(|&i| i as usize).collect::<Vec<_>>(), pres);
+        }
     }
 
     /// Issue 13: these panicked in `generate` (NaN clip bounds, an infinite uniform range) or

@@ -10,7 +10,8 @@
 //! - [`population`] and [`projection`]: populations and projections are entities whose state is
 //!   contiguous arrays, one component per concern.
 //! - [`connectivity`]: dense and CSR connectivity (with a transposed index) and its generators.
-//! - [`rng`]: every random stream derives from the scene's seed and a stable id.
+//! - [`rng`]: counter-based random numbers keyed by (seed, object, purpose, neuron), so they do
+//!   not depend on how the network is split.
 //! - [`record`]: spike, state and weight recorders whose memory grows only with what is asked.
 //!
 //! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
@@ -52,14 +53,14 @@ pub mod prelude {
     pub use crate::error::{BuildError, ParamError};
     pub use crate::params::check;
     pub use crate::plugin::{Plugin, PluginGroup, PluginSet};
-    pub use crate::population::{Membrane, Population, RngStream, Spikes, SynapticInput};
+    pub use crate::population::{Membrane, Population, Spikes, SynapticInput};
     pub use crate::projection::{Arrivals, DelayLine, Projection, TransmissionScale, Weights};
     pub use crate::receptor::ReceptorInput;
     pub use crate::record::{RecorderSpec, Recorders, StateVariables};
     pub use crate::registry::{
         AttachContext, Model, ModelKind, ModelParams, ParamDoc, Registry, Target,
     };
-    pub use crate::rng::{SimRng, stable_id};
+    pub use crate::rng::{SimRng, Stream, Streams, stable_id};
     pub use crate::simulation::{PopulationSpec, ProjectionSpec, Simulation, Storage};
     pub use crate::snapshot::{SnapshotError, StateSnapshot};
     pub use crate::stage::Stage;

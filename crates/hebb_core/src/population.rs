@@ -1,10 +1,10 @@
 //! Populations: one entity per group of neurons, its state in contiguous arrays.
 //!
-//! Every population has a [`Population`], [`Spikes`], [`SynapticInput`] and an [`RngStream`].
+//! Every population has a [`Population`], [`Spikes`] and [`SynapticInput`]; random numbers come
+//! from counter-based streams ([`crate::rng`]), never from state stored per population.
 //! Models with a membrane potential add [`Membrane`]; their own state is one more component.
 
 use bevy_ecs::component::Component;
-use rand_chacha::ChaCha8Rng;
 
 use crate::Real;
 
@@ -128,11 +128,6 @@ pub struct Membrane {
     /// Membrane potential per neuron, mV.
     pub v: Vec<Real>,
 }
-
-/// The population's (or projection's) own random stream, derived from the scene seed and the
-/// object's name.
-#[derive(Component, Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct RngStream(pub ChaCha8Rng);
 
 /// Spikes imposed from outside for the next step, read by models that accept them (`Exact`).
 #[derive(Component, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

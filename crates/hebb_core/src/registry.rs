@@ -13,12 +13,11 @@ use std::fmt::Debug;
 use bevy_ecs::entity::Entity;
 use bevy_ecs::resource::Resource;
 use bevy_ecs::world::{EntityWorldMut, World};
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{BuildError, ParamError};
-use crate::rng::SimRng;
+use crate::rng::{SimRng, Streams};
 
 /// What a model attaches to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -118,11 +117,12 @@ impl AttachContext<'_> {
         self.world.entity_mut(self.entity)
     }
 
-    /// A random stream for this owner and `purpose`, derived from the scene seed.
-    pub fn rng(&self, purpose: &str) -> ChaCha8Rng {
-        self.world
-            .resource::<SimRng>()
-            .stream_for(&self.name, purpose)
+    /// The random streams of this owner for `purpose` (one per neuron), derived from the scene
+    /// seed: `ctx.streams("v_init").stream(i)` for neuron `i` at build time, or keep the
+    /// [`Streams`] in the model's state and call `streams.uniform(i, step)` /
+    /// `streams.normal(i, step)` at run time. See [`crate::rng`].
+    pub fn streams(&self, purpose: &str) -> Streams {
+        self.world.resource::<SimRng>().streams(&self.name, purpose)
     }
 
     /// The population size, or an error naming the model when attached elsewhere.

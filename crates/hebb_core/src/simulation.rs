@@ -19,9 +19,7 @@ use crate::clock::{Clock, steps_on_grid};
 use crate::connectivity::{ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
 use crate::plugin::{Plugin, PluginGroup};
-use crate::population::{
-    ImposedSpikes, Membrane, Population, RngStream, SpikeCount, Spikes, SynapticInput,
-};
+use crate::population::{ImposedSpikes, Membrane, Population, SpikeCount, Spikes, SynapticInput};
 use crate::projection::{Arrivals, DelayLine, Projection, Weights, deliver_spikes};
 use crate::record::{
     RecorderSpec, Recorders, Source, SpikeRecording, StateRecording, StateVariables,
@@ -245,7 +243,6 @@ impl Simulation {
         sim.register_snapshot::<Spikes>()
             .register_snapshot::<SynapticInput>()
             .register_snapshot::<Membrane>()
-            .register_snapshot::<RngStream>()
             .register_snapshot::<SpikeCount>()
             .register_snapshot::<ImposedSpikes>()
             .register_snapshot::<Weights>()
@@ -500,10 +497,6 @@ impl Simulation {
             spec.model.as_ref(),
             &[ModelKind::Neuron, ModelKind::Input],
         )?;
-        let rng = self
-            .world
-            .resource::<SimRng>()
-            .stream_for(&spec.name, "population");
         let entity = self
             .world
             .spawn((
@@ -515,7 +508,6 @@ impl Simulation {
                 },
                 Spikes::new(spec.size),
                 SynapticInput::new(spec.size),
-                RngStream(rng),
                 SpikeCount::default(),
                 ImposedSpikes::default(),
             ))
@@ -635,15 +627,18 @@ impl Simulation {
         let n_pre = self.world.get::<Population>(pre).map_or(0, |p| p.size);
         let n_post = self.world.get::<Population>(post).map_or(0, |p| p.size);
         let master = *self.world.resource::<SimRng>();
-        let mut rng = master.stream_for(&spec.name, "connectivity");
         let mut built = spec
             .connectivity
-            .build(n_pre, n_post, pre == post, &mut rng)
+            .build(
+                n_pre,
+                n_post,
+                pre == post,
+                &master.streams(&spec.name, "connectivity"),
+            )
             .map_err(|e| BuildError::param(&owner, e))?;
-        let mut rng = master.stream_for(&spec.name, "weights");
         let w = spec
             .weights
-            .generate(&built, &mut rng)
+            .generate(&built, &master.streams(&spec.name, "weights"))
             .map_err(|e| BuildError::param(&owner, e))?;
         if spec.storage == Storage::Sparse {
             built.connectivity = built.connectivity.to_sparse();
@@ -664,7 +659,6 @@ impl Simulation {
                 Weights { w },
                 DelayLine::new(delay_steps),
                 Arrivals::default(),
-                RngStream(master.stream_for(&spec.name, "projection")),
             ))
             .id();
         let target = Target::Projection {

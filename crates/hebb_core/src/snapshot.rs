@@ -442,31 +442,32 @@ impl Simulation {
 
 #[cfg(test)]
 mod tests {
+    use crate::clock::Clock;
     use crate::connectivity::{ConnectivitySpec, WeightInit};
     use crate::prelude::*;
     use crate::registry::ModelKind;
-    use rand::RngExt;
     use serde::{Deserialize, Serialize};
 
-    /// Test input: each neuron spikes with probability 0.3 per step, from the population stream.
+    /// Test input: each neuron spikes with probability 0.3 per step, from its per-step draws.
     #[derive(Debug, Clone, Default, Serialize, Deserialize)]
     struct Noisy;
     #[derive(Component, Serialize, Deserialize)]
-    struct NoisyTag;
+    struct NoisyTag(Streams);
     impl Model for Noisy {
         const NAME: &'static str = "Noisy";
         const KIND: ModelKind = ModelKind::Input;
         const SUMMARY: &'static str = "test";
         fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
-            ctx.entity_mut().insert(NoisyTag);
+            let streams = ctx.streams("noisy");
+            ctx.entity_mut().insert(NoisyTag(streams));
             Ok(())
         }
     }
-    fn noisy(mut q: Query<(&mut Spikes, &mut RngStream), With<NoisyTag>>) {
-        for (mut s, mut rng) in &mut q {
+    fn noisy(clock: Res<Clock>, mut q: Query<(&mut Spikes, &NoisyTag)>) {
+        for (mut s, tag) in &mut q {
             s.clear();
             for i in 0..s.size() {
-                if rng.0.random_bool(0.3) {
+                if tag.0.uniform(i as u64, clock.step) <= 0.3 {
                     s.push(i);
                 }
             }

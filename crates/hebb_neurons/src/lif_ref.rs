@@ -61,7 +61,8 @@ pub struct LifRef {
     /// Initial potential in mV. Default 0.
     pub v_init_mv: f64,
     /// Initial potentials drawn uniformly per neuron in `[low, high)` mV from the population's
-    /// random stream (Brian2's `v = 'Vr + rand() * (Vt - Vr)'`); overrides `v_init_mv`.
+    /// `"v_init"` streams, one per neuron (Brian2's `v = 'Vr + rand() * (Vt - Vr)'`); overrides
+    /// `v_init_mv`.
     /// Default none.
     pub v_init_uniform_mv: Option<(f64, f64)>,
     /// A constant input current added every step (BrainPy's `x_ext`, Brian2's bias `I` term
@@ -170,9 +171,9 @@ impl Model for LifRef {
         let v: Vec<Real> = match self.v_init_uniform_mv {
             Some((low, high)) => {
                 use rand::RngExt;
-                let mut rng = ctx.rng("v_init");
+                let streams = ctx.streams("v_init");
                 (0..size)
-                    .map(|_| rng.random_range(low..high) as Real)
+                    .map(|i| streams.stream(i as u64).random_range(low..high) as Real)
                     .collect()
             }
             None => vec![self.v_init_mv as Real; size],

@@ -7,15 +7,17 @@
 //! ```
 //!
 //! which is ngc-learn's `PoissonCell` (`s = [U[0,1) < p]`, with a clamped input of 1) and
-//! Brian2's `PoissonGroup`. Only the spikes that happen are drawn: the number of silent
-//! (neuron, step) pairs before the next spike is Geometric(p), `⌊ln U / ln(1 − p)⌋` with
-//! `U ∈ (0, 1]`, so the process has exactly the Bernoulli distribution while each step costs
-//! O(spikes) instead of O(neurons). With one rate the gap runs over the flattened sequence
-//! (step, neuron); with per-neuron rates each neuron's next spike step waits in a min-heap
-//! (O(spikes · log N) per step).
+//! Brian2's `PoissonGroup`. Only the spikes that happen are drawn: the number of silent steps
+//! of a neuron before its next spike is Geometric(p), `⌊ln U / ln(1 − p)⌋` with `U ∈ (0, 1]`,
+//! so the process has exactly the Bernoulli distribution while each step costs O(spikes)
+//! instead of O(neurons). Each neuron's next spike step waits in a timing wheel (a ring of
+//! per-step buckets), so a step visits only the neurons due in it (plus, rarely, neurons whose
+//! next spike is more than one turn of the wheel away).
 //!
-//! The random numbers come from the population's own stream ([`RngStream`]), derived from the
-//! scene seed and the population name.
+//! The `n`-th gap of neuron `i` is drawn from block `n` of stream `i` of the population's
+//! `"poisson"` streams ([`hebb_core::rng`]): a pure function of (seed, population, neuron,
+//! n), so the spike trains do not depend on how the population is split over threads or
+//! processes.
 //!
 //! ## Parameters
 //! | name | unit | default | meaning |
@@ -26,13 +28,8 @@
 //! References: ngc-learn `ngclearn/components/input_encoders/poissonCell.py`; Brian2
 //! `brian2/input/poissongroup.py`.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use hebb_core::clock::Clock;
 use hebb_core::prelude::*;
-use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// Poisson input params (scene name `Poisson`).
@@ -126,10 +123,7 @@ impl Model for Poisson {
             None => vec![probability("rate_hz".into(), self.rate_hz)?],
         };
         let start = ctx.world.resource::<Clock>().step;
-        let mut rng = ctx.world.get_mut::<RngStream>(ctx.entity).ok_or_else(|| {
-            BuildError::Invalid(format!("{owner}: Poisson needs the population's RngStream"))
-        })?;
-        let sampler = PoissonSampler::new(&probabilities, size, start, &mut rng.0);
+        let sampler = PoissonSampler::new(&probabilities, size, start, ctx.streams("poisson"));
         ctx.entity_mut().insert(PoissonState(sampler));
         Ok(())
     }
@@ -141,97 +135,128 @@ fn log_q(p: f64) -> f64 {
 }
 
 /// The number of failures before the next success of a Bernoulli(p) sequence, with
-/// `log_q = ln(1 − p)` and `p > 0`: Geometric(p) on {0, 1, 2, …}.
+/// `log_q = ln(1 − p)` and `p > 0`, for `u` uniform in (0, 1]: Geometric(p) on {0, 1, 2, …}.
 #[inline]
-pub fn geometric_gap(rng: &mut ChaCha8Rng, log_q: f64) -> u64 {
+pub fn geometric_gap(u: f64, log_q: f64) -> u64 {
     if log_q == f64::NEG_INFINITY {
         return 0;
     }
-    let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
     // `as` saturates: astronomically long gaps become u64::MAX (never).
     (u.ln() / log_q).floor() as u64
 }
 
-/// The skip-sampling state of a Poisson population.
+/// Marks a neuron that never spikes (p = 0) in [`PoissonSampler::next`].
+const NEVER: u64 = u64::MAX;
+
+/// The skip-sampling state of a Poisson population: every neuron's next spike step, how many
+/// gaps it has drawn, and a timing wheel of the neurons by next spike step.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum PoissonSampler {
-    /// Nobody ever spikes (rate 0).
-    Silent,
-    /// One probability for all: `next` is the flattened index `step·n + neuron` of the next
-    /// spike.
-    Uniform {
-        /// Population size.
-        n: u64,
-        /// `ln(1 − p)`.
-        log_q: f64,
-        /// Flattened index of the next spike.
-        next: u64,
-    },
-    /// One probability per neuron: the next spike step of every neuron with p > 0, in a
-    /// min-heap of (step, neuron).
-    PerNeuron {
-        /// `ln(1 − p_i)` per neuron.
-        log_q: Vec<f64>,
-        /// Next spike (step, neuron), smallest first.
-        due: BinaryHeap<Reverse<(u64, u32)>>,
-    },
+pub struct PoissonSampler {
+    /// The population's `"poisson"` streams.
+    streams: Streams,
+    /// `ln(1 − p)`: one shared value, or one per neuron.
+    log_q: Vec<f64>,
+    /// Next spike step of each neuron ([`NEVER`] for p = 0).
+    next: Vec<u64>,
+    /// Gaps drawn so far by each neuron (the block counter of its stream).
+    drawn: Vec<u64>,
+    /// `wheel[s % len]` holds the neurons whose next spike step is `≡ s` (mod len).
+    wheel: Vec<Vec<u32>>,
+    /// Scratch: this step's spikes before sorting and the bucket being visited.
+    #[serde(skip)]
+    scratch: (Vec<u32>, Vec<u32>),
 }
 
 impl PoissonSampler {
     /// A sampler whose first step is `start`; `probabilities` has one entry (shared) or one
-    /// per neuron.
-    pub fn new(probabilities: &[f64], size: usize, start: u64, rng: &mut ChaCha8Rng) -> Self {
+    /// per neuron; gaps come from `streams`.
+    pub fn new(probabilities: &[f64], size: usize, start: u64, streams: Streams) -> Self {
         let shared = probabilities.windows(2).all(|w| w[0] == w[1]);
-        if shared {
-            let p = probabilities.first().copied().unwrap_or(0.0);
-            if p <= 0.0 {
-                return Self::Silent;
-            }
-            let (n, log_q) = (size as u64, log_q(p));
-            let next = (start * n).saturating_add(geometric_gap(rng, log_q));
-            return Self::Uniform { n, log_q, next };
+        let log_q: Vec<f64> = if shared {
+            vec![log_q(probabilities.first().copied().unwrap_or(0.0))]
+        } else {
+            probabilities.iter().map(|&p| log_q(p)).collect()
+        };
+        // Wheel length: a power of two near twice the mean gap, so a neuron is visited about
+        // once per spike, within [1, 4096] buckets.
+        let active: Vec<f64> = probabilities.iter().copied().filter(|&p| p > 0.0).collect();
+        let mean_p = active.iter().sum::<f64>() / active.len().max(1) as f64;
+        let len = if mean_p > 0.0 {
+            ((2.0 / mean_p).ceil() as usize)
+                .next_power_of_two()
+                .clamp(1, 4096)
+        } else {
+            1
+        };
+        let mut sampler = Self {
+            streams,
+            log_q,
+            next: vec![NEVER; size],
+            drawn: vec![0; size],
+            wheel: vec![Vec::new(); len],
+            scratch: Default::default(),
+        };
+        for i in 0..size {
+            sampler.schedule(i, start);
         }
-        let log_q: Vec<f64> = probabilities.iter().map(|&p| log_q(p)).collect();
-        let due = log_q
-            .iter()
-            .enumerate()
-            .filter(|&(_, &lq)| lq < 0.0)
-            .map(|(i, &lq)| Reverse((start.saturating_add(geometric_gap(rng, lq)), i as u32)))
-            .collect();
-        Self::PerNeuron { log_q, due }
+        sampler
+    }
+
+    /// `ln(1 − p)` of neuron `i`.
+    #[inline]
+    fn log_q_of(&self, i: usize) -> f64 {
+        if self.log_q.len() == 1 {
+            self.log_q[0]
+        } else {
+            self.log_q[i]
+        }
+    }
+
+    /// Draw neuron `i`'s next gap and put it on the wheel at `from + gap` (nothing for p = 0).
+    #[inline]
+    fn schedule(&mut self, i: usize, from: u64) {
+        let log_q = self.log_q_of(i);
+        if log_q >= 0.0 || log_q.is_nan() {
+            self.next[i] = NEVER;
+            return;
+        }
+        let u = self.streams.uniform(i as u64, self.drawn[i]);
+        self.drawn[i] += 1;
+        let next = from.saturating_add(geometric_gap(u, log_q));
+        self.next[i] = next;
+        if next != NEVER {
+            let slot = (next % self.wheel.len() as u64) as usize;
+            self.wheel[slot].push(i as u32);
+        }
+    }
+
+    /// Gaps drawn so far, over all neurons (one Philox block each).
+    pub fn draws(&self) -> u64 {
+        self.drawn.iter().sum()
     }
 
     /// Write the spikes of `step` into `spikes` (cleared first), ascending.
-    pub fn step(&mut self, step: u64, rng: &mut ChaCha8Rng, spikes: &mut Spikes) {
+    pub fn step(&mut self, step: u64, spikes: &mut Spikes) {
         spikes.clear();
-        match self {
-            Self::Silent => {}
-            Self::Uniform { n, log_q, next } => {
-                let base = step * *n;
-                let end = base + *n;
-                while *next < end {
-                    if *next >= base {
-                        spikes.push((*next - base) as usize);
-                    }
-                    *next = next
-                        .saturating_add(1)
-                        .saturating_add(geometric_gap(rng, *log_q));
-                }
-            }
-            Self::PerNeuron { log_q, due } => {
-                while let Some(&Reverse((s, i))) = due.peek() {
-                    if s > step {
-                        break;
-                    }
-                    due.pop();
-                    if s == step {
-                        spikes.push(i as usize);
-                    }
-                    let gap = geometric_gap(rng, log_q[i as usize]);
-                    due.push(Reverse((step.saturating_add(1).saturating_add(gap), i)));
-                }
+        let slot = (step % self.wheel.len() as u64) as usize;
+        let (mut fired, mut bucket) = std::mem::take(&mut self.scratch);
+        fired.clear();
+        std::mem::swap(&mut bucket, &mut self.wheel[slot]);
+        for &i in &bucket {
+            if self.next[i as usize] == step {
+                fired.push(i);
+            } else {
+                // Due in a later turn of the wheel.
+                self.wheel[slot].push(i);
             }
         }
+        fired.sort_unstable();
+        for &i in &fired {
+            spikes.push(i as usize);
+            self.schedule(i as usize, step.saturating_add(1));
+        }
+        bucket.clear();
+        self.scratch = (fired, bucket);
     }
 }
 
@@ -240,12 +265,9 @@ impl PoissonSampler {
 pub struct PoissonState(pub PoissonSampler);
 
 /// [`Stage::InputSpikes`]: emit this step's spikes of every Poisson population.
-pub fn poisson_system(
-    clock: Res<Clock>,
-    mut populations: Query<(&mut PoissonState, &mut RngStream, &mut Spikes)>,
-) {
-    for (mut state, mut rng, mut spikes) in &mut populations {
-        state.0.step(clock.step, &mut rng.0, &mut spikes);
+pub fn poisson_system(clock: Res<Clock>, mut populations: Query<(&mut PoissonState, &mut Spikes)>) {
+    for (mut state, mut spikes) in &mut populations {
+        state.0.step(clock.step, &mut spikes);
     }
 }
 
@@ -263,16 +285,18 @@ impl Plugin for PoissonPlugin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+
+    fn streams(seed: u64) -> Streams {
+        SimRng { seed }.streams("input", "poisson")
+    }
 
     fn counts(probabilities: &[f64], size: usize, steps: u64, seed: u64) -> (Vec<u64>, u64) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut sampler = PoissonSampler::new(probabilities, size, 0, &mut rng);
+        let mut sampler = PoissonSampler::new(probabilities, size, 0, streams(seed));
         let mut spikes = Spikes::new(size);
         let mut per_neuron = vec![0u64; size];
         let mut total = 0;
         for k in 0..steps {
-            sampler.step(k, &mut rng, &mut spikes);
+            sampler.step(k, &mut spikes);
             assert!(spikes.indices().windows(2).all(|w| w[0] < w[1]));
             for &i in spikes.indices() {
                 per_neuron[i as usize] += 1;
@@ -284,11 +308,11 @@ mod tests {
 
     #[test]
     fn geometric_gap_has_the_geometric_mean_and_variance() {
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let s = streams(3);
         let p: f64 = 0.05;
         let n = 200_000;
         let gaps: Vec<f64> = (0..n)
-            .map(|_| geometric_gap(&mut rng, log_q(p)) as f64)
+            .map(|k| geometric_gap(s.uniform(k % 7, k / 7), log_q(p)) as f64)
             .collect();
         let mean = gaps.iter().sum::<f64>() / n as f64;
         let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / n as f64;
@@ -328,5 +352,37 @@ mod tests {
                 c[i]
             );
         }
+    }
+
+    #[test]
+    fn a_neurons_train_does_not_depend_on_the_others() {
+        // Neuron i's gaps are blocks of its own stream: the first 5 neurons of a population of
+        // 5 and of 50 (at other rates for the rest) spike at the same steps, and each spike
+        // costs exactly one draw (plus the first gap of every active neuron).
+        let train = |probabilities: &[f64], size: usize| {
+            let mut sampler = PoissonSampler::new(probabilities, size, 0, streams(4));
+            let mut spikes = Spikes::new(size);
+            let mut out = vec![];
+            let mut total = 0;
+            for k in 0..20_000 {
+                sampler.step(k, &mut spikes);
+                total += spikes.count() as u64;
+                out.extend(spikes.indices().iter().filter(|&&i| i < 5).map(|&i| (k, i)));
+            }
+            let active = probabilities.iter().filter(|&&p| p > 0.0).count().max(
+                if probabilities.len() == 1 && probabilities[0] > 0.0 {
+                    size
+                } else {
+                    0
+                },
+            ) as u64;
+            assert_eq!(sampler.draws(), total + active);
+            out
+        };
+        let small = train(&[0.01], 5);
+        assert!(small.len() > 500);
+        let mut rates = vec![0.01; 5];
+        rates.extend((0..45).map(|k| 0.001 * k as f64));
+        assert_eq!(small, train(&rates, 50));
     }
 }

@@ -160,11 +160,15 @@ mod tests {
 
     #[test]
     fn sparse_rows_add_each_synapse_once_in_order() {
-        use rand::SeedableRng;
         // Rows of different lengths, an empty row, repeated targets across rows.
         let pairs = vec![(0, 1), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3), (3, 1)];
         let conn = ConnectivitySpec::List(pairs.clone())
-            .build(4, 4, false, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1))
+            .build(
+                4,
+                4,
+                false,
+                &SimRng { seed: 1 }.streams("p", "connectivity"),
+            )
             .unwrap()
             .connectivity;
         assert!(matches!(conn, Connectivity::Sparse(_)));
