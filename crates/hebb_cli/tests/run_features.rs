@@ -10,30 +10,10 @@ use std::time::{Duration, Instant};
 use hebb::DefaultPlugins;
 use hebb_scene::{Scene, registry_of};
 
+mod common;
+use common::{hebb, repo, scratch};
+
 const DEMO: &str = "scenes/poisson_lif_conductance.ron";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("hebb_cli_features")
-        .join(name);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn hebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hebb"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the hebb binary runs")
-}
 
 fn ok(out: &Output) {
     assert!(
