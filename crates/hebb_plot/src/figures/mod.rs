@@ -31,19 +31,13 @@ pub fn check_figure(name: &str) -> Result<(), PlotError> {
 /// Optional panels are not listed. `None` for an unknown figure.
 pub fn requirements(name: &str) -> Option<FigureNeeds> {
     const FLORIAN: &[&[&str]] = &[
-        &["trace_pre", "x_pre", "pre_trace", "presyn_trace", "apre"],
-        &[
-            "trace_post",
-            "x_post",
-            "post_trace",
-            "postsyn_trace",
-            "apost",
-        ],
-        &["reward", "r"],
+        &florian::TRACE_PRE_NAMES,
+        &florian::TRACE_POST_NAMES,
+        &florian::REWARD_NAMES,
         &["w"],
     ];
     let (spike_recordings, variables): (usize, &'static [&'static [&'static str]]) = match name {
-        "stp_ngclearn" => (0, &[&["u"], &["x"], &["Wdyn", "w_dyn", "efficacy"]]),
+        "stp_ngclearn" => (0, &[&["u"], &["x"], &stp::EFFICACY_NAMES]),
         "stp_norse" => (0, &[&["x"], &["u"], &stp::CURRENT_NAMES]),
         "florian" => (2, FLORIAN),
         "song2000" => (0, &[&["w"]]),
