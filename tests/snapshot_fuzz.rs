@@ -100,7 +100,13 @@ fn fixture() -> Fixture {
     sim.run_steps(steps / 2);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapshot_fuzz");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("every_model_{}.hebbsnap", std::process::id()));
+    // One file per call: the tests of this file run at the same time in one process.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!(
+        "every_model_{}_{call}.hebbsnap",
+        std::process::id()
+    ));
     save_snapshot(&path, &scene, &sim).unwrap();
     let snapshot = std::fs::read(&path).unwrap();
     std::fs::remove_file(&path).unwrap();

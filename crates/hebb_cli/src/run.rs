@@ -20,7 +20,7 @@ use hebb_core::clock::steps_on_grid;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::population::{Population, SpikeCount};
 use hebb_core::projection::Projection;
-use hebb_core::record::{Recorders, SharedSink};
+use hebb_core::record::{RecorderSpec, Recorders, SharedSink};
 use hebb_core::simulation::Simulation;
 use hebb_io::{CsvSink, NpySink, OutputFormat};
 use hebb_mpi::distributed::RankRun;
@@ -350,18 +350,42 @@ pub fn resume_with(
 
 /// The scene's `figure` must be one `hebb plot` knows.
 pub fn check_figure(scene: &Scene) -> Result<(), CliError> {
-    match &scene.figure {
-        Some(name) if !hebb_plot::FIGURES.contains(&name.as_str()) => {
-            Err(CliError::Scene(hebb_scene::SceneError::new(
-                hebb_scene::SceneErrorKind::Invalid,
-                scene.path(),
-                format!(
-                    "figure: unknown figure \"{name}\"; known figures: {}",
-                    hebb_plot::FIGURES.join(", ")
-                ),
-            )))
-        }
-        _ => Ok(()),
+    let Some(name) = &scene.figure else {
+        return Ok(());
+    };
+    let invalid = |message: String| {
+        CliError::Scene(hebb_scene::SceneError::new(
+            hebb_scene::SceneErrorKind::Invalid,
+            scene.path(),
+            message,
+        ))
+    };
+    let Some(needs) = hebb_plot::figure_requirements(name) else {
+        return Err(invalid(format!(
+            "figure: unknown figure \"{name}\"; known figures: {}",
+            hebb_plot::FIGURES.join(", ")
+        )));
+    };
+    // The variables the recorders write (a `Weights` recorder writes `w`), and the number of
+    // spike recordings: a figure whose data would be missing is refused before the run.
+    let recorded = scene.recorders.iter().flat_map(|r| match &r.value {
+        RecorderSpec::State { variables, .. } => variables.iter().map(String::as_str).collect(),
+        RecorderSpec::Weights { .. } => vec!["w"],
+        RecorderSpec::Spikes { .. } => Vec::new(),
+    });
+    let spike_recordings = scene
+        .recorders
+        .iter()
+        .filter(|r| matches!(r.value, RecorderSpec::Spikes { .. }))
+        .count();
+    let missing = needs.missing(recorded, spike_recordings);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "figure: the \"{name}\" figure needs {}, which no recorder of the scene provides",
+            missing.join(", ")
+        )))
     }
 }
 

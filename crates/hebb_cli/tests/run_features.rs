@@ -10,30 +10,10 @@ use std::time::{Duration, Instant};
 use hebb::DefaultPlugins;
 use hebb_scene::{Scene, registry_of};
 
+mod common;
+use common::{hebb, repo, scratch};
+
 const DEMO: &str = "scenes/poisson_lif_conductance.ron";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("hebb_cli_features")
-        .join(name);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn hebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hebb"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the hebb binary runs")
-}
 
 fn ok(out: &Output) {
     assert!(
@@ -412,4 +392,30 @@ fn an_unknown_figure_name_is_a_scene_error() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_figure_whose_recordings_are_missing_is_refused_before_the_run() {
+    // The demo records spikes and `v`, not the weights the Song 2000 figure draws: `check`
+    // must say so (issue 13 item 12), and `run` must refuse before stepping, writing nothing.
+    let dir = scratch("figure_without_data");
+    let text = std::fs::read_to_string(repo().join(DEMO)).unwrap();
+    let text = text.replace("seed: 42,", "seed: 42,\n    figure: \"song2000\",");
+    let scene = dir.join("scene.ron");
+    std::fs::write(&scene, text).unwrap();
+    let out_dir = dir.join("out");
+    for command in ["check", "run"] {
+        let mut args = vec![command, scene.to_str().unwrap()];
+        if command == "run" {
+            args.extend(["--out", out_dir.to_str().unwrap()]);
+        }
+        let out = hebb(&args);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: ") && err.contains("song2000") && err.contains("`w`"),
+            "{err}"
+        );
+    }
+    assert!(!out_dir.join("summary.json").exists());
 }

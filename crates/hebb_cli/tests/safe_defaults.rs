@@ -2,31 +2,8 @@
 //! runs and gives physical output (moderate rates, conductances within their bounds), and
 //! `hebb check` refuses a conductance projection whose plasticity could make it negative.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("hebb_cli_safe_defaults")
-        .join(name);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn hebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hebb"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the hebb binary runs")
-}
+mod common;
+use common::{hebb, repo, scratch};
 
 /// The RON block of docs/getting-started.md §5.
 fn getting_started_scene() -> String {

@@ -151,6 +151,7 @@ const NEVER: u64 = u64::MAX;
 /// The skip-sampling state of a Poisson population: every neuron's next spike step, how many
 /// gaps it has drawn, and a timing wheel of the neurons by next spike step.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "SavedSampler", from = "SavedSampler")]
 pub struct PoissonSampler {
     /// The population's `"poisson"` streams.
     streams: Streams,
@@ -165,6 +166,53 @@ pub struct PoissonSampler {
     /// Scratch: this step's spikes before sorting and the bucket being visited.
     #[serde(skip)]
     scratch: (Vec<u32>, Vec<u32>),
+}
+
+/// What a snapshot keeps of a [`PoissonSampler`]: the timing wheel is derived state (every
+/// scheduled neuron sits in bucket `next % wheel_len`), so it is rebuilt on restore instead of
+/// saved; its buckets' lengths change as the run goes, and a snapshot holds only arrays whose
+/// lengths the network fixes at build time.
+#[derive(Serialize, Deserialize)]
+struct SavedSampler {
+    streams: Streams,
+    log_q: Vec<f64>,
+    next: Vec<u64>,
+    drawn: Vec<u64>,
+    wheel_len: u64,
+}
+
+impl From<PoissonSampler> for SavedSampler {
+    fn from(s: PoissonSampler) -> Self {
+        Self {
+            streams: s.streams,
+            log_q: s.log_q,
+            next: s.next,
+            drawn: s.drawn,
+            wheel_len: s.wheel.len() as u64,
+        }
+    }
+}
+
+impl From<SavedSampler> for PoissonSampler {
+    fn from(s: SavedSampler) -> Self {
+        // At least one bucket, whatever a damaged snapshot says (its lengths are checked
+        // against the network's after decoding).
+        let len = usize::try_from(s.wheel_len).unwrap_or(1).clamp(1, 4096);
+        let mut wheel = vec![Vec::new(); len];
+        for (i, &next) in s.next.iter().enumerate() {
+            if next != NEVER {
+                wheel[(next % len as u64) as usize].push(i as u32);
+            }
+        }
+        Self {
+            streams: s.streams,
+            log_q: s.log_q,
+            next: s.next,
+            drawn: s.drawn,
+            wheel,
+            scratch: Default::default(),
+        }
+    }
 }
 
 impl PoissonSampler {

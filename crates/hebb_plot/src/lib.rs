@@ -35,7 +35,7 @@ pub mod summary;
 use std::path::{Path, PathBuf};
 
 pub use crate::error::PlotError;
-pub use crate::figures::FIGURES;
+pub use crate::figures::{FIGURES, FigureNeeds, requirements as figure_requirements};
 pub use crate::render::Format;
 pub use crate::run_dir::RunDir;
 

@@ -19,6 +19,19 @@ use crate::run_dir::RunDir;
 
 const FIG: &str = "florian";
 
+/// Accepted names of the presynaptic trace.
+pub const TRACE_PRE_NAMES: [&str; 5] = ["trace_pre", "x_pre", "pre_trace", "presyn_trace", "apre"];
+/// Accepted names of the postsynaptic trace.
+pub const TRACE_POST_NAMES: [&str; 5] = [
+    "trace_post",
+    "x_post",
+    "post_trace",
+    "postsyn_trace",
+    "apost",
+];
+/// Accepted names of the reward.
+pub const REWARD_NAMES: [&str; 2] = ["reward", "r"];
+
 /// Whether recording `f` belongs to rule `rule` (`stdp`, `mstdp` or `mstdpet`) by its name.
 fn is_rule(f: &CsvFile, rule: &str) -> bool {
     let s = f.stem.to_ascii_lowercase();
@@ -77,23 +90,9 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
     }
     let pre_file = spikes[0];
     let post_file = spikes[spikes.len() - 1];
-    let trace_pre = prefer_rule(
-        run,
-        &["trace_pre", "x_pre", "pre_trace", "presyn_trace", "apre"],
-        "mstdp",
-    )?;
-    let trace_post = prefer_rule(
-        run,
-        &[
-            "trace_post",
-            "x_post",
-            "post_trace",
-            "postsyn_trace",
-            "apost",
-        ],
-        "mstdp",
-    )?;
-    let reward = run.find_variable(FIG, &["reward", "r"], |_| true)?;
+    let trace_pre = prefer_rule(run, &TRACE_PRE_NAMES, "mstdp")?;
+    let trace_post = prefer_rule(run, &TRACE_POST_NAMES, "mstdp")?;
+    let reward = run.find_variable(FIG, &REWARD_NAMES, |_| true)?;
     let elig_single = prefer_rule(run, &["elig", "eligibility", "z", "elig_trace"], "mstdpet");
     let elig_pair = match elig_single {
         Ok(_) => None,

@@ -25,6 +25,66 @@ pub fn check_figure(name: &str) -> Result<(), PlotError> {
     }
 }
 
+/// What reference figure `name` cannot be drawn without, so a scene can be checked before
+/// it runs: the number of spike recordings, and the recorded variables, each given as its
+/// accepted names (any one will do; matched ignoring case; a `Weights` recorder provides `w`).
+/// Optional panels are not listed. `None` for an unknown figure.
+pub fn requirements(name: &str) -> Option<FigureNeeds> {
+    const FLORIAN: &[&[&str]] = &[
+        &florian::TRACE_PRE_NAMES,
+        &florian::TRACE_POST_NAMES,
+        &florian::REWARD_NAMES,
+        &["w"],
+    ];
+    let (spike_recordings, variables): (usize, &'static [&'static [&'static str]]) = match name {
+        "stp_ngclearn" => (0, &[&["u"], &["x"], &stp::EFFICACY_NAMES]),
+        "stp_norse" => (0, &[&["x"], &["u"], &stp::CURRENT_NAMES]),
+        "florian" => (2, FLORIAN),
+        "song2000" => (0, &[&["w"]]),
+        _ => return None,
+    };
+    Some(FigureNeeds {
+        spike_recordings,
+        variables,
+    })
+}
+
+/// The recordings a reference figure needs (see [`requirements`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FigureNeeds {
+    /// At least this many spike recordings.
+    pub spike_recordings: usize,
+    /// Each entry: one of these variable names must be recorded.
+    pub variables: &'static [&'static [&'static str]],
+}
+
+impl FigureNeeds {
+    /// What is missing given the recorded variable names and the number of spike recordings,
+    /// in words; empty when the figure can be drawn.
+    pub fn missing<'a>(
+        &self,
+        recorded: impl Iterator<Item = &'a str> + Clone,
+        spike_recordings: usize,
+    ) -> Vec<String> {
+        let mut missing = Vec::new();
+        if spike_recordings < self.spike_recordings {
+            missing.push(format!(
+                "{} spike recordings (found {spike_recordings})",
+                self.spike_recordings
+            ));
+        }
+        for names in self.variables {
+            let found = recorded
+                .clone()
+                .any(|r| names.iter().any(|n| n.eq_ignore_ascii_case(r)));
+            if !found {
+                missing.push(format!("a recording of `{}`", names.join("` or `")));
+            }
+        }
+        missing
+    }
+}
+
 /// Draw reference figure `name` of `run` into `out_dir/<name>.<ext>`.
 pub fn plot_figure(
     run: &RunDir,

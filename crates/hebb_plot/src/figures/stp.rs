@@ -17,6 +17,9 @@ use crate::error::PlotError;
 use crate::render::{Figure, Line, Panel, colors};
 use crate::run_dir::RunDir;
 
+/// Names accepted for the dynamic efficacy of the ngc-learn example.
+pub const EFFICACY_NAMES: [&str; 3] = ["Wdyn", "w_dyn", "efficacy"];
+
 /// Names accepted for the filtered current of the Norse example.
 pub const CURRENT_NAMES: [&str; 7] = ["current", "i_syn", "isyn", "i", "syn_current", "i_exp", "g"];
 
@@ -61,7 +64,7 @@ pub fn ngclearn(run: &RunDir) -> Result<Figure, PlotError> {
     const FIG: &str = "stp_ngclearn";
     let u = run.find_variable(FIG, &["u"], |_| true)?;
     let x = find_near(run, FIG, &["x"], u.0)?;
-    let w = find_near(run, FIG, &["Wdyn", "w_dyn", "efficacy"], u.0)?;
+    let w = find_near(run, FIG, &EFFICACY_NAMES, u.0)?;
     let v = run.find_variable(FIG, &["v"], |_| true).ok();
     let mut picks: Vec<Pick<'_>> = vec![u, x, w];
     picks.extend(v);
