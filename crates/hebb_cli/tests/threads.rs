@@ -3,31 +3,12 @@
 //! differ); a snapshot taken on 2 threads resumes on 1 (and the reverse) exactly like a
 //! straight run; `--threads 0` is a clear error.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("hebb_cli_threads")
-        .join(name);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn hebb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hebb"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("the hebb binary runs")
-}
+use common::{hebb, repo, scratch};
 
 fn ok(out: &Output) {
     assert!(
@@ -89,6 +70,10 @@ fn every_scene_writes_the_same_files_on_1_2_and_3_threads() {
                 out.to_str().unwrap(),
                 "--threads",
                 threads,
+                // Every scene, shortened: long enough for plasticity, delays and recorders to
+                // act, short enough for three runs of each.
+                "--duration-ms",
+                "300",
                 "-q",
             ]));
             assert_eq!(threads_of(&out).to_string(), threads);
