@@ -76,7 +76,11 @@ fn set_changes_the_run_like_the_file_would() {
     ok(&run(&plain, &[]));
     let spikes = |d: &Path| std::fs::read_to_string(d.join("spikes_neurons.csv")).unwrap();
     assert_eq!(spikes(&by_set), spikes(&by_file));
-    assert_ne!(spikes(&by_set), spikes(&plain), "the change must change the run");
+    assert_ne!(
+        spikes(&by_set),
+        spikes(&plain),
+        "the change must change the run"
+    );
 
     let s = summary(&by_set);
     assert_eq!(
@@ -101,7 +105,10 @@ fn set_changes_the_run_like_the_file_would() {
     assert_eq!(inh["synapse"]["params"]["e_rev_mv"], -80.0);
     assert_eq!(inh["weights"]["Constant"], 0.25);
     assert_eq!(inh["delay_ms"], 1.0);
-    assert!(inh["connectivity"]["FixedProbability"]["p"].is_number(), "{inh}");
+    assert!(
+        inh["connectivity"]["FixedProbability"]["p"].is_number(),
+        "{inh}"
+    );
     // The scene as run holds the change.
     let as_run = std::fs::read_to_string(by_set.join("scene_as_run.ron")).unwrap();
     assert!(as_run.contains("tau_m_ms: 12.5"), "{as_run}");
@@ -155,7 +162,11 @@ fn set_errors_name_the_argument() {
     // An error elsewhere in the file keeps its file position.
     let scene = dir.join("bad.ron");
     let text = std::fs::read_to_string(common::repo().join(DEMO)).unwrap();
-    std::fs::write(&scene, text.replace("size: 100, model: Poisson", "size: 0, model: Poisson")).unwrap();
+    std::fs::write(
+        &scene,
+        text.replace("size: 100, model: Poisson", "size: 0, model: Poisson"),
+    )
+    .unwrap();
     let out = hebb(&[
         "check",
         scene.to_str().unwrap(),
@@ -176,7 +187,8 @@ fn check_shows_the_changed_scene() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--set populations.neurons.size=7"), "{text}");
     assert!(
-        text.lines().any(|l| l.split_whitespace().take(3).eq(["neurons", "7", "neurons"])),
+        text.lines()
+            .any(|l| l.split_whitespace().take(3).eq(["neurons", "7", "neurons"])),
         "{text}"
     );
 }

@@ -69,14 +69,20 @@ impl SceneSet {
                 rest = &r[close + 1..];
             }
             if !rest.is_empty() {
-                return Err(error(&format!("unexpected `{rest}` in path segment `{part}`")));
+                return Err(error(&format!(
+                    "unexpected `{rest}` in path segment `{part}`"
+                )));
             }
             if head.is_empty() && !part.starts_with('[') {
-                return Err(error("the path has an empty segment (`..` or a `.` at an end)"));
+                return Err(error(
+                    "the path has an empty segment (`..` or a `.` at an end)",
+                ));
             }
         }
         if segments.is_empty() || segments.iter().any(String::is_empty) {
-            return Err(error("the path is empty; e.g. populations.exc.model.tau_m_ms=15"));
+            return Err(error(
+                "the path is empty; e.g. populations.exc.model.tau_m_ms=15",
+            ));
         }
         Ok(Self {
             arg: arg.to_owned(),
@@ -135,7 +141,10 @@ pub fn apply_sets(text: &str, sets: &[SceneSet]) -> Result<(String, AppliedSets)
                 r.end = (r.end as isize + shift) as usize;
             }
         }
-        spans.push((edit.label_from.min(edit.range.start)..value_end, set.arg.clone()));
+        spans.push((
+            edit.label_from.min(edit.range.start)..value_end,
+            set.arg.clone(),
+        ));
     }
     let regions = spans
         .into_iter()
@@ -435,12 +444,15 @@ fn read_items(text: &str, inner: Range<usize>) -> Result<Vec<Item>, String> {
             i += 1;
         }
         let colon = skip(text, i);
-        let (field, value_start) =
-            if i > at && colon < inner.end && bytes[colon] == b':' && bytes.get(colon + 1) != Some(&b':') {
-                (Some(text[at..i].to_owned()), skip(text, colon + 1))
-            } else {
-                (None, at)
-            };
+        let (field, value_start) = if i > at
+            && colon < inner.end
+            && bytes[colon] == b':'
+            && bytes.get(colon + 1) != Some(&b':')
+        {
+            (Some(text[at..i].to_owned()), skip(text, colon + 1))
+        } else {
+            (None, at)
+        };
         let end = value_end(text, value_start)?.min(inner.end);
         items.push(Item {
             start: at,
@@ -580,9 +592,15 @@ mod tests {
         assert!(t.contains("model: LifRef(tau_ms: 15)"), "{t}");
         // A bare model name opens its parameter list; a dotted population name is found.
         let t = set(SCENE, "populations.exc.a.model.tau_m_ms=15").unwrap();
-        assert!(t.contains("model: Lif(tau_m_ms: 15) /* all defaults */"), "{t}");
+        assert!(
+            t.contains("model: Lif(tau_m_ms: 15) /* all defaults */"),
+            "{t}"
+        );
         let t = set(SCENE, "projections.p.weights=Uniform(low: 0.0, high: 1.0)").unwrap();
-        assert!(t.contains("weights: Uniform(low: 0.0, high: 1.0), synapse"), "{t}");
+        assert!(
+            t.contains("weights: Uniform(low: 0.0, high: 1.0), synapse"),
+            "{t}"
+        );
         let t = set(SCENE, "seed=7").unwrap();
         assert!(t.contains("indices: Some([0]))], seed: 7,\n)"), "{t}");
         let t = set(SCENE, "duration_ms=5").unwrap();
@@ -619,7 +637,10 @@ mod tests {
         let size_at = text.find("size: 3").unwrap() + "size: ".len();
         let e = SceneError::new(SceneErrorKind::Invalid, "x.ron", "bad")
             .at(Some(Position::of_offset(&text, size_at)));
-        assert_eq!(applied.relabel(e).to_string(), "--set populations.in.size=3: bad");
+        assert_eq!(
+            applied.relabel(e).to_string(),
+            "--set populations.in.size=3: bad"
+        );
         let rate_at = text.find("123456.0").unwrap();
         let e = SceneError::new(SceneErrorKind::Invalid, "x.ron", "bad")
             .at(Some(Position::of_offset(&text, rate_at)));
