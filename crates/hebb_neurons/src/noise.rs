@@ -15,8 +15,8 @@
 //! s   = density_sqrt_ms / √interval_ms      (white noise of density D: I(t) = mean + D·ξ(t))
 //! ```
 //!
-//! Give exactly one of `std` (NEST semantics: the standard deviation of the current itself, so
-//! the membrane's fluctuations shrink as `dt` shrinks) or `density_sqrt_ms` (Brian2 semantics,
+//! Give one of `std` (NEST semantics: the standard deviation of the current itself, so the
+//! membrane's fluctuations shrink as `dt` shrinks) or `density_sqrt_ms` (Brian2 semantics,
 //! independent of `dt`: `ξ` is Gaussian white noise of unit density, `⟨ξ(t)ξ(t')⟩ = δ(t−t')`,
 //! unit ms^-½, so `D` is in input units·√ms).
 //!
@@ -65,7 +65,7 @@
 //! | name | unit | default | meaning |
 //! |---|---|---|---|
 //! | `mean` | input | 0 | mean current |
-//! | `std` | input | none | standard deviation of each draw (NEST `std`) |
+//! | `std` | input | 0 | standard deviation of each draw (NEST `std`) |
 //! | `density_sqrt_ms` | input·√ms | none | white-noise density `D` (Brian2 `xi` coefficient) |
 //! | `interval_ms` | ms | `dt` | how long each draw is held (NEST `dt`; whole steps) |
 //! | `neurons` | — | all | the neurons driven |
@@ -97,8 +97,8 @@ use crate::spiking::whole_steps;
 pub struct WhiteNoise {
     /// Mean current, input units. Default 0.
     pub mean: f64,
-    /// Standard deviation of each draw, input units (NEST semantics). Default none.
-    pub std: Option<f64>,
+    /// Standard deviation of each draw, input units (NEST semantics). Default 0.
+    pub std: f64,
     /// Density of the white noise, input units·√ms (Brian2 `xi` semantics). Default none.
     pub density_sqrt_ms: Option<f64>,
     /// How long each draw is held, ms (whole steps; NEST's `dt`). Default: one step.
@@ -156,7 +156,7 @@ impl Model for WhiteNoise {
         ParamDoc {
             name: "std",
             unit: "input",
-            doc: "standard deviation of each draw (NEST std); or give density_sqrt_ms",
+            doc: "standard deviation of each draw (NEST std); 0 when density_sqrt_ms is given",
         },
         ParamDoc {
             name: "density_sqrt_ms",
@@ -173,19 +173,13 @@ impl Model for WhiteNoise {
 
     fn validate(&self) -> Result<(), ParamError> {
         check::finite_real("mean", self.mean)?;
-        match (self.std, self.density_sqrt_ms) {
-            (Some(s), None) => check::non_negative("std", s)?,
-            (None, Some(d)) => check::non_negative("density_sqrt_ms", d)?,
-            (Some(_), Some(_)) => {
+        check::non_negative("std", self.std)?;
+        if let Some(d) = self.density_sqrt_ms {
+            check::non_negative("density_sqrt_ms", d)?;
+            if self.std != 0.0 {
                 return Err(ParamError::new(
                     "density_sqrt_ms",
                     "give either std (NEST: per draw) or density_sqrt_ms (Brian2 xi), not both",
-                ));
-            }
-            (None, None) => {
-                return Err(ParamError::new(
-                    "std",
-                    "is required (or density_sqrt_ms): the size of the noise",
                 ));
             }
         }
@@ -214,10 +208,9 @@ impl Model for WhiteNoise {
             ));
         }
         check_neurons(&owner, self.neurons.as_deref(), size)?;
-        let std = match (self.std, self.density_sqrt_ms) {
-            (Some(s), _) => s,
-            (None, Some(d)) => d / (hold as f64 * ctx.dt_ms).sqrt(),
-            (None, None) => 0.0,
+        let std = match self.density_sqrt_ms {
+            None => self.std,
+            Some(d) => d / (hold as f64 * ctx.dt_ms).sqrt(),
         };
         let streams = ctx.streams("noise");
         ctx.entity_mut().insert(WhiteNoiseState {
@@ -609,7 +602,9 @@ mod tests {
         };
         let (mut x_all, mut c_all) = (vec![0.0; n], vec![0.0; n]);
         ou_start(&s, &p, 0..n, false, &mut x_all);
-        let mut blocks: Vec<(Range<usize>, Vec<Real>, Vec<Real>)> = [0..317, 317..318, 318..n]
+        // Each block: its neuron range, its OU values and its currents.
+        type Block = (Range<usize>, Vec<Real>, Vec<Real>);
+        let mut blocks: Vec<Block> = [0..317, 317..318, 318..n]
             .into_iter()
             .map(|r| {
                 let mut x = vec![0.0; r.len()];
@@ -625,23 +620,19 @@ mod tests {
                 ou_advance_add(&s, &p, r.clone(), step, x, c);
             }
         }
-        let joined = |f: fn(&(Range<usize>, Vec<Real>, Vec<Real>)) -> &Vec<Real>| {
-            blocks
-                .iter()
-                .flat_map(|b| f(b).iter().map(|v| v.to_bits()))
-                .collect::<Vec<u32>>()
-        };
         let bits = |v: &[Real]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
-        assert_eq!(joined(|b| &b.1), bits(&x_all));
-        assert_eq!(joined(|b| &b.2), bits(&c_all));
+        let x_blocks: Vec<Real> = blocks.iter().flat_map(|b| b.1.clone()).collect();
+        let c_blocks: Vec<Real> = blocks.iter().flat_map(|b| b.2.clone()).collect();
+        assert_eq!(bits(&x_blocks), bits(&x_all));
+        assert_eq!(bits(&c_blocks), bits(&c_all));
         assert!(c_all.iter().any(|&c| c != 0.0));
     }
 
     #[test]
     fn ou_is_stationary_with_its_autocorrelation() {
         let s = streams();
-        let (dt, tau, mean, std) = (0.1, 4.0, -2.0, 3.0);
-        let decay = (-dt / tau as f64).exp();
+        let (dt, tau, mean, std): (f64, f64, f64, f64) = (0.1, 4.0, -2.0, 3.0);
+        let decay = (-dt / tau).exp();
         let p = OuProcess {
             mean,
             std,
@@ -690,13 +681,10 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let e = |p: WhiteNoise| Model::validate(&p).unwrap_err().to_string();
-        assert_eq!(
-            e(WhiteNoise::default()),
-            "std is required (or density_sqrt_ms): the size of the noise"
-        );
+        assert!(Model::validate(&WhiteNoise::default()).is_ok());
         assert!(
             e(WhiteNoise {
-                std: Some(1.0),
+                std: 1.0,
                 density_sqrt_ms: Some(1.0),
                 ..WhiteNoise::default()
             })
@@ -704,7 +692,7 @@ mod tests {
         );
         assert_eq!(
             e(WhiteNoise {
-                std: Some(-1.0),
+                std: -1.0,
                 ..WhiteNoise::default()
             }),
             "std must be >= 0, got -1"
