@@ -55,6 +55,7 @@ mod context;
 mod error;
 mod model;
 mod scene;
+pub mod set;
 mod snapshot;
 
 pub use build::BuildOptions;
@@ -65,6 +66,7 @@ pub use scene::{
     DEFAULT_DT_MS, InputDef, Origin, PopulationDef, ProjectionDef, SCENE_VERSION, Scene,
     registry_of,
 };
+pub use set::{AppliedSets, SceneSet, apply_sets};
 pub use snapshot::{
     SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, load_snapshot, parse_snapshot, save_snapshot,
 };
