@@ -82,8 +82,6 @@ pub struct Summary {
     pub threads: usize,
     /// Number of processes (MPI ranks) the run was spread over.
     pub ranks: usize,
-    /// Worker threads per process that stepped the network (1: single-threaded).
-    pub threads: usize,
     /// The `--set PATH=VALUE` changes applied to the scene file, in order (see
     /// `scene_as_run.ron` for the scene that ran).
     pub set: Vec<String>,
@@ -595,7 +593,6 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         write_seconds,
         threads: sim.threads(),
         ranks,
-        threads: 1,
         set: sets,
         populations,
         projections,
