@@ -16,7 +16,7 @@ use bevy_ecs::schedule::{
 use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 
 use crate::clock::{Clock, steps_on_grid};
-use crate::connectivity::{ConnectivitySpec, WeightInit};
+use crate::connectivity::{Connectivity, ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
 use crate::parallel::{Executor, ThreadsError};
 use crate::plugin::{Plugin, PluginGroup};
@@ -676,6 +676,10 @@ impl Simulation {
         }
         if let Some(rule) = &spec.plasticity {
             self.attach(entity, &spec.name, target, rule.as_ref())?;
+        } else if let Some(mut connectivity) = self.world.get_mut::<Connectivity>(entity) {
+            // Only plasticity walks synapses by postsynaptic neuron: a static projection keeps
+            // its rows alone (the index is rebuilt if anything asks for it later).
+            connectivity.release_incoming();
         }
         let checks = self
             .world
