@@ -101,7 +101,7 @@ fn per_neuron_schedules_from_the_scene_csv_and_npy_are_the_same_trains() {
     .unwrap();
     // numpy.save(np.array([[0, 50, 0, 100], [250, 0, 200, 100]], dtype=float))
     let mut header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4), }".to_owned();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

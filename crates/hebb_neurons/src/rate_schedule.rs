@@ -214,7 +214,7 @@ fn check_times(times: &[f64]) -> Result<(), ParamError> {
         _ => {}
     }
     for (s, w) in times.windows(2).enumerate() {
-        if !(w[1] > w[0]) || !w[1].is_finite() {
+        if w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater) || !w[1].is_finite() {
             return Err(ParamError::new(
                 format!("{field}[{}]", s + 1),
                 format!(
