@@ -284,21 +284,20 @@ pub fn brian2_in_place(rule: &Song2000Rule, bounding: &WeightBounding) -> bool {
         )
 }
 
-/// The `Plasticity`-stage kernel of step `step` in Brian2 timing when [`brian2_in_place`]
-/// holds: the same events and traces as [`song2000_after_neurons`], each change bounded into
-/// the weight at once (as Brian2's `w = clip(w + Apost, 0, gmax)`), no accumulator.
+/// The `Plasticity`-stage kernel in Brian2 timing when [`brian2_in_place`] holds, with the
+/// traces already at the step ([`PairTraces::seek`]): the same events and traces as
+/// [`song2000_after_neurons`], each change bounded into the weight at once (as Brian2's
+/// `w = clip(w + Apost, 0, gmax)`), no accumulator.
 #[inline]
 pub fn song2000_brian2_in_place(
     connectivity: &Connectivity,
     traces: &mut PairTraces,
     rule: &Song2000Rule,
     kernel: BoundKernel,
-    step: u64,
     arrivals: &[u32],
     post_spikes: &[u32],
     w: &mut [Real],
 ) {
-    traces.seek(step);
     traces.pre.spike_all(arrivals);
     let (a_plus, a_minus) = (rule.a_plus, rule.a_minus);
     for &i in arrivals {
@@ -427,7 +426,6 @@ pub fn song2000_step(
                     &mut traces,
                     &rule,
                     bounding.kernel,
-                    clock.step,
                     &arrivals.pre,
                     post,
                     &mut weights.w,
