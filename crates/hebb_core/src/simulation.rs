@@ -379,15 +379,16 @@ impl Simulation {
         self.add_systems_for(&[T::NAME], stage, systems)
     }
 
-    /// Install the deferred systems of `model` (first use).
-    fn model_in_use(&mut self, model: &'static str, kind: ModelKind) {
+    /// Install the deferred systems of `model` (first use), and those of its `kind` unless
+    /// `kind_systems` is false ([`AttachContext::without_kind_systems`]).
+    fn model_in_use(&mut self, model: &'static str, kind: ModelKind, kind_systems: bool) {
         let mut index = self.world.resource_mut::<NetworkIndex>();
-        if index.models_in_use.iter().any(|(name, _)| *name == model) {
-            return;
+        if !index.models_in_use.iter().any(|(name, _)| *name == model) {
+            index.models_in_use.push((model, kind));
         }
-        index.models_in_use.push((model, kind));
         for deferred in &mut self.deferred {
-            if (deferred.models.contains(&model) || deferred.kinds.contains(&kind))
+            if (deferred.models.contains(&model)
+                || (kind_systems && deferred.kinds.contains(&kind)))
                 && let Some(configs) = deferred.configs.take()
             {
                 self.schedule.add_systems(configs);
@@ -469,9 +470,15 @@ impl Simulation {
             name: name.to_owned(),
             dt_ms,
             target,
+            system_tags: Vec::new(),
+            kind_systems: true,
         };
         model.attach(&mut ctx)?;
-        self.model_in_use(model.model_name(), model.kind());
+        let (tags, kind_systems) = (std::mem::take(&mut ctx.system_tags), ctx.kind_systems);
+        self.model_in_use(model.model_name(), model.kind(), kind_systems);
+        for tag in tags {
+            self.model_in_use(tag, model.kind(), false);
+        }
         Ok(())
     }
 
