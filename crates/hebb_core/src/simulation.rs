@@ -16,7 +16,7 @@ use bevy_ecs::schedule::{
 use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 
 use crate::clock::{Clock, steps_on_grid};
-use crate::connectivity::{ConnectivitySpec, WeightInit};
+use crate::connectivity::{Connectivity, ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
 use crate::parallel::{Executor, ThreadsError};
 use crate::plugin::{Plugin, PluginGroup};
@@ -226,6 +226,7 @@ impl Simulation {
                 Stage::SynapticStp,
                 Stage::CurrentIntegration,
                 Stage::NeuronStep,
+                CoreSet::KeepOwned,
                 Stage::Plasticity,
                 Stage::RewardBroadcast,
                 Stage::Record,
@@ -683,6 +684,10 @@ impl Simulation {
         }
         if let Some(rule) = &spec.plasticity {
             self.attach(entity, &spec.name, target, rule.as_ref())?;
+        } else if let Some(mut connectivity) = self.world.get_mut::<Connectivity>(entity) {
+            // Only plasticity walks synapses by postsynaptic neuron: a static projection keeps
+            // its rows alone (the index is rebuilt if anything asks for it later).
+            connectivity.release_incoming();
         }
         let checks = self
             .world
@@ -722,7 +727,29 @@ impl Simulation {
     /// See `docs/parallel.md`.
     pub fn set_threads(&mut self, threads: usize) -> Result<(), ThreadsError> {
         if threads != self.threads() {
-            self.world.insert_resource(Executor::new(threads)?);
+            let (rank, ranks) = {
+                let old = self.world.resource::<Executor>();
+                (old.rank(), old.ranks())
+            };
+            self.world
+                .insert_resource(Executor::new(threads)?.with_rank(rank, ranks)?);
+        }
+        Ok(())
+    }
+
+    /// Run as rank `rank` of `ranks` processes: from the next step on, the partitioned systems
+    /// step only this rank's neurons ([`Executor::owned`]) and the spikes of the other ranks'
+    /// neurons are dropped after [`Stage::NeuronStep`] (they arrive through the exchange of
+    /// `hebb_mpi`). Used by `hebb_mpi`; one rank (the default) is an ordinary run.
+    pub fn set_rank(&mut self, rank: usize, ranks: usize) -> Result<(), ThreadsError> {
+        let executor = self.world.resource::<Executor>().clone();
+        let was = executor.ranks();
+        self.world.insert_resource(executor.with_rank(rank, ranks)?);
+        if ranks > 1 && was == 1 {
+            // Added only here, so one-rank runs pay nothing for it (`keep_owned_spikes` is a
+            // no-op with one rank, so adding it twice would be harmless, but is avoided).
+            self.schedule
+                .add_systems(crate::parallel::keep_owned_spikes.in_set(CoreSet::KeepOwned));
         }
         Ok(())
     }
