@@ -411,7 +411,7 @@ pub fn check_figure(scene: &Scene) -> Result<(), CliError> {
     let recorded = scene.recorders.iter().flat_map(|r| match &r.value {
         RecorderSpec::State { variables, .. } => variables.iter().map(String::as_str).collect(),
         RecorderSpec::Weights { .. } => vec!["w"],
-        RecorderSpec::Spikes { .. } => Vec::new(),
+        RecorderSpec::Spikes { .. } | RecorderSpec::PopulationRate { .. } => Vec::new(),
     });
     let spike_recordings = scene
         .recorders
