@@ -16,8 +16,7 @@ fn sim_with(dt: f64, lif: Lif, size: usize) -> Simulation {
         model: Box::new(lif),
     })
     .unwrap();
-    sim.add_recorder(&RecorderSpec::spikes("lif"))
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("lif")).unwrap();
     sim.add_recorder(&RecorderSpec::State {
         name: "state".into(),
         target: "lif".into(),

@@ -125,8 +125,7 @@ fn run(
         stride: 1,
     })
     .unwrap();
-    sim.add_recorder(&RecorderSpec::spikes("n"))
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("n")).unwrap();
     for _ in 0..n_steps {
         sim.step();
     }

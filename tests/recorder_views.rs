@@ -53,7 +53,12 @@ fn subsets_windows_and_rates_agree_with_the_full_recording() {
         .copied()
         .filter(|&(s, n)| (40..120).contains(&s) && ((10..20).contains(&n) || n == 40))
         .collect();
-    let got: Vec<(u64, u32)> = sub.steps.iter().copied().zip(sub.neurons.iter().copied()).collect();
+    let got: Vec<(u64, u32)> = sub
+        .steps
+        .iter()
+        .copied()
+        .zip(sub.neurons.iter().copied())
+        .collect();
     assert!(!want.is_empty());
     assert_eq!(got, want);
     let late = rec.spikes_of("p_late").unwrap();
@@ -70,24 +75,28 @@ fn subsets_windows_and_rates_agree_with_the_full_recording() {
     assert_eq!(rate.times_ms.len(), 20);
     for (b, (&t, &r)) in rate.times_ms.iter().zip(&rate.values).enumerate() {
         assert_eq!(t, b as f64 * 5.0);
-        let count = spikes
-            .iter()
-            .filter(|&&(s, _)| s / 10 == b as u64)
-            .count();
+        let count = spikes.iter().filter(|&&(s, _)| s / 10 == b as u64).count();
         let want = count as f64 / (50.0 * 0.005);
-        assert!((f64::from(r) - want).abs() <= 1e-4 * want.max(1.0), "bin {b}: {r} vs {want}");
+        assert!(
+            (f64::from(r) - want).abs() <= 1e-4 * want.max(1.0),
+            "bin {b}: {r} vs {want}"
+        );
     }
     let rate_sub = rec.state("rate_sub").unwrap();
     assert_eq!(rate_sub.times_ms.len(), 50);
-    let total: f64 = rate_sub.values.iter().map(|&r| f64::from(r) * 10.0 * 0.002).sum();
-    let want = spikes
+    let total: f64 = rate_sub
+        .values
         .iter()
-        .filter(|&&(s, n)| s < 200 && n < 10)
-        .count();
+        .map(|&r| f64::from(r) * 10.0 * 0.002)
+        .sum();
+    let want = spikes.iter().filter(|&&(s, n)| s < 200 && n < 10).count();
     assert!((total - want as f64).abs() < 1e-3, "{total} vs {want}");
 
     // A State recorder of a view records the view's neurons in its order.
-    assert_eq!(rec.state("v_view").unwrap().columns, ["v[4]", "v[5]", "v[1]"]);
+    assert_eq!(
+        rec.state("v_view").unwrap().columns,
+        ["v[4]", "v[5]", "v[1]"]
+    );
 }
 
 #[test]
@@ -133,11 +142,7 @@ fn bad_views_windows_and_bins_name_the_line_and_field() {
             r#"target: "pn[0:2]""#,
             "recorders[5]: target: unknown population `pn`",
         ),
-        (
-            r#"name: "p_late", "#,
-            r#"name: "p_sub", "#,
-            "",
-        ),
+        (r#"name: "p_late", "#, r#"name: "p_sub", "#, ""),
     ];
     for (from, to, expected) in cases {
         assert!(SCENE.contains(from), "{from}");
@@ -149,10 +154,14 @@ fn bad_views_windows_and_bins_name_the_line_and_field() {
                 Ok(_) => panic!("{to}: accepted"),
             },
         };
-        assert!(error.contains(expected), "{to}:\n{error}\nexpected:\n{expected}");
+        assert!(
+            error.contains(expected),
+            "{to}:\n{error}\nexpected:\n{expected}"
+        );
         if expected.is_empty() {
             assert!(
-                error.contains("two spike recorders are named `p_sub`") && error.contains("recorders[2]"),
+                error.contains("two spike recorders are named `p_sub`")
+                    && error.contains("recorders[2]"),
                 "{error}"
             );
         }

@@ -452,6 +452,12 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
              of one process resume with any number of ranks)"
         )));
     }
+    if ranks > 1 && sim.recorders().states.iter().any(|s| s.rate.is_some()) {
+        return Err(CliError::Refused(format!(
+            "PopulationRate recorders with {ranks} ranks are not supported yet (each rank counts \
+             only its own neurons); run with one process, or record Spikes and bin them"
+        )));
+    }
     let mut ranked = RankRun::prepare(&mut sim, rank, ranks).map_err(crate::ranks::refused)?;
     let mut files = planned_files(sim.recorders(), dir, output.format)?;
     let prepared = if rank == 0 {

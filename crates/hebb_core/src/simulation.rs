@@ -1386,8 +1386,7 @@ mod tests {
     #[test]
     fn spike_recorder_and_counts() {
         let mut sim = sim(0.0).unwrap();
-        sim.add_recorder(&RecorderSpec::spikes("in"))
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes("in")).unwrap();
         sim.add_recorder(&RecorderSpec::Weights {
             name: "w".into(),
             projection: "p".into(),

@@ -533,8 +533,7 @@ mod tests {
         );
         spec.delay_ms = 3.0;
         sim.add_projection(spec).unwrap();
-        sim.add_recorder(&RecorderSpec::spikes("a"))
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes("a")).unwrap();
         sim.add_recorder(&RecorderSpec::Weights {
             name: "w".into(),
             projection: "ab".into(),

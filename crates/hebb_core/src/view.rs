@@ -153,7 +153,10 @@ impl PopulationView {
 
 fn part_text(part: &Part) -> String {
     match part {
-        Part::Range { start, end: Some(e) } => format!("{start}:{e}"),
+        Part::Range {
+            start,
+            end: Some(e),
+        } => format!("{start}:{e}"),
         Part::Range { start, end: None } => format!("{start}:"),
         Part::Index(i) => format!("index {i}"),
     }

@@ -79,11 +79,7 @@ impl RecordingSink for CsvSink {
         neurons: &[u32],
     ) -> std::io::Result<()> {
         use std::fmt::Write as _;
-        let Some((_, w)) = self
-            .spikes
-            .iter_mut()
-            .find(|(n, _)| *n == recorder.name)
-        else {
+        let Some((_, w)) = self.spikes.iter_mut().find(|(n, _)| *n == recorder.name) else {
             return Ok(());
         };
         for (&s, &n) in steps.iter().zip(neurons) {

@@ -296,11 +296,7 @@ impl RecordingSink for NpySink {
         steps: &[u64],
         neurons: &[u32],
     ) -> std::io::Result<()> {
-        let Some(f) = self
-            .spikes
-            .iter_mut()
-            .find(|f| f.name == recorder.name)
-        else {
+        let Some(f) = self.spikes.iter_mut().find(|f| f.name == recorder.name) else {
             return Ok(());
         };
         for (&s, &n) in steps.iter().zip(neurons) {
@@ -389,7 +385,9 @@ mod tests {
         let descr = state_descr(&rec);
         assert_eq!(
             descr,
-            format!("[('t_ms', '<f8'), ('v', '{REAL_DESCR}', (65536,)), ('u', '{REAL_DESCR}', (65536,))]")
+            format!(
+                "[('t_ms', '<f8'), ('v', '{REAL_DESCR}', (65536,)), ('u', '{REAL_DESCR}', (65536,))]"
+            )
         );
         let h = header_bytes(&descr, 0, None);
         assert!(h.len() <= 256, "{}", h.len());

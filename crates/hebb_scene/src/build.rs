@@ -87,7 +87,9 @@ fn recorder_field(spec: &RecorderSpec, e: &BuildError, message: &str) -> Option<
         _ if message.contains("bin_ms") => "bin_ms",
         _ if message.contains("two spike recorders") => "name",
         (RecorderSpec::Spikes { .. } | RecorderSpec::PopulationRate { .. }, _)
-            if message.contains("out of range") || message.contains("selected twice") || message.starts_with('`') =>
+            if message.contains("out of range")
+                || message.contains("selected twice")
+                || message.starts_with('`') =>
         {
             "population"
         }
