@@ -132,6 +132,19 @@ pub struct OutputArgs {
     /// Build the network even when its memory estimate exceeds the available memory.
     #[arg(long)]
     pub ignore_memory_estimate: bool,
+    /// Threads to run on (at least 1). Default: chosen from the network's size (1 below 20000
+    /// neurons). Results are identical bit for bit for every thread count.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+}
+
+/// `--threads`: a whole number of at least 1.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (leave --threads out to let hebb choose)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a whole number of threads, got `{text}`")),
+    }
 }
 
 /// Arguments of `hebb run`.

@@ -78,10 +78,10 @@ pub struct Summary {
     pub wall_seconds: f64,
     /// Wall-clock seconds spent writing the recordings after the loop.
     pub write_seconds: f64,
+    /// Threads the run used (results do not depend on it).
+    pub threads: usize,
     /// Number of processes (MPI ranks) the run was spread over.
     pub ranks: usize,
-    /// Worker threads per process that stepped the network (1: single-threaded).
-    pub threads: usize,
     /// The `--set PATH=VALUE` changes applied to the scene file, in order (see
     /// `scene_as_run.ron` for the scene that ran).
     pub set: Vec<String>,
@@ -441,6 +441,9 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         sets,
     } = job;
     let dir = output.out.as_path();
+    let threads = output.threads.unwrap_or_else(|| sim.auto_threads());
+    sim.set_threads(threads)
+        .map_err(|e| CliError::Refused(format!("--threads {threads}: {e}")))?;
     // Spread over the ranks of `mpirun` (one rank otherwise); only rank 0 writes files.
     let mut exchange = crate::ranks::connect()?;
     let exchange = exchange.as_mut();
@@ -594,8 +597,8 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         snapshot: snapshot_name.filter(|_| files.last().is_some_and(|f| f.exists())),
         wall_seconds,
         write_seconds,
+        threads: sim.threads(),
         ranks,
-        threads: 1,
         set: sets,
         populations,
         projections,

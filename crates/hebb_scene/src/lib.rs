@@ -58,6 +58,7 @@ mod scene;
 pub mod set;
 mod snapshot;
 
+pub use build::BuildOptions;
 pub use context::{Spanned, scene_options};
 pub use error::{Position, SceneError, SceneErrorKind};
 pub use model::ModelSpec;
