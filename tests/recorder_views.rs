@@ -110,7 +110,7 @@ fn bad_views_windows_and_bins_name_the_line_and_field() {
         (
             r#"population: "p[10:20, 40]""#,
             r#"population: "q[1]""#,
-            "views.ron:14:31: recorders[1]: population: unknown population `q`; known: p, n",
+            "views.ron:14:31: recorders[1]: unknown population `q`; known: p, n",
         ),
         (
             r#"population: "p[10:20, 40]""#,
@@ -140,7 +140,7 @@ fn bad_views_windows_and_bins_name_the_line_and_field() {
         (
             r#"target: "n[4:6, 1]""#,
             r#"target: "pn[0:2]""#,
-            "recorders[5]: target: unknown population `pn`",
+            "recorders[5]: unknown population `pn`",
         ),
         (r#"name: "p_late", "#, r#"name: "p_sub", "#, ""),
     ];

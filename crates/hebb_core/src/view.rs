@@ -140,8 +140,8 @@ impl PopulationView {
                     size.saturating_sub(1)
                 )));
             }
-            for i in start..end {
-                if std::mem::replace(&mut seen[i], true) {
+            for (i, seen) in seen.iter_mut().enumerate().take(end).skip(start) {
+                if std::mem::replace(seen, true) {
                     return Err(error(format!("neuron {i} is selected twice")));
                 }
                 out.push(i as u32);

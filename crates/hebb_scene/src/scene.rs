@@ -604,7 +604,7 @@ impl Scene {
                     el,
                     Some(field),
                     format!(
-                        "{field}: unknown population `{}`; known: {}",
+                        "unknown population `{}`; known: {}",
                         view.population,
                         known.join(", ")
                     ),
