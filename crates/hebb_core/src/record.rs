@@ -399,7 +399,7 @@ impl Recorders {
 /// Core system in [`crate::stage::Stage::Record`]: sample every recorder.
 pub(crate) fn record(world: &mut World) {
     let recorders = world.resource::<Recorders>();
-    if recorders.spikes.is_empty() && recorders.states.is_empty() {
+    if !recorders.samples_at(world) {
         return;
     }
     // Move the recorders out for the step instead of `resource_scope`, which removes and
@@ -409,7 +409,31 @@ pub(crate) fn record(world: &mut World) {
     *world.resource_mut::<Recorders>() = recorders;
 }
 
-/// Sample every recorder once (the step's values), flushing to the sink when due.
+impl Recorders {
+    /// Whether [`sample`] would record anything this step: a spike recorder whose population
+    /// spiked, or a state recorder due at this step. Most steps of a small network record
+    /// nothing, and taking the recorders out and back costs more than the check. Keep this in
+    /// step with [`sample`] (a recorder kind it samples must make this true when it has work).
+    fn samples_at(&self, world: &World) -> bool {
+        if self.spikes.is_empty() && self.states.is_empty() {
+            return false;
+        }
+        if self.spikes.iter().any(|rec| {
+            rec.entity
+                .and_then(|e| world.get::<Spikes>(e))
+                .is_some_and(|spikes| spikes.count() > 0)
+        }) {
+            return true;
+        }
+        let step = world.resource::<Clock>().step;
+        self.states
+            .iter()
+            .any(|rec| step.is_multiple_of(u64::from(rec.stride)))
+    }
+}
+
+/// Sample every recorder once (the step's values), flushing to the sink when due. What it
+/// samples, [`Recorders::samples_at`] must know about.
 fn sample(world: &World, recorders: &mut Recorders) {
     let clock = *world.resource::<Clock>();
     {

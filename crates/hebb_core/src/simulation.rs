@@ -16,7 +16,7 @@ use bevy_ecs::schedule::{
 use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 
 use crate::clock::{Clock, steps_on_grid};
-use crate::connectivity::{ConnectivitySpec, WeightInit};
+use crate::connectivity::{Connectivity, ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
 use crate::parallel::{Executor, ThreadsError};
 use crate::plugin::{Plugin, PluginGroup};
@@ -226,6 +226,7 @@ impl Simulation {
                 Stage::SynapticStp,
                 Stage::CurrentIntegration,
                 Stage::NeuronStep,
+                CoreSet::KeepOwned,
                 Stage::Plasticity,
                 Stage::RewardBroadcast,
                 Stage::Record,
@@ -378,15 +379,16 @@ impl Simulation {
         self.add_systems_for(&[T::NAME], stage, systems)
     }
 
-    /// Install the deferred systems of `model` (first use).
-    fn model_in_use(&mut self, model: &'static str, kind: ModelKind) {
+    /// Install the deferred systems of `model` (first use), and those of its `kind` unless
+    /// `kind_systems` is false ([`AttachContext::without_kind_systems`]).
+    fn model_in_use(&mut self, model: &'static str, kind: ModelKind, kind_systems: bool) {
         let mut index = self.world.resource_mut::<NetworkIndex>();
-        if index.models_in_use.iter().any(|(name, _)| *name == model) {
-            return;
+        if !index.models_in_use.iter().any(|(name, _)| *name == model) {
+            index.models_in_use.push((model, kind));
         }
-        index.models_in_use.push((model, kind));
         for deferred in &mut self.deferred {
-            if (deferred.models.contains(&model) || deferred.kinds.contains(&kind))
+            if (deferred.models.contains(&model)
+                || (kind_systems && deferred.kinds.contains(&kind)))
                 && let Some(configs) = deferred.configs.take()
             {
                 self.schedule.add_systems(configs);
@@ -468,9 +470,15 @@ impl Simulation {
             name: name.to_owned(),
             dt_ms,
             target,
+            system_tags: Vec::new(),
+            kind_systems: true,
         };
         model.attach(&mut ctx)?;
-        self.model_in_use(model.model_name(), model.kind());
+        let (tags, kind_systems) = (std::mem::take(&mut ctx.system_tags), ctx.kind_systems);
+        self.model_in_use(model.model_name(), model.kind(), kind_systems);
+        for tag in tags {
+            self.model_in_use(tag, model.kind(), false);
+        }
         Ok(())
     }
 
@@ -676,6 +684,10 @@ impl Simulation {
         }
         if let Some(rule) = &spec.plasticity {
             self.attach(entity, &spec.name, target, rule.as_ref())?;
+        } else if let Some(mut connectivity) = self.world.get_mut::<Connectivity>(entity) {
+            // Only plasticity walks synapses by postsynaptic neuron: a static projection keeps
+            // its rows alone (the index is rebuilt if anything asks for it later).
+            connectivity.release_incoming();
         }
         let checks = self
             .world
@@ -715,7 +727,29 @@ impl Simulation {
     /// See `docs/parallel.md`.
     pub fn set_threads(&mut self, threads: usize) -> Result<(), ThreadsError> {
         if threads != self.threads() {
-            self.world.insert_resource(Executor::new(threads)?);
+            let (rank, ranks) = {
+                let old = self.world.resource::<Executor>();
+                (old.rank(), old.ranks())
+            };
+            self.world
+                .insert_resource(Executor::new(threads)?.with_rank(rank, ranks)?);
+        }
+        Ok(())
+    }
+
+    /// Run as rank `rank` of `ranks` processes: from the next step on, the partitioned systems
+    /// step only this rank's neurons ([`Executor::owned`]) and the spikes of the other ranks'
+    /// neurons are dropped after [`Stage::NeuronStep`] (they arrive through the exchange of
+    /// `hebb_mpi`). Used by `hebb_mpi`; one rank (the default) is an ordinary run.
+    pub fn set_rank(&mut self, rank: usize, ranks: usize) -> Result<(), ThreadsError> {
+        let executor = self.world.resource::<Executor>().clone();
+        let was = executor.ranks();
+        self.world.insert_resource(executor.with_rank(rank, ranks)?);
+        if ranks > 1 && was == 1 {
+            // Added only here, so one-rank runs pay nothing for it (`keep_owned_spikes` is a
+            // no-op with one rank, so adding it twice would be harmless, but is avoided).
+            self.schedule
+                .add_systems(crate::parallel::keep_owned_spikes.in_set(CoreSet::KeepOwned));
         }
         Ok(())
     }

@@ -32,6 +32,7 @@ pub mod lif_ref;
 pub mod noise;
 pub mod poisson;
 pub mod propagator;
+pub mod rate_schedule;
 pub mod schedule;
 pub mod spike_source;
 pub mod spiking;
@@ -46,6 +47,7 @@ pub use lif::{Lif, LifIntegration, LifPlugin, LifState};
 pub use lif_ref::{LifRef, LifRefPlugin, LifRefState};
 pub use noise::{NoisePlugin, OrnsteinUhlenbeck, WhiteNoise};
 pub use poisson::{Poisson, PoissonPlugin, PoissonState};
+pub use rate_schedule::TimedRates;
 pub use spike_source::{SpikeSource, SpikeSourcePlugin};
 pub use step_current::{StepCurrent, StepCurrentPlugin};
 
@@ -82,6 +84,7 @@ pub mod prelude {
     pub use crate::lif_ref::LifRef;
     pub use crate::noise::{OrnsteinUhlenbeck, WhiteNoise};
     pub use crate::poisson::Poisson;
+    pub use crate::rate_schedule::TimedRates;
     pub use crate::spike_source::SpikeSource;
     pub use crate::step_current::StepCurrent;
 }

@@ -17,8 +17,9 @@
 //! [`crate::trace::SpikeTrace::new_exact`]), O(neurons)
 //! state, the spikes (arrivals after the projection's delay, the post population's spikes),
 //! the same-step order ([`SameStep`]), the accumulator and the one bounded weight update
-//! ([`crate::update`]), recorders for every trace by name, snapshot state, registration
-//! ([`RulePlugin`]) and the placement of the weight update whatever the plugin order.
+//! ([`crate::update`], applied at the end of the rule's own system, so the plugin order does
+//! not matter), recorders for every trace by name, snapshot state and registration
+//! ([`RulePlugin`]).
 //!
 //! ## Per step, for each projection of the rule (`Plasticity` stage)
 //! ```text
@@ -50,7 +51,7 @@ use hebb_core::Real;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::prelude::{
     Arrivals, AttachContext, BuildError, Clock, Model, ParamError, Plugin, Projection, Recorders,
-    Simulation, Spikes, Stage, StateVariables,
+    Simulation, Spikes, Stage, StateVariables, Weights,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -58,7 +59,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounds::{Bounds, UpdateOrder};
 use crate::pair::recorded_at;
 use crate::trace::{SpikeTrace, TraceMode};
-use crate::update::{WeightBounding, WeightUpdate, apply_weight_updates};
+use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
 
 /// Which neurons a trace belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -426,19 +427,31 @@ type RuleProjection<'a, R> = (
     &'a Connectivity,
     &'a Arrivals,
     &'a RuleParams<R>,
+    &'a WeightBounding,
     &'a mut RuleState<R>,
     &'a mut WeightUpdate,
+    &'a mut Weights,
 );
 
-/// The `Plasticity` system of rule `R`.
+/// The `Plasticity` system of rule `R`: the hooks, then the projection's accumulated changes
+/// applied with its bounds ([`apply_accumulated`]).
 pub fn rule_step<R: Rule>(
     clock: Res<Clock>,
     recorders: Res<Recorders>,
     mut projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
-    for (entity, projection, connectivity, arrivals, params, mut state, mut update) in
-        &mut projections
+    for (
+        entity,
+        projection,
+        connectivity,
+        arrivals,
+        params,
+        bounding,
+        mut state,
+        mut update,
+        mut weights,
+    ) in &mut projections
     {
         let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
         rule_kernel(
@@ -450,6 +463,9 @@ pub fn rule_step<R: Rule>(
             post,
             &mut update,
         );
+        if !update.is_empty() {
+            apply_accumulated(&mut update, &mut weights.w, bounding);
+        }
         if recorded_at(&recorders, entity, clock.step) {
             for trace in &mut state.traces {
                 trace.refresh_view_at(clock.step);
@@ -464,6 +480,7 @@ pub fn attach_rule<R: Rule>(rule: &R, ctx: &mut AttachContext<'_>) -> Result<(),
     let shape = ctx.projection(R::NAME)?;
     let state = RuleState::new(rule, shape.n_pre, shape.n_post, shape.n_synapses, ctx.dt_ms);
     let (bounds, order) = rule.bounds();
+    ctx.without_kind_systems();
     ctx.entity_mut().insert((
         RuleParams(rule.clone()),
         state,
@@ -474,9 +491,8 @@ pub fn attach_rule<R: Rule>(rule: &R, ctx: &mut AttachContext<'_>) -> Result<(),
 }
 
 /// Registers rule `R`: its name and params, its recordable traces, its snapshot state and its
-/// system. Add it before or after `DefaultPlugins`: before, the one weight-update system (added
-/// at the end of the `Plasticity` stage by `DefaultPlugins`) applies the rule's changes in the
-/// same step; after, the plugin places that system once more right after the rule.
+/// system, which applies the rule's changes with its bounds itself (so the plugin may be added
+/// before or after `DefaultPlugins`).
 pub struct RulePlugin<R>(PhantomData<fn() -> R>);
 
 impl<R> Default for RulePlugin<R> {
@@ -499,10 +515,6 @@ impl<R: Rule> Plugin for RulePlugin<R> {
             .register_snapshot::<RuleState<R>>()
             .register_snapshot::<WeightUpdate>();
         sim.add_model_systems::<R, _>(Stage::Plasticity, rule_step::<R>);
-        let update_plugin = std::any::type_name::<crate::WeightUpdatePlugin>();
-        if sim.plugin_names().iter().any(|n| n == update_plugin) {
-            sim.add_model_systems::<R, _>(Stage::Plasticity, apply_weight_updates);
-        }
     }
 }
 

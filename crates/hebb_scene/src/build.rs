@@ -44,6 +44,9 @@ impl Scene {
         let mut sim = Simulation::new(self.dt_ms, self.seed)
             .map_err(|e| self.build_error(Element::Top, e))?;
         sim.add_plugins(plugins);
+        if let Some(dir) = self.data_dir() {
+            sim.insert_resource(hebb_core::table::DataDir(dir));
+        }
         for (i, pop) in self.populations.iter().enumerate() {
             sim.add_population(PopulationSpec {
                 name: pop.name.clone(),
@@ -82,6 +85,15 @@ impl Scene {
         sim.initialize()
             .map_err(|e| self.build_error(Element::Top, e))?;
         Ok(sim)
+    }
+
+    /// The directory of the scene file, against which relative data file names in model
+    /// params (e.g. `Poisson(timed: File("rates.csv"))`) are resolved; `None` for scenes made
+    /// in code (the working directory is used).
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        let origin = self.origin.as_ref()?;
+        let parent = std::path::Path::new(&origin.path).parent()?;
+        Some(parent.to_path_buf())
     }
 
     fn build_error(&self, el: Element, e: BuildError) -> SceneError {
