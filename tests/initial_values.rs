@@ -19,15 +19,9 @@ fn build(text: &str) -> Simulation {
         .unwrap()
 }
 
-fn v_of(sim: &Simulation) -> Vec<f32> {
+fn v_of(sim: &Simulation) -> Vec<Real> {
     let pop = sim.index().population("n").unwrap();
-    sim.world
-        .get::<Membrane>(pop)
-        .unwrap()
-        .v
-        .iter()
-        .map(|&v| v as f32)
-        .collect()
+    sim.world.get::<Membrane>(pop).unwrap().v.clone()
 }
 
 #[test]
@@ -47,7 +41,7 @@ fn every_neuron_model_starts_from_its_drawn_v() {
         ));
         let v0 = v_of(&sim);
         assert!(v0.iter().all(|v| (-72.0..-68.0).contains(v)), "{model}");
-        let distinct: std::collections::BTreeSet<u32> = v0.iter().map(|v| v.to_bits()).collect();
+        let distinct: std::collections::BTreeSet<_> = v0.iter().map(|v| v.to_bits()).collect();
         assert!(distinct.len() > 190, "{model}");
         // The first neurons of a population of 3 get the same values.
         assert_eq!(
@@ -67,7 +61,7 @@ fn every_neuron_model_starts_from_its_drawn_v() {
         for (a, b) in v0.iter().zip(&v1) {
             assert!((a - b).abs() < 2.0, "{model}: {a} -> {b}");
         }
-        let distinct: std::collections::BTreeSet<u32> = v1.iter().map(|v| v.to_bits()).collect();
+        let distinct: std::collections::BTreeSet<_> = v1.iter().map(|v| v.to_bits()).collect();
         assert!(distinct.len() > 190, "{model}");
     }
 }
@@ -90,7 +84,7 @@ fn other_state_variables_are_settable_and_used() {
     assert!(u0.iter().all(|u| (-18.0..=-8.0).contains(u)));
     sim.run_steps(5);
     let v = v_of(&sim);
-    let distinct: std::collections::BTreeSet<u32> = v.iter().map(|v| v.to_bits()).collect();
+    let distinct: std::collections::BTreeSet<_> = v.iter().map(|v| v.to_bits()).collect();
     assert!(distinct.len() > 40, "{v:?}");
     // AdEx w: a list per neuron; a larger adaptation current pulls v down faster.
     let mut sim = build(&scene(
