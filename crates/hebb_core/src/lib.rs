@@ -42,6 +42,7 @@ pub mod simulation;
 pub mod snapshot;
 pub mod stage;
 pub mod table;
+pub mod view;
 
 /// The floating-point type of every state array: `f32`, or `f64` with the `f64` cargo feature.
 #[cfg(not(feature = "f64"))]

@@ -485,13 +485,85 @@ impl Scene {
                 .map(|(_, x)| format!("{x:?}"))
         }
         let (name, variables, indices, synapses) = match recorder {
-            RecorderSpec::Spikes { .. } => return Ok(()),
+            RecorderSpec::Spikes {
+                population,
+                name,
+                from_ms,
+                to_ms,
+            } => {
+                self.check_view(el, "population", population)?;
+                let mut start = 0;
+                for (field, ms) in [("from_ms", from_ms), ("to_ms", to_ms)] {
+                    let Some(ms) = *ms else { continue };
+                    let steps = steps_on_grid(ms, self.dt_ms).ok_or_else(|| {
+                        self.error(
+                            el,
+                            Some(field),
+                            format!(
+                                "{field} must be >= 0 and a whole number of time steps (dt = {} ms), got {}",
+                                short(self.dt_ms),
+                                short(ms)
+                            ),
+                        )
+                    })?;
+                    if field == "to_ms" && steps <= start {
+                        return Err(self.error(
+                            el,
+                            Some("to_ms"),
+                            format!(
+                                "to_ms must be > from_ms (the window is from_ms <= t < to_ms), got {} <= {}",
+                                short(ms),
+                                short(from_ms.unwrap_or(0.0))
+                            ),
+                        ));
+                    }
+                    start = steps;
+                }
+                match name {
+                    Some(name) => (name, &[][..], None, None),
+                    None => return Ok(()),
+                }
+            }
+            RecorderSpec::PopulationRate {
+                name,
+                population,
+                bin_ms,
+            } => {
+                self.check_view(el, "population", population)?;
+                if steps_on_grid(*bin_ms, self.dt_ms).is_none_or(|b| b == 0) {
+                    return Err(self.error(
+                        el,
+                        Some("bin_ms"),
+                        format!(
+                            "bin_ms must be a whole number (>= 1) of time steps (dt = {} ms), got {}",
+                            short(self.dt_ms),
+                            short(*bin_ms)
+                        ),
+                    ));
+                }
+                (name, &[][..], None, None)
+            }
             RecorderSpec::State {
                 name,
+                target,
                 variables,
                 indices,
                 ..
-            } => (name, variables.as_slice(), indices.as_deref(), None),
+            } => {
+                if target.contains('[') {
+                    self.check_view(el, "target", target)?;
+                    if indices.is_some() {
+                        return Err(self.error(
+                            el,
+                            Some("indices"),
+                            format!(
+                                "the target `{target}` selects neurons and so does `indices`; give the neurons once"
+                            ),
+                        ));
+                    }
+                }
+                (name, variables.as_slice(), indices.as_deref(), None)
+            }
             RecorderSpec::Weights { name, synapses, .. } => {
                 (name, &[][..], None, synapses.as_deref())
             }
@@ -529,6 +601,32 @@ impl Scene {
             ));
         }
         Ok(())
+    }
+
+    /// A population view (`exc`, `exc[0:100]`) names a population of the scene and selects
+    /// neurons it has.
+    fn check_view(&self, el: Element, field: &str, text: &str) -> Result<(), SceneError> {
+        let view = hebb_core::view::PopulationView::parse(text)
+            .map_err(|e| self.error(el, Some(field), format!("{field}: {e}")))?;
+        let Some(pop) = self.populations.iter().find(|p| p.name == view.population) else {
+            if view.is_partial() || field == "population" {
+                let known: Vec<&str> = self.populations.iter().map(|p| p.name.as_str()).collect();
+                return Err(self.error(
+                    el,
+                    Some(field),
+                    format!(
+                        "unknown population `{}`; known: {}",
+                        view.population,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            // A State recorder's target may be a projection (checked when built).
+            return Ok(());
+        };
+        view.neurons(pop.size)
+            .map(|_| ())
+            .map_err(|e| self.error(el, Some(field), format!("{field}: {e}")))
     }
 
     /// A rule modulated by reward needs a `reward:` source: without one the reward is 0 at
