@@ -78,7 +78,7 @@ impl NetworkIndex {
             .map(|(_, e)| *e)
     }
 
-    fn population_or_err(&self, name: &str) -> Result<Entity, BuildError> {
+    pub(crate) fn population_or_err(&self, name: &str) -> Result<Entity, BuildError> {
         self.population(name)
             .ok_or_else(|| BuildError::UnknownName {
                 kind: "population",
@@ -779,14 +779,86 @@ impl Simulation {
     pub fn add_recorder(&mut self, spec: &RecorderSpec) -> Result<(), BuildError> {
         let index = self.index().clone();
         match spec {
-            RecorderSpec::Spikes { population } => {
-                let entity = index.population_or_err(population)?;
+            RecorderSpec::Spikes {
+                population,
+                name,
+                from_ms,
+                to_ms,
+            } => {
+                let (entity, view, list) = self.resolve_view(population)?;
+                let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+                let selection = Self::mask_of(list, size);
+                let name = name.clone().unwrap_or_else(|| view.population.clone());
+                let window_step = |field: &str, ms: f64| {
+                    crate::clock::steps_on_grid(ms, self.dt_ms()).ok_or_else(|| {
+                        BuildError::Invalid(format!(
+                            "recorder `{name}`: {field} must be >= 0 and a whole number of time steps (dt = {} ms), got {ms}",
+                            self.dt_ms()
+                        ))
+                    })
+                };
+                let start = from_ms.map_or(Ok(0), |ms| window_step("from_ms", ms))?;
+                let end = to_ms.map_or(Ok(u64::MAX), |ms| window_step("to_ms", ms))?;
+                if end <= start {
+                    return Err(BuildError::Invalid(format!(
+                        "recorder `{name}`: to_ms must be > from_ms, got {} <= {}",
+                        to_ms.unwrap_or_default(),
+                        from_ms.unwrap_or_default()
+                    )));
+                }
+                let recording = SpikeRecording {
+                    name: name.clone(),
+                    population: view.population.clone(),
+                    entity: Some(entity),
+                    selection,
+                    steps_window: start..end,
+                    ..Default::default()
+                };
                 let mut recorders = self.world.resource_mut::<Recorders>();
-                if recorders.spikes_of(population).is_none() {
-                    recorders.spikes.push(SpikeRecording {
-                        population: population.clone(),
-                        entity: Some(entity),
-                        ..Default::default()
+                match recorders.spikes_of(&name) {
+                    None => recorders.spikes.push(recording),
+                    // The same recorder twice records once.
+                    Some(same) if *same == recording => {}
+                    Some(_) => {
+                        return Err(BuildError::Invalid(format!(
+                            "two spike recorders are named `{name}` (a spike recorder is named after its population unless it has a `name`); give each its own `name`"
+                        )));
+                    }
+                }
+                Ok(())
+            }
+            RecorderSpec::PopulationRate {
+                name,
+                population,
+                bin_ms,
+            } => {
+                let (entity, _, list) = self.resolve_view(population)?;
+                self.check_recorder_name(name, 1)?;
+                let bin_steps = crate::clock::steps_on_grid(*bin_ms, self.dt_ms())
+                    .filter(|&b| b >= 1)
+                    .ok_or_else(|| {
+                        BuildError::Invalid(format!(
+                            "recorder `{name}`: bin_ms must be a whole number (>= 1) of time steps (dt = {} ms), got {bin_ms}",
+                            self.dt_ms()
+                        ))
+                    })?;
+                let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+                let neurons = list.as_ref().map_or(size, Vec::len);
+                let selection = Self::mask_of(list, size);
+                self.push_state_recorder(
+                    name,
+                    entity,
+                    vec!["rate_hz".into()],
+                    vec!["rate_hz".into()],
+                    Vec::new(),
+                    1,
+                );
+                if let Some(rec) = self.world.resource_mut::<Recorders>().states.last_mut() {
+                    rec.rate = Some(crate::record::RateBins {
+                        selection,
+                        neurons,
+                        bin_steps,
+                        count: 0,
                     });
                 }
                 Ok(())
@@ -798,6 +870,21 @@ impl Simulation {
                 indices,
                 stride,
             } => {
+                let view = crate::view::PopulationView::parse(target)
+                    .map_err(|e| BuildError::Invalid(format!("recorder `{name}`: target {e}")))?;
+                let indices = if view.is_partial() {
+                    if indices.is_some() {
+                        return Err(BuildError::Invalid(format!(
+                            "recorder `{name}`: the target `{target}` selects neurons and so would `indices`; give the neurons once"
+                        )));
+                    }
+                    // The view's neurons, in the order it lists them.
+                    let (_, _, list) = self.resolve_view(target)?;
+                    list.map(|l| l.into_iter().map(|i| i as usize).collect())
+                } else {
+                    indices.clone()
+                };
+                let target = &view.population;
                 let entity = index
                     .population(target)
                     .or_else(|| index.projection(target))
@@ -824,7 +911,7 @@ impl Simulation {
                         ))
                     })?;
                     let len = reader(&self.world, entity, var).map_or(0, <[_]>::len);
-                    let idx: Vec<usize> = match indices {
+                    let idx: Vec<usize> = match &indices {
                         Some(list) => list.clone(),
                         None => (0..len).collect(),
                     };
@@ -885,6 +972,33 @@ impl Simulation {
         }
     }
 
+    /// The population of a view (`exc`, `exc[0:100]`), the parsed view and the selected
+    /// neurons in the order the view lists them (`None` for all).
+    pub fn resolve_view(
+        &self,
+        text: &str,
+    ) -> Result<(Entity, crate::view::PopulationView, Option<Vec<u32>>), BuildError> {
+        let view = crate::view::PopulationView::parse(text)
+            .map_err(|e| BuildError::Invalid(e.to_string()))?;
+        let entity = self.index().population_or_err(&view.population)?;
+        let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+        let list = view
+            .neurons(size)
+            .map_err(|e| BuildError::Invalid(e.to_string()))?;
+        Ok((entity, view, list))
+    }
+
+    /// A mask of `size` with the neurons of `list` set.
+    fn mask_of(list: Option<Vec<u32>>, size: usize) -> Option<Vec<bool>> {
+        list.map(|list| {
+            let mut mask = vec![false; size];
+            for i in list {
+                mask[i as usize] = true;
+            }
+            mask
+        })
+    }
+
     fn check_recorder_name(&self, name: &str, stride: u32) -> Result<(), BuildError> {
         if stride == 0 {
             return Err(BuildError::Invalid(format!(
@@ -930,6 +1044,7 @@ impl Simulation {
                 stride,
                 times_ms: Vec::new(),
                 values: Vec::new(),
+                rate: None,
             });
     }
 
@@ -1162,6 +1277,9 @@ impl StateVariables for Membrane {
     fn variable(&self, name: &str) -> Option<&[crate::Real]> {
         (name == "v").then_some(self.v.as_slice())
     }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [crate::Real]> {
+        (name == "v").then_some(self.v.as_mut_slice())
+    }
 }
 
 /// Convert a system error into a panic message; kept for fallible systems.
@@ -1339,10 +1457,7 @@ mod tests {
     #[test]
     fn spike_recorder_and_counts() {
         let mut sim = sim(0.0).unwrap();
-        sim.add_recorder(&RecorderSpec::Spikes {
-            population: "in".into(),
-        })
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes("in")).unwrap();
         sim.add_recorder(&RecorderSpec::Weights {
             name: "w".into(),
             projection: "p".into(),
