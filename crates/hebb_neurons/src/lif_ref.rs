@@ -290,27 +290,38 @@ pub fn lif_ref_system(
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
         let input = &mut *input;
         let n = membrane.v.len();
-        let work = executor
-            .split_mut(&mut membrane.v)
-            .zip(executor.split_mut(&mut state.refractory_left))
-            .zip(executor.split_mut(&mut input.current[..n]))
-            .zip(executor.split_mut(&mut input.voltage_jump[..n]))
-            .zip(executor.split_mut(&mut flags.0[..n]));
-        executor.for_each_part(
-            work,
-            |_, ((((v, refractory_left), current), voltage_jump), flags)| {
-                lif_ref_step(
-                    c,
-                    LifRefSlices {
-                        v,
-                        refractory_left,
-                        current,
-                        voltage_jump,
-                        flags,
-                    },
-                );
-            },
-        );
+        let step = |((((v, refractory_left), current), voltage_jump), flags)| {
+            lif_ref_step(
+                c,
+                LifRefSlices {
+                    v,
+                    refractory_left,
+                    current,
+                    voltage_jump,
+                    flags,
+                },
+            );
+        };
+        if executor.is_single() {
+            step((
+                (
+                    (
+                        (&mut membrane.v[..], &mut state.refractory_left[..]),
+                        &mut input.current[..n],
+                    ),
+                    &mut input.voltage_jump[..n],
+                ),
+                &mut flags.0[..n],
+            ));
+        } else {
+            let work = executor
+                .split_mut(&mut membrane.v)
+                .zip(executor.split_mut(&mut state.refractory_left))
+                .zip(executor.split_mut(&mut input.current[..n]))
+                .zip(executor.split_mut(&mut input.voltage_jump[..n]))
+                .zip(executor.split_mut(&mut flags.0[..n]));
+            executor.for_each_part(work, |_, item| step(item));
+        }
         write_spikes(&flags.0, &mut spikes);
     }
 }

@@ -257,13 +257,7 @@ pub fn conductance_step(
         let v: Option<&[Real]> = membranes.get(projection.post).ok().map(|m| m.v.as_slice());
         let state = &mut *state;
         let n = state.g.len();
-        let work = executor
-            .split_mut(&mut state.g)
-            .zip(executor.split_mut(&mut state.pending))
-            .zip(executor.split_mut(&mut input.current[..n]));
-        // Each partition delivers to its own block of postsynaptic neurons, then advances
-        // their `g` and adds their current.
-        executor.for_each_part(work, |p, ((g, pending), current)| {
+        let run = |p: usize, ((g, pending), current): ((&mut [Real], &mut [Real]), &mut [Real])| {
             let block = executor.block(n, p);
             deliver_block(
                 connectivity,
@@ -297,7 +291,22 @@ pub fn conductance_step(
                 }
                 (_, DrivingForce::Reversal(_), None) => {}
             }
-        });
+        };
+        if executor.is_single() {
+            run(
+                0,
+                (
+                    (&mut state.g[..], &mut state.pending[..]),
+                    &mut input.current[..n],
+                ),
+            );
+        } else {
+            let work = executor
+                .split_mut(&mut state.g)
+                .zip(executor.split_mut(&mut state.pending))
+                .zip(executor.split_mut(&mut input.current[..n]));
+            executor.for_each_part(work, |p, item| run(p, item));
+        }
     }
 }
 

@@ -251,11 +251,7 @@ pub fn exponential_step(
         };
         let state = &mut *state;
         let n = state.g.len();
-        let work = executor
-            .split_mut(&mut state.g)
-            .zip(executor.split_mut(&mut state.pending))
-            .zip(executor.split_mut(&mut input.current[..n]));
-        executor.for_each_part(work, |p, ((g, pending), current)| {
+        let run = |p: usize, ((g, pending), current): ((&mut [Real], &mut [Real]), &mut [Real])| {
             let block = executor.block(n, p);
             deliver_block(
                 connectivity,
@@ -277,7 +273,22 @@ pub fn exponential_step(
                     exponential_kernel_next_step(output.alpha, g, pending, current)
                 }
             }
-        });
+        };
+        if executor.is_single() {
+            run(
+                0,
+                (
+                    (&mut state.g[..], &mut state.pending[..]),
+                    &mut input.current[..n],
+                ),
+            );
+        } else {
+            let work = executor
+                .split_mut(&mut state.g)
+                .zip(executor.split_mut(&mut state.pending))
+                .zip(executor.split_mut(&mut input.current[..n]));
+            executor.for_each_part(work, |p, item| run(p, item));
+        }
     }
 }
 

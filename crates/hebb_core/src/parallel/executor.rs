@@ -135,6 +135,13 @@ impl Executor {
         })
     }
 
+    /// One thread and one rank: a system may skip splitting and run its kernel on whole arrays
+    /// (the per-step cost of a tiny population then stays what it was without threads).
+    #[inline]
+    pub fn is_single(&self) -> bool {
+        self.pool.is_none() && self.ranks == 1
+    }
+
     /// This process's rank (0 without MPI).
     #[inline]
     pub fn rank(&self) -> usize {

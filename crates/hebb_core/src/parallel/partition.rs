@@ -14,7 +14,19 @@ use std::ops::Range;
 /// neurons: `start = ⌊size · part / parts⌋`.
 #[inline]
 pub fn block_range(size: usize, part: usize, parts: usize) -> Range<usize> {
-    let bound = |p: usize| ((size as u128 * p as u128) / parts.max(1) as u128) as usize;
+    if parts <= 1 {
+        // One partition (the usual case): no division on the per-step path.
+        return if part == 0 { 0..size } else { size..size };
+    }
+    let bound = |p: usize| {
+        let p = p.min(parts);
+        // size · p fits in 64 bits for any population hebb can hold (< 2^32 neurons) and any
+        // partition count below 2^32; u128 keeps it exact beyond.
+        match (size as u64).checked_mul(p as u64) {
+            Some(product) => (product / parts as u64) as usize,
+            None => ((size as u128 * p as u128) / parts as u128) as usize,
+        }
+    };
     bound(part)..bound(part + 1)
 }
 
