@@ -451,12 +451,11 @@ class Network:
     def state(self, recorder: str) -> Tuple[np.ndarray, np.ndarray]:
         """A State or Weights recorder: ``(times_ms (T,), values (T, N))``; the column names are
         ``state_columns(recorder)``."""
-        t, v, _ = self._built.state(str(recorder))
-        return t, v
+        return self._built.state(str(recorder))
 
     def state_columns(self, recorder: str) -> TList[str]:
         """Column names of a state recorder (``v[3]``, ``w[0,1]``), as in the CSV header."""
-        return self._built.state(str(recorder))[2]
+        return self._built.state_columns(str(recorder))
 
     def weights(self, projection: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Current weights of ``projection``: ``(pre, post, w)``, copies, one entry per

@@ -22,6 +22,7 @@ pub mod codegen;
 pub mod connectivity;
 pub mod error;
 pub mod finite;
+pub mod param_range;
 pub mod params;
 pub mod plugin;
 pub mod population;

@@ -215,7 +215,8 @@ pub trait ModelParams: erased_serde::Serialize + Debug + Send + Sync + 'static {
     fn model_name(&self) -> &'static str;
     /// Kind.
     fn kind(&self) -> ModelKind;
-    /// See [`Model::validate`].
+    /// [`Model::validate`], then every floating-point parameter against the `f32` range of
+    /// the state ([`crate::param_range::check_f32_range`]).
     fn validate(&self) -> Result<(), ParamError>;
     /// See [`Model::USES_REWARD`].
     fn uses_reward(&self) -> bool;
@@ -239,7 +240,8 @@ impl<T: Model> ModelParams for T {
         T::KIND
     }
     fn validate(&self) -> Result<(), ParamError> {
-        Model::validate(self)
+        Model::validate(self)?;
+        crate::param_range::check_f32_range(self)
     }
     fn uses_reward(&self) -> bool {
         T::USES_REWARD

@@ -212,7 +212,7 @@ impl Scene {
                     Some(p) => (p.offset, p.message),
                     None => (
                         context::skip_to_token(text, context::offset_in(text, e.span.start)),
-                        e.code.to_string(),
+                        context::ron_message(&e.code),
                     ),
                 };
                 return Err(SceneError::new(SceneErrorKind::Syntax, path, message)
