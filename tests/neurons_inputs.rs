@@ -40,6 +40,7 @@ fn poisson(rate_hz: f64) -> Poisson {
     Poisson {
         rate_hz,
         rates_hz: None,
+        timed: None,
     }
 }
 
@@ -166,6 +167,7 @@ fn per_neuron_rates() {
         Poisson {
             rate_hz: 0.0,
             rates_hz: Some(rates.clone()),
+            timed: None,
         },
     );
     let spikes = raster(&mut s, "in", steps);
@@ -207,6 +209,7 @@ fn poisson_errors() {
             model: Box::new(Poisson {
                 rate_hz: 1.0,
                 rates_hz: Some(vec![1.0, 2.0]),
+                timed: None,
             }),
         })
         .unwrap_err()
@@ -222,6 +225,7 @@ fn poisson_errors() {
             model: Box::new(Poisson {
                 rate_hz: 1.0,
                 rates_hz: Some(vec![1.0, -2.0, 0.0]),
+                timed: None,
             }),
         })
         .unwrap_err()

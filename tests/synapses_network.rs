@@ -26,6 +26,7 @@ fn all_to_all(storage: Storage) -> Outcome {
             Box::new(Poisson {
                 rate_hz: 30.0,
                 rates_hz: None,
+                timed: None,
             }) as Box<dyn ModelParams>,
         ),
         ("exc", 20, Box::new(Lif::default())),
@@ -134,6 +135,7 @@ fn poisson_to_lif(seed: u64) -> Simulation {
         model: Box::new(Poisson {
             rate_hz: 20.0,
             rates_hz: None,
+            timed: None,
         }),
     })
     .unwrap();

@@ -27,12 +27,25 @@ pub fn check_with_options(
     plugins: &Plugins,
     ignore_memory_estimate: bool,
 ) -> Result<(), CliError> {
-    let scene = Scene::load(path, &plugins.registry())?;
+    check_with_sets(path, plugins, ignore_memory_estimate, &[])
+}
+
+/// `hebb check [--ignore-memory-estimate] [--set PATH=VALUE]…`: as [`check_with_options`],
+/// with the `--set` changes applied to the scene first (errors name the `--set` argument).
+pub fn check_with_sets(
+    path: &Path,
+    plugins: &Plugins,
+    ignore_memory_estimate: bool,
+    sets: &[String],
+) -> Result<(), CliError> {
+    let (scene, applied) = Scene::load_with_sets(path, &plugins.registry(), sets)?;
     crate::run::check_figure(&scene)?;
     let steps = scene.steps()?;
     crate::memory::check_fits(&scene, ignore_memory_estimate)?;
     let (bytes, synapses) = crate::memory::estimate(&scene);
-    let mut sim = scene.build(plugins.clone())?;
+    let mut sim = scene
+        .build(plugins.clone())
+        .map_err(|e| applied.relabel(e))?;
     let schedule = sim.schedule_summary().map_err(|e| {
         CliError::Scene(hebb_scene::SceneError::new(
             hebb_scene::SceneErrorKind::Invalid,
@@ -41,6 +54,9 @@ pub fn check_with_options(
         ))
     })?;
     println!("{}: ok", path.display());
+    for arg in &applied.args {
+        println!("--set {arg}");
+    }
     println!(
         "dt {} ms, duration {} ms ({steps} steps), seed {}",
         scene.dt_ms, scene.duration_ms, scene.seed

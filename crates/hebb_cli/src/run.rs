@@ -78,12 +78,21 @@ pub struct Summary {
     pub wall_seconds: f64,
     /// Wall-clock seconds spent writing the recordings after the loop.
     pub write_seconds: f64,
+    /// Threads the run used (results do not depend on it).
+    pub threads: usize,
     /// Number of processes (MPI ranks) the run was spread over.
     pub ranks: usize,
+    /// The `--set PATH=VALUE` changes applied to the scene file, in order (see
+    /// `scene_as_run.ron` for the scene that ran).
+    pub set: Vec<String>,
     /// Per population: spike count and mean rate.
     pub populations: Vec<PopulationSummary>,
-    /// Per projection: synapse count, STP and plasticity params.
+    /// Per projection: synapse count, resolved synapse, STP and plasticity params.
     pub projections: Vec<ProjectionSummary>,
+    /// Stimuli: `{"population": name, "model": name, "params": {…}}` each.
+    pub inputs: Vec<serde_json::Value>,
+    /// The reward source `{"model": name, "params": {…}}`, or null.
+    pub reward: Option<serde_json::Value>,
     /// Numbers the reference figures read (e.g. `w_max`, the upper weight bound of the first
     /// plastic projection with hard bounds).
     pub figure_params: serde_json::Map<String, serde_json::Value>,
@@ -105,6 +114,8 @@ pub struct PopulationSummary {
     pub spikes: u64,
     /// Mean rate per neuron from t = 0 to the end of the run, Hz.
     pub rate_hz: f64,
+    /// The model's params, every one resolved (defaults written out), or null when unknown.
+    pub params: Option<serde_json::Value>,
 }
 
 /// One projection in `summary.json`.
@@ -122,6 +133,14 @@ pub struct ProjectionSummary {
     pub storage: &'static str,
     /// Delay in steps.
     pub delay_steps: u32,
+    /// Delay in ms, as in the scene (null when unknown).
+    pub delay_ms: Option<f64>,
+    /// The connectivity rule as in the scene, or null.
+    pub connectivity: Option<serde_json::Value>,
+    /// The weight initialiser as in the scene, or null.
+    pub weights: Option<serde_json::Value>,
+    /// Synapse output: `{"model": name, "params": {…}}`, or null when unknown.
+    pub synapse: Option<serde_json::Value>,
     /// Short-term plasticity: `{"model": name, "params": {…}}`, or null.
     pub stp: Option<serde_json::Value>,
     /// Long-term plasticity rule: `{"model": name, "params": {…}}` (e.g. its weight bounds),
@@ -149,6 +168,7 @@ pub fn populations(sim: &Simulation, duration_ms: f64) -> Vec<PopulationSummary>
                 size: p.size,
                 spikes,
                 rate_hz,
+                params: None,
             })
         })
         .collect()
@@ -172,6 +192,10 @@ pub fn projections(sim: &Simulation) -> Vec<ProjectionSummary> {
                     Connectivity::Sparse(_) => "sparse",
                 },
                 delay_steps: p.delay_steps,
+                delay_ms: None,
+                connectivity: None,
+                weights: None,
+                synapse: None,
                 stp: None,
                 plasticity: None,
             })
@@ -204,6 +228,18 @@ fn planned_files(
         }
     }
     Ok(files)
+}
+
+/// Fill the scene's resolved models into the projections of `summary.json`.
+pub fn resolve_params(scene: &Scene, projections: &mut [ProjectionSummary]) {
+    for (p, def) in projections.iter_mut().zip(&scene.projections) {
+        p.delay_ms = Some(def.delay_ms);
+        p.connectivity = serde_json::to_value(&def.connectivity).ok();
+        p.weights = serde_json::to_value(&def.weights).ok();
+        p.synapse = model_json(&def.synapse);
+        p.stp = def.stp.as_ref().and_then(model_json);
+        p.plasticity = def.plasticity.as_ref().and_then(model_json);
+    }
 }
 
 /// Model name and params of a scene model as JSON (`{"model": …, "params": {…}}`).
@@ -245,6 +281,8 @@ struct Job<'a> {
     /// `--snapshot-at`: steps after the start and the file name.
     snapshot: Option<(u64, String)>,
     resumed_from_ms: Option<f64>,
+    /// `--set` arguments applied to the scene.
+    sets: Vec<String>,
 }
 
 /// `hebb run` with the built-in models: build the scene, run it, write its files. Stops early
@@ -255,7 +293,7 @@ pub fn run(args: &RunArgs, stop: &AtomicBool) -> Result<Outcome, CliError> {
 
 /// `hebb run` with the models of `plugins`.
 pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<Outcome, CliError> {
-    let mut scene = Scene::load(&args.scene, &plugins.registry())?;
+    let (mut scene, applied) = Scene::load_with_sets(&args.scene, &plugins.registry(), &args.set)?;
     crate::overrides::apply(&mut scene, args.seed, args.duration_ms)?;
     check_figure(&scene)?;
     let steps = scene.steps()?;
@@ -275,7 +313,9 @@ pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<
     };
     crate::preflight::before_build(&scene, &args.output)?;
     tracing::info!(scene = %args.scene.display(), steps, "building");
-    let sim = scene.build(plugins.clone())?;
+    let sim = scene
+        .build(plugins.clone())
+        .map_err(|e| applied.relabel(e))?;
     execute(
         Job {
             scene: &scene,
@@ -285,6 +325,7 @@ pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<
             steps,
             snapshot,
             resumed_from_ms: None,
+            sets: applied.args,
         },
         stop,
     )
@@ -341,6 +382,7 @@ pub fn resume_with(
             steps: total - from,
             snapshot: None,
             resumed_from_ms: Some(snapshot.time_ms()),
+            sets: Vec::new(),
         },
         stop,
     )
@@ -396,8 +438,12 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         steps,
         snapshot,
         resumed_from_ms,
+        sets,
     } = job;
     let dir = output.out.as_path();
+    let threads = output.threads.unwrap_or_else(|| sim.auto_threads());
+    sim.set_threads(threads)
+        .map_err(|e| CliError::Refused(format!("--threads {threads}: {e}")))?;
     // Spread over the ranks of `mpirun` (one rank otherwise); only rank 0 writes files.
     let mut exchange = crate::ranks::connect()?;
     let exchange = exchange.as_mut();
@@ -514,9 +560,10 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
 
     let end_ms = sim.clock().time_ms();
     let mut projections = projections(&sim);
-    for (p, def) in projections.iter_mut().zip(&scene.projections) {
-        p.stp = def.stp.as_ref().and_then(model_json);
-        p.plasticity = def.plasticity.as_ref().and_then(model_json);
+    resolve_params(scene, &mut projections);
+    let mut populations = populations(&sim, end_ms);
+    for (p, def) in populations.iter_mut().zip(&scene.populations) {
+        p.params = serde_json::to_value(&*def.model.params).ok();
     }
     let mut figure_params = serde_json::Map::new();
     if let Some(w_max) = projections
@@ -544,9 +591,23 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         snapshot: snapshot_name.filter(|_| files.last().is_some_and(|f| f.exists())),
         wall_seconds,
         write_seconds,
+        threads: sim.threads(),
         ranks,
-        populations: populations(&sim, end_ms),
+        set: sets,
+        populations,
         projections,
+        inputs: scene
+            .inputs
+            .iter()
+            .map(|i| {
+                let mut v = model_json(&i.model).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("population".into(), i.population.clone().into());
+                }
+                v
+            })
+            .collect(),
+        reward: scene.reward.as_ref().and_then(model_json),
         figure_params,
         files: files
             .iter()

@@ -12,6 +12,8 @@
 //! - [`connectivity`]: dense and CSR connectivity (with a transposed index) and its generators.
 //! - [`rng`]: counter-based random numbers keyed by (seed, object, purpose, neuron), so they do
 //!   not depend on how the network is split.
+//! - [`parallel`]: partitions by postsynaptic neuron and the [`parallel::Executor`] that runs
+//!   them on threads, bit for bit like one thread.
 //! - [`record`]: spike, state and weight recorders whose memory grows only with what is asked.
 //!
 //! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
@@ -23,6 +25,7 @@ pub mod connectivity;
 pub mod error;
 pub mod finite;
 pub mod param_range;
+pub mod parallel;
 pub mod params;
 pub mod plugin;
 pub mod population;
@@ -35,6 +38,7 @@ pub mod shape;
 pub mod simulation;
 pub mod snapshot;
 pub mod stage;
+pub mod table;
 
 /// The floating-point type of every state array: `f32`, or `f64` with the `f64` cargo feature.
 #[cfg(not(feature = "f64"))]
@@ -52,6 +56,7 @@ pub mod prelude {
     pub use crate::clock::Clock;
     pub use crate::connectivity::{Connectivity, ConnectivitySpec, Csr, WeightInit};
     pub use crate::error::{BuildError, ParamError};
+    pub use crate::parallel::{Executor, block_range, row_block, split_blocks_mut};
     pub use crate::params::check;
     pub use crate::plugin::{Plugin, PluginGroup, PluginSet};
     pub use crate::population::{Membrane, Population, Spikes, SynapticInput};

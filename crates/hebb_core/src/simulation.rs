@@ -18,6 +18,7 @@ use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 use crate::clock::{Clock, steps_on_grid};
 use crate::connectivity::{ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
+use crate::parallel::{Executor, ThreadsError};
 use crate::plugin::{Plugin, PluginGroup};
 use crate::population::{ImposedSpikes, Membrane, Population, SpikeCount, Spikes, SynapticInput};
 use crate::projection::{Arrivals, DelayLine, Projection, Weights, deliver_spikes};
@@ -206,6 +207,7 @@ impl Simulation {
         let mut world = World::new();
         world.insert_resource(Clock::new(dt_ms));
         world.insert_resource(SimRng { seed });
+        world.init_resource::<Executor>();
         world.init_resource::<Registry>();
         world.init_resource::<VariableReaders>();
         world.init_resource::<Recorders>();
@@ -705,6 +707,38 @@ impl Simulation {
             None => checks.0.push((name, check)),
         }
         self
+    }
+
+    /// Run the following steps on `threads` threads (1 = on the calling thread, the default).
+    /// The results are bit-identical for every thread count; only the speed changes. The
+    /// simulation owns its thread pool (never rayon's global one). Errors for 0.
+    /// See `docs/parallel.md`.
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), ThreadsError> {
+        if threads != self.threads() {
+            self.world.insert_resource(Executor::new(threads)?);
+        }
+        Ok(())
+    }
+
+    /// The number of threads (= partitions) the steps run on.
+    pub fn threads(&self) -> usize {
+        self.world.resource::<Executor>().threads()
+    }
+
+    /// The thread count hebb picks for this network when none is given: 1 below
+    /// [`crate::parallel::executor::AUTO_MIN_NEURONS`] neurons (where the cost of waking a
+    /// second thread each step exceeds the work it takes over), else the available cores (at
+    /// most [`crate::parallel::executor::AUTO_MAX_THREADS`]).
+    pub fn auto_threads(&self) -> usize {
+        let neurons = self
+            .index()
+            .populations
+            .iter()
+            .filter_map(|(_, e)| self.world.get::<Population>(*e))
+            .filter(|p| !p.is_input)
+            .map(|p| p.size)
+            .sum();
+        crate::parallel::executor::auto_threads(neurons)
     }
 
     /// Add a recorder. Errors name unknown targets and variables.

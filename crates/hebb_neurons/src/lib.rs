@@ -8,6 +8,8 @@
 //! | [`SpikeSource`] | input | explicit spike times per neuron |
 //! | [`Exact`] | input | spikes from a schedule and/or `Simulation::impose_spikes` |
 //! | [`StepCurrent`] | stimulus | piecewise-constant current (BrainPy `section_input`) |
+//! | [`WhiteNoise`] | stimulus | Gaussian white-noise current per neuron (NEST `noise_generator`, Brian2 `xi`) |
+//! | [`OrnsteinUhlenbeck`] | stimulus | Ornstein–Uhlenbeck current per neuron (exact update) |
 //! | [`IafPscExp`] | neuron | NEST `iaf_psc_exp`: current-based LIF, exponential PSCs, exact integration |
 //! | [`IafPscAlpha`] | neuron | NEST `iaf_psc_alpha`: current-based LIF, alpha PSCs, exact integration |
 //! | [`Izhikevich`] | neuron | NEST `izhikevich`: Izhikevich (2003), both integration schemes |
@@ -27,8 +29,10 @@ pub mod iaf_psc_exp;
 pub mod izhikevich;
 pub mod lif;
 pub mod lif_ref;
+pub mod noise;
 pub mod poisson;
 pub mod propagator;
+pub mod rate_schedule;
 pub mod schedule;
 pub mod spike_source;
 pub mod spiking;
@@ -41,7 +45,9 @@ pub use iaf_psc_exp::{IafPscExp, IafPscExpPlugin, IafPscExpState};
 pub use izhikevich::{Izhikevich, IzhikevichIntegration, IzhikevichPlugin, IzhikevichState};
 pub use lif::{Lif, LifIntegration, LifPlugin, LifState};
 pub use lif_ref::{LifRef, LifRefPlugin, LifRefState};
+pub use noise::{NoisePlugin, OrnsteinUhlenbeck, WhiteNoise};
 pub use poisson::{Poisson, PoissonPlugin, PoissonState};
+pub use rate_schedule::TimedRates;
 pub use spike_source::{SpikeSource, SpikeSourcePlugin};
 pub use step_current::{StepCurrent, StepCurrentPlugin};
 
@@ -55,6 +61,7 @@ impl Plugin for NeuronsPlugin {
             SpikeSourcePlugin,
             ExactPlugin,
             StepCurrentPlugin,
+            NoisePlugin,
             LifPlugin,
             LifRefPlugin,
             IafPscExpPlugin,
@@ -75,7 +82,9 @@ pub mod prelude {
     pub use crate::izhikevich::{Izhikevich, IzhikevichIntegration};
     pub use crate::lif::{Lif, LifIntegration};
     pub use crate::lif_ref::LifRef;
+    pub use crate::noise::{OrnsteinUhlenbeck, WhiteNoise};
     pub use crate::poisson::Poisson;
+    pub use crate::rate_schedule::TimedRates;
     pub use crate::spike_source::SpikeSource;
     pub use crate::step_current::StepCurrent;
 }

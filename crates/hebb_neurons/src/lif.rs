@@ -369,6 +369,7 @@ fn lif_kernel<const RK2: bool>(c: &LifConstants, s: LifSlices<'_>) {
 
 /// [`Stage::NeuronStep`]: step every `Lif` population and write its spikes.
 pub fn lif_system(
+    executor: Res<Executor>,
     mut populations: Query<(
         &LifConstants,
         &mut LifState,
@@ -378,17 +379,30 @@ pub fn lif_system(
         &mut Spikes,
     )>,
 ) {
+    let parts = executor.threads();
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
         let (state, input) = (&mut *state, &mut *input);
-        lif_step(
-            c,
-            LifSlices {
-                v: &mut membrane.v,
-                theta: &mut state.theta,
-                rfr: &mut state.rfr,
-                current: &mut input.current,
-                voltage_jump: &mut input.voltage_jump,
-                flags: &mut flags.0,
+        let n = membrane.v.len();
+        let work = split_blocks_mut(&mut membrane.v, parts)
+            .zip(split_blocks_mut(&mut state.theta, parts))
+            .zip(split_blocks_mut(&mut state.rfr, parts))
+            .zip(split_blocks_mut(&mut input.current[..n], parts))
+            .zip(split_blocks_mut(&mut input.voltage_jump[..n], parts))
+            .zip(split_blocks_mut(&mut flags.0[..n], parts));
+        executor.for_each_part(
+            work,
+            |_, (((((v, theta), rfr), current), voltage_jump), flags)| {
+                lif_step(
+                    c,
+                    LifSlices {
+                        v,
+                        theta,
+                        rfr,
+                        current,
+                        voltage_jump,
+                        flags,
+                    },
+                );
             },
         );
         write_spikes(&flags.0, &mut spikes);

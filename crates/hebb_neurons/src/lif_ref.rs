@@ -277,6 +277,7 @@ pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
 
 /// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes.
 pub fn lif_ref_system(
+    executor: Res<Executor>,
     mut populations: Query<(
         &LifRefConstants,
         &mut LifRefState,
@@ -286,16 +287,28 @@ pub fn lif_ref_system(
         &mut Spikes,
     )>,
 ) {
+    let parts = executor.threads();
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
         let input = &mut *input;
-        lif_ref_step(
-            c,
-            LifRefSlices {
-                v: &mut membrane.v,
-                refractory_left: &mut state.refractory_left,
-                current: &mut input.current,
-                voltage_jump: &mut input.voltage_jump,
-                flags: &mut flags.0,
+        let n = membrane.v.len();
+        let work = split_blocks_mut(&mut membrane.v, parts)
+            .zip(split_blocks_mut(&mut state.refractory_left, parts))
+            .zip(split_blocks_mut(&mut input.current[..n], parts))
+            .zip(split_blocks_mut(&mut input.voltage_jump[..n], parts))
+            .zip(split_blocks_mut(&mut flags.0[..n], parts));
+        executor.for_each_part(
+            work,
+            |_, ((((v, refractory_left), current), voltage_jump), flags)| {
+                lif_ref_step(
+                    c,
+                    LifRefSlices {
+                        v,
+                        refractory_left,
+                        current,
+                        voltage_jump,
+                        flags,
+                    },
+                );
             },
         );
         write_spikes(&flags.0, &mut spikes);

@@ -24,13 +24,21 @@
 //! |---|---|---|---|
 //! | `rate_hz` | Hz | 10 | firing rate of every neuron |
 //! | `rates_hz` | Hz | `None` | one rate per neuron (overrides `rate_hz`) |
+//! | `timed` | — | `None` | piecewise-constant rates over time, per population or per neuron, in the scene or from a CSV/NPY file ([`TimedRates`]; overrides `rate_hz`) |
+//!
+//! With `timed`, the rates change at the section starts and the same skip sampling runs on the
+//! summed per-step hazard ([`crate::rate_schedule`]); a one-section schedule gives exactly the
+//! spike trains of the constant rate.
 //!
 //! References: ngc-learn `ngclearn/components/input_encoders/poissonCell.py`; Brian2
 //! `brian2/input/poissongroup.py`.
 
 use hebb_core::clock::Clock;
 use hebb_core::prelude::*;
+use hebb_core::table::DataDir;
 use serde::{Deserialize, Serialize};
+
+use crate::rate_schedule::{RateSchedule, TimedRates};
 
 /// Poisson input params (scene name `Poisson`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +48,10 @@ pub struct Poisson {
     pub rate_hz: f64,
     /// One rate per neuron in Hz; overrides `rate_hz`. Default `None`.
     pub rates_hz: Option<Vec<f64>>,
+    /// Piecewise-constant rates over time (overrides `rate_hz`; not with `rates_hz`).
+    /// Default `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timed: Option<TimedRates>,
 }
 
 impl Default for Poisson {
@@ -47,6 +59,7 @@ impl Default for Poisson {
         Self {
             rate_hz: 10.0,
             rates_hz: None,
+            timed: None,
         }
     }
 }
@@ -67,6 +80,11 @@ impl Model for Poisson {
             unit: "Hz",
             doc: "optional rate per neuron (overrides rate_hz)",
         },
+        ParamDoc {
+            name: "timed",
+            unit: "ms, Hz",
+            doc: "rates over time: Sections(times_ms, rates_hz), PerNeuron(times_ms, rates_hz: [[..]]) or File(\"rates.csv\"/.npy)",
+        },
     ];
 
     fn validate(&self) -> Result<(), ParamError> {
@@ -75,6 +93,15 @@ impl Model for Poisson {
             for (i, &r) in rates.iter().enumerate() {
                 check::non_negative(&format!("rates_hz[{i}]"), r)?;
             }
+        }
+        if let Some(timed) = &self.timed {
+            if self.rates_hz.is_some() {
+                return Err(ParamError::new(
+                    "timed",
+                    "give either rates_hz (constant per neuron) or timed, not both",
+                ));
+            }
+            timed.validate()?;
         }
         Ok(())
     }
@@ -123,6 +150,20 @@ impl Model for Poisson {
             None => vec![probability("rate_hz".into(), self.rate_hz)?],
         };
         let start = ctx.world.resource::<Clock>().step;
+        if let Some(timed) = &self.timed {
+            let schedule = timed
+                .schedule(size, dt, ctx.world.get_resource::<DataDir>())
+                .map_err(|e| BuildError::param(owner.as_str(), e))?;
+            let sampler = PoissonSampler::with_schedule(
+                &schedule.first_probabilities,
+                size,
+                start,
+                ctx.streams("poisson"),
+                Some(&schedule),
+            );
+            ctx.entity_mut().insert((PoissonState(sampler), schedule));
+            return Ok(());
+        }
         let sampler = PoissonSampler::new(&probabilities, size, start, ctx.streams("poisson"));
         ctx.entity_mut().insert(PoissonState(sampler));
         Ok(())
@@ -219,6 +260,18 @@ impl PoissonSampler {
     /// A sampler whose first step is `start`; `probabilities` has one entry (shared) or one
     /// per neuron; gaps come from `streams`.
     pub fn new(probabilities: &[f64], size: usize, start: u64, streams: Streams) -> Self {
+        Self::with_schedule(probabilities, size, start, streams, None)
+    }
+
+    /// [`Self::new`] for rates that follow `schedule` (then `probabilities`, the first
+    /// section's, only size the timing wheel).
+    pub fn with_schedule(
+        probabilities: &[f64],
+        size: usize,
+        start: u64,
+        streams: Streams,
+        schedule: Option<&RateSchedule>,
+    ) -> Self {
         let shared = probabilities.windows(2).all(|w| w[0] == w[1]);
         let log_q: Vec<f64> = if shared {
             vec![log_q(probabilities.first().copied().unwrap_or(0.0))]
@@ -245,7 +298,7 @@ impl PoissonSampler {
             scratch: Default::default(),
         };
         for i in 0..size {
-            sampler.schedule(i, start);
+            sampler.schedule(i, start, schedule);
         }
         sampler
     }
@@ -261,16 +314,23 @@ impl PoissonSampler {
     }
 
     /// Draw neuron `i`'s next gap and put it on the wheel at `from + gap` (nothing for p = 0).
+    /// With a `schedule`, the gap follows its piecewise rates.
     #[inline]
-    fn schedule(&mut self, i: usize, from: u64) {
-        let log_q = self.log_q_of(i);
-        if log_q >= 0.0 || log_q.is_nan() {
-            self.next[i] = NEVER;
-            return;
-        }
-        let u = self.streams.uniform(i as u64, self.drawn[i]);
-        self.drawn[i] += 1;
-        let next = from.saturating_add(geometric_gap(u, log_q));
+    fn schedule(&mut self, i: usize, from: u64, schedule: Option<&RateSchedule>) {
+        let next = if let Some(schedule) = schedule {
+            let u = self.streams.uniform(i as u64, self.drawn[i]);
+            self.drawn[i] += 1;
+            schedule.next_spike(i, from, -u.ln())
+        } else {
+            let log_q = self.log_q_of(i);
+            if log_q >= 0.0 || log_q.is_nan() {
+                self.next[i] = NEVER;
+                return;
+            }
+            let u = self.streams.uniform(i as u64, self.drawn[i]);
+            self.drawn[i] += 1;
+            from.saturating_add(geometric_gap(u, log_q))
+        };
         self.next[i] = next;
         if next != NEVER {
             let slot = (next % self.wheel.len() as u64) as usize;
@@ -285,6 +345,11 @@ impl PoissonSampler {
 
     /// Write the spikes of `step` into `spikes` (cleared first), ascending.
     pub fn step(&mut self, step: u64, spikes: &mut Spikes) {
+        self.step_with(step, spikes, None);
+    }
+
+    /// [`Self::step`] for rates that follow `schedule` (the one the sampler was made with).
+    pub fn step_with(&mut self, step: u64, spikes: &mut Spikes, schedule: Option<&RateSchedule>) {
         spikes.clear();
         let slot = (step % self.wheel.len() as u64) as usize;
         let (mut fired, mut bucket) = std::mem::take(&mut self.scratch);
@@ -301,7 +366,7 @@ impl PoissonSampler {
         fired.sort_unstable();
         for &i in &fired {
             spikes.push(i as usize);
-            self.schedule(i as usize, step.saturating_add(1));
+            self.schedule(i as usize, step.saturating_add(1), schedule);
         }
         bucket.clear();
         self.scratch = (fired, bucket);
@@ -313,9 +378,12 @@ impl PoissonSampler {
 pub struct PoissonState(pub PoissonSampler);
 
 /// [`Stage::InputSpikes`]: emit this step's spikes of every Poisson population.
-pub fn poisson_system(clock: Res<Clock>, mut populations: Query<(&mut PoissonState, &mut Spikes)>) {
-    for (mut state, mut spikes) in &mut populations {
-        state.0.step(clock.step, &mut spikes);
+pub fn poisson_system(
+    clock: Res<Clock>,
+    mut populations: Query<(&mut PoissonState, &mut Spikes, Option<&RateSchedule>)>,
+) {
+    for (mut state, mut spikes, schedule) in &mut populations {
+        state.0.step_with(clock.step, &mut spikes, schedule);
     }
 }
 

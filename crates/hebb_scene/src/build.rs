@@ -8,19 +8,45 @@ use hebb_core::simulation::{PopulationSpec, ProjectionSpec, Simulation};
 use crate::error::SceneError;
 use crate::scene::{Element, Scene};
 
+/// Options of [`Scene::build_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Threads to run on (at least 1); `None` picks them from the network's size
+    /// ([`Simulation::auto_threads`]). The results are the same bit for bit either way.
+    pub threads: Option<usize>,
+}
+
 impl Scene {
+    /// [`Scene::build`] with options (e.g. the number of threads).
+    pub fn build_with(
+        &self,
+        plugins: impl PluginGroup,
+        options: BuildOptions,
+    ) -> Result<Simulation, SceneError> {
+        let mut sim = self.build(plugins)?;
+        let threads = options.threads.unwrap_or_else(|| sim.auto_threads());
+        sim.set_threads(threads).map_err(|e| {
+            self.build_error(Element::Top, BuildError::Invalid(format!("threads: {e}")))
+        })?;
+        Ok(sim)
+    }
+
     /// Build the network: a [`Simulation`] with the scene's `dt_ms` and `seed`, then `plugins`,
     /// then the populations, projections, inputs, reward and recorders in scene order. The scene
     /// is validated first; engine errors name the scene element they come from. The schedule is
     /// initialized, so ordering errors show up here too.
     ///
     /// The returned simulation has not run; step it [`Scene::steps`] times for the scene's
-    /// duration.
+    /// duration. It runs on one thread; use [`Scene::build_with`] or
+    /// [`Simulation::set_threads`] for more.
     pub fn build(&self, plugins: impl PluginGroup) -> Result<Simulation, SceneError> {
         self.validate()?;
         let mut sim = Simulation::new(self.dt_ms, self.seed)
             .map_err(|e| self.build_error(Element::Top, e))?;
         sim.add_plugins(plugins);
+        if let Some(dir) = self.data_dir() {
+            sim.insert_resource(hebb_core::table::DataDir(dir));
+        }
         for (i, pop) in self.populations.iter().enumerate() {
             sim.add_population(PopulationSpec {
                 name: pop.name.clone(),
@@ -59,6 +85,15 @@ impl Scene {
         sim.initialize()
             .map_err(|e| self.build_error(Element::Top, e))?;
         Ok(sim)
+    }
+
+    /// The directory of the scene file, against which relative data file names in model
+    /// params (e.g. `Poisson(timed: File("rates.csv"))`) are resolved; `None` for scenes made
+    /// in code (the working directory is used).
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        let origin = self.origin.as_ref()?;
+        let parent = std::path::Path::new(&origin.path).parent()?;
+        Some(parent.to_path_buf())
     }
 
     fn build_error(&self, el: Element, e: BuildError) -> SceneError {

@@ -55,8 +55,10 @@ mod context;
 mod error;
 mod model;
 mod scene;
+pub mod set;
 mod snapshot;
 
+pub use build::BuildOptions;
 pub use context::{Spanned, scene_options};
 pub use error::{Position, SceneError, SceneErrorKind};
 pub use model::ModelSpec;
@@ -64,6 +66,7 @@ pub use scene::{
     DEFAULT_DT_MS, InputDef, Origin, PopulationDef, ProjectionDef, SCENE_VERSION, Scene,
     registry_of,
 };
+pub use set::{AppliedSets, SceneSet, apply_sets};
 pub use snapshot::{
     SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, load_snapshot, parse_snapshot, save_snapshot,
 };

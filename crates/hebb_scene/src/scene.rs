@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::context::{self, Spanned, find_field, scene_options};
 use crate::error::{Position, SceneError, SceneErrorKind};
 use crate::model::{ModelSpec, field};
+use crate::set::{AppliedSets, SceneSet, apply_sets};
 
 /// The scene format version this crate reads and writes.
 pub const SCENE_VERSION: u32 = 1;
@@ -231,8 +232,34 @@ impl Scene {
     /// endless ones like `/dev/zero`) are refused after reading that much; a UTF-8 byte-order
     /// mark is skipped; bytes that are not UTF-8 are an error with their line and column.
     pub fn load(path: impl AsRef<Path>, registry: &Registry) -> Result<Self, SceneError> {
-        use std::io::Read;
         let path = path.as_ref();
+        let text = Self::read_text(path)?;
+        Self::parse(&text, &path.display().to_string(), registry)
+    }
+
+    /// Read and parse the scene file at `path` with `--set PATH=VALUE` changes applied before
+    /// parsing (see [`crate::set`]). Errors about a set value name its argument; the returned
+    /// [`AppliedSets`] relabels later (build) errors the same way.
+    pub fn load_with_sets(
+        path: impl AsRef<Path>,
+        registry: &Registry,
+        sets: &[String],
+    ) -> Result<(Self, AppliedSets), SceneError> {
+        let path = path.as_ref();
+        let text = Self::read_text(path)?;
+        let sets = sets
+            .iter()
+            .map(|s| SceneSet::parse(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (text, applied) = apply_sets(&text, &sets)?;
+        let scene = Self::parse(&text, &path.display().to_string(), registry)
+            .map_err(|e| applied.relabel(e))?;
+        Ok((scene, applied))
+    }
+
+    /// The text of the scene file at `path` (see [`Scene::load`] for the checks).
+    fn read_text(path: &Path) -> Result<String, SceneError> {
+        use std::io::Read;
         let shown = path.display().to_string();
         let io = |e: std::io::Error| {
             SceneError::new(SceneErrorKind::Io, &shown, format!("cannot read: {e}"))
@@ -269,8 +296,10 @@ impl Scene {
                 .at(Some(Position::of_offset(&before, before.len()))));
             }
         };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        Self::parse(text, &shown, registry)
+        Ok(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        })
     }
 
     /// The scene as RON text (readable back with [`Scene::parse`] to the same network).

@@ -42,7 +42,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::deliver::{Incoming, deliver};
+use crate::deliver::{Incoming, deliver_block};
 use crate::exponential::{DECAY_PARAMS, Decay, InputTiming, SynapseState, advance, decay_factor};
 
 /// Conductance synapse params (scene name `Conductance`).
@@ -241,65 +241,63 @@ pub fn conductance_kernel_next_step(
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g·(E − V)` (or `g·D`).
 pub fn conductance_step(
+    executor: Res<Executor>,
     mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
     membranes: Query<&Membrane>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
+    let parts = executor.threads();
     for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
         &mut projections
     {
         let Ok(mut input) = inputs.get_mut(projection.post) else {
             continue;
         };
+        // Without a membrane (a reversal potential needs one) the arrivals are still
+        // delivered, and `g` waits.
+        let v: Option<&[Real]> = membranes.get(projection.post).ok().map(|m| m.v.as_slice());
         let state = &mut *state;
-        deliver(
-            connectivity,
-            &weights.w,
-            &arrivals.pre,
-            scale,
-            1.0,
-            &mut state.pending,
-        );
-        let (a, g, pending, current) = (
-            output.alpha,
-            &mut state.g,
-            &mut state.pending,
-            &mut input.current,
-        );
-        let before = output.timing == InputTiming::BeforeDecay;
-        if output.timing == InputTiming::NextStep {
-            match output.drive {
-                DrivingForce::Reversal(e) => {
-                    if let Ok(membrane) = membranes.get(projection.post) {
-                        conductance_kernel_next_step(a, Some(e), g, pending, &membrane.v, current);
-                    }
+        let n = state.g.len();
+        let work = split_blocks_mut(&mut state.g, parts)
+            .zip(split_blocks_mut(&mut state.pending, parts))
+            .zip(split_blocks_mut(&mut input.current[..n], parts));
+        // Each partition delivers to its own block of postsynaptic neurons, then advances
+        // their `g` and adds their current.
+        executor.for_each_part(work, |p, ((g, pending), current)| {
+            let block = block_range(n, p, parts);
+            deliver_block(
+                connectivity,
+                &weights.w,
+                &arrivals.pre,
+                scale,
+                1.0,
+                &block,
+                pending,
+            );
+            let a = output.alpha;
+            let v = v.map(|v| &v[block]);
+            match (output.timing, output.drive, v) {
+                (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
+                    conductance_kernel_next_step(a, Some(e), g, pending, v, current);
                 }
-                DrivingForce::Fixed(d) => {
+                (InputTiming::NextStep, DrivingForce::Fixed(d), _) => {
                     conductance_kernel_next_step(a, None, g, pending, &[d], current);
                 }
-            }
-            continue;
-        }
-        match output.drive {
-            DrivingForce::Reversal(e) => {
-                let Ok(membrane) = membranes.get(projection.post) else {
-                    continue;
-                };
-                let v = &membrane.v;
-                if before {
+                (InputTiming::BeforeDecay, DrivingForce::Reversal(e), Some(v)) => {
                     conductance_kernel::<true>(a, e, g, pending, v, current);
-                } else {
+                }
+                (InputTiming::AfterDecay, DrivingForce::Reversal(e), Some(v)) => {
                     conductance_kernel::<false>(a, e, g, pending, v, current);
                 }
-            }
-            DrivingForce::Fixed(d) => {
-                if before {
+                (InputTiming::BeforeDecay, DrivingForce::Fixed(d), _) => {
                     fixed_drive_kernel::<true>(a, d, g, pending, current);
-                } else {
+                }
+                (InputTiming::AfterDecay, DrivingForce::Fixed(d), _) => {
                     fixed_drive_kernel::<false>(a, d, g, pending, current);
                 }
+                (_, DrivingForce::Reversal(_), None) => {}
             }
-        }
+        });
     }
 }
 

@@ -8,7 +8,10 @@
 //! the arrivals in ascending presynaptic order), so dense and CSR storage of the same synapses
 //! give bit-identical results.
 
+use std::ops::Range;
+
 use hebb_core::connectivity::Connectivity;
+use hebb_core::parallel::row_block;
 use hebb_core::prelude::*;
 use hebb_core::projection::for_each_transmission;
 
@@ -103,6 +106,76 @@ pub fn deliver(
     }
 }
 
+/// [`deliver`] restricted to the postsynaptic neurons in `block` (one partition's):
+/// `target` holds those neurons only (`target[j − block.start]`). Each neuron receives exactly
+/// the same operations, in the same order, as with [`deliver`], so splitting the
+/// postsynaptic population into blocks gives bit-identical results.
+#[inline]
+pub fn deliver_block(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &[u32],
+    scale: Option<&TransmissionScale>,
+    factor: Real,
+    block: &Range<usize>,
+    target: &mut [Real],
+) {
+    if arrivals.is_empty() || block.is_empty() {
+        return;
+    }
+    if block.start == 0 && block.end == connectivity.n_post() {
+        // One partition: the whole delivery, without the per-row searches.
+        deliver(connectivity, weights, arrivals, scale, factor, target);
+        return;
+    }
+    let start = block.start;
+    match (connectivity, scale) {
+        (Connectivity::Dense { n_post, .. }, None) => {
+            let n = *n_post;
+            let target = &mut target[..block.len()];
+            for &i in arrivals {
+                let row = &weights[i as usize * n + block.start..i as usize * n + block.end];
+                for (t, &w) in target.iter_mut().zip(row) {
+                    *t += w * factor;
+                }
+            }
+        }
+        (Connectivity::Dense { n_post, .. }, Some(TransmissionScale::PerPre(f))) => {
+            let n = *n_post;
+            let target = &mut target[..block.len()];
+            for &i in arrivals {
+                let f = f[i as usize];
+                let row = &weights[i as usize * n + block.start..i as usize * n + block.end];
+                for (t, &w) in target.iter_mut().zip(row) {
+                    *t += (w * f) * factor;
+                }
+            }
+        }
+        (Connectivity::Sparse(csr), None) => {
+            let post = csr.post_of();
+            for (k, &i) in arrivals.iter().enumerate() {
+                if let Some(&ahead) = arrivals.get(k + PREFETCH_AHEAD) {
+                    let row = csr.row(ahead as usize);
+                    prefetch_row(&post[row.clone()]);
+                    prefetch_row(&weights[row]);
+                }
+                let row = csr.row(i as usize);
+                let mine = row_block(&post[row.clone()], block);
+                let range = row.start + mine.start..row.start + mine.end;
+                let (posts, row_weights) = (&post[range.clone()], &weights[range]);
+                for (&j, &w) in posts.iter().zip(row_weights) {
+                    target[j as usize - start] += w * factor;
+                }
+            }
+        }
+        _ => for_each_transmission(connectivity, weights, arrivals, scale, |j, x| {
+            if block.contains(&j) {
+                target[j - start] += x * factor;
+            }
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +258,57 @@ mod tests {
         let mut out = vec![0.0; 4];
         deliver(&conn, &w, &[2], None, 1.0, &mut out);
         assert_eq!(out, [0.0; 4]);
+    }
+
+    #[test]
+    fn blocks_add_exactly_what_the_whole_delivery_adds() {
+        let pairs = vec![
+            (0, 1),
+            (0, 3),
+            (1, 0),
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (3, 1),
+            (3, 4),
+        ];
+        let sparse = ConnectivitySpec::List(pairs)
+            .build(
+                4,
+                5,
+                false,
+                &SimRng { seed: 1 }.streams("p", "connectivity"),
+            )
+            .unwrap()
+            .connectivity;
+        let w_sparse: Vec<Real> = vec![0.5, 0.25, 3.0, 1.0e-3, -2.0, 7.0, 1.5, 0.1];
+        let dense = Connectivity::Dense {
+            n_pre: 4,
+            n_post: 5,
+        };
+        let w_dense: Vec<Real> = (0..20).map(|k| 0.1 * k as Real + 0.01).collect();
+        let per_pre = TransmissionScale::PerPre(vec![0.5, 0.3, 0.2, 0.9]);
+        for (conn, w) in [(&sparse, &w_sparse), (&dense, &w_dense)] {
+            for scale in [None, Some(&per_pre)] {
+                let mut whole = vec![0.25; 5];
+                deliver(conn, w, &[0, 1, 3], scale, 1.5, &mut whole);
+                for parts in 1..4 {
+                    let mut split = vec![0.25; 5];
+                    for p in 0..parts {
+                        let block = hebb_core::parallel::block_range(5, p, parts);
+                        deliver_block(
+                            conn,
+                            w,
+                            &[0, 1, 3],
+                            scale,
+                            1.5,
+                            &block,
+                            &mut split[block.clone()],
+                        );
+                    }
+                    assert_eq!(whole, split, "{parts} parts");
+                }
+            }
+        }
     }
 }

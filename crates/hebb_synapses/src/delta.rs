@@ -27,7 +27,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::deliver::{Incoming, deliver};
+use crate::deliver::{Incoming, deliver_block};
 
 /// Where a delta synapse delivers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,9 +93,11 @@ impl Model for Delta {
 
 /// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every delta projection.
 pub fn delta_step(
+    executor: Res<Executor>,
     projections: Query<(Incoming, &DeltaOutput)>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
+    let parts = executor.threads();
     for ((projection, connectivity, weights, arrivals, scale), output) in &projections {
         if arrivals.pre.is_empty() {
             continue;
@@ -108,14 +110,19 @@ pub fn delta_step(
             DeltaTarget::Current => &mut input.current,
             DeltaTarget::Voltage => &mut input.voltage_jump,
         };
-        deliver(
-            connectivity,
-            &weights.w,
-            &arrivals.pre,
-            scale,
-            output.factor,
-            target,
-        );
+        let n = connectivity.n_post();
+        executor.for_each_part(split_blocks_mut(&mut target[..n], parts), |p, target| {
+            let block = block_range(n, p, parts);
+            deliver_block(
+                connectivity,
+                &weights.w,
+                &arrivals.pre,
+                scale,
+                output.factor,
+                &block,
+                target,
+            );
+        });
     }
 }
 

@@ -37,7 +37,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::deliver::{Incoming, deliver};
+use crate::deliver::{Incoming, deliver_block};
 
 /// How `g` decays over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,9 +239,11 @@ impl Model for Exponential {
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g` to the input current.
 pub fn exponential_step(
+    executor: Res<Executor>,
     mut projections: Query<(Incoming, &ExponentialOutput, &mut SynapseState)>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
+    let parts = executor.threads();
     for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
         &mut projections
     {
@@ -249,26 +251,33 @@ pub fn exponential_step(
             continue;
         };
         let state = &mut *state;
-        deliver(
-            connectivity,
-            &weights.w,
-            &arrivals.pre,
-            scale,
-            1.0,
-            &mut state.pending,
-        );
-        let (g, pending, current) = (&mut state.g, &mut state.pending, &mut input.current);
-        match output.timing {
-            InputTiming::AfterDecay => {
-                exponential_kernel::<false>(output.alpha, g, pending, current)
+        let n = state.g.len();
+        let work = split_blocks_mut(&mut state.g, parts)
+            .zip(split_blocks_mut(&mut state.pending, parts))
+            .zip(split_blocks_mut(&mut input.current[..n], parts));
+        executor.for_each_part(work, |p, ((g, pending), current)| {
+            let block = block_range(n, p, parts);
+            deliver_block(
+                connectivity,
+                &weights.w,
+                &arrivals.pre,
+                scale,
+                1.0,
+                &block,
+                pending,
+            );
+            match output.timing {
+                InputTiming::AfterDecay => {
+                    exponential_kernel::<false>(output.alpha, g, pending, current)
+                }
+                InputTiming::BeforeDecay => {
+                    exponential_kernel::<true>(output.alpha, g, pending, current)
+                }
+                InputTiming::NextStep => {
+                    exponential_kernel_next_step(output.alpha, g, pending, current)
+                }
             }
-            InputTiming::BeforeDecay => {
-                exponential_kernel::<true>(output.alpha, g, pending, current)
-            }
-            InputTiming::NextStep => {
-                exponential_kernel_next_step(output.alpha, g, pending, current)
-            }
-        }
+        });
     }
 }
 

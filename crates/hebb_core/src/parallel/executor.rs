@@ -1,0 +1,151 @@
+//! [`Executor`]: runs one closure per partition, on the simulation's own thread pool.
+//!
+//! With one thread there is no pool and no per-step cost: the closure runs inline. With `P`
+//! threads the simulation owns a rayon pool of `P − 1` workers (never rayon's global pool);
+//! partition 0 runs on the calling thread while partitions `1..P` run on the workers, and the
+//! call returns when all are done. Which thread runs which partition never changes a result:
+//! each partition writes only what it owns.
+
+use std::sync::Arc;
+
+use bevy_ecs::resource::Resource;
+
+/// Networks with fewer (non-input) neurons than this run on one thread by default: below it,
+/// waking a second thread at every parallel stage costs more than the work it takes over
+/// (measured on the project's 2-core machine, see `docs/parallel.md`).
+pub const AUTO_MIN_NEURONS: usize = 20_000;
+
+/// The most threads the automatic choice uses.
+pub const AUTO_MAX_THREADS: usize = 8;
+
+/// The default thread count for a network of `neurons` non-input neurons: 1 below
+/// [`AUTO_MIN_NEURONS`], else the available cores, at most [`AUTO_MAX_THREADS`].
+pub fn auto_threads(neurons: usize) -> usize {
+    if neurons < AUTO_MIN_NEURONS {
+        return 1;
+    }
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, AUTO_MAX_THREADS)
+}
+
+/// `threads` must be at least 1.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThreadsError {
+    /// Zero threads asked for.
+    #[error("threads must be at least 1, got 0")]
+    Zero,
+    /// The operating system refused to start the worker threads.
+    #[error("could not start {threads} threads: {message}")]
+    Spawn {
+        /// Threads asked for.
+        threads: usize,
+        /// The system's message.
+        message: String,
+    },
+}
+
+/// The number of partitions (= threads) and the pool that runs them.
+#[derive(Resource, Clone, Default)]
+pub struct Executor {
+    /// Workers for partitions `1..P`; `None` with one thread.
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("threads", &self.threads())
+            .finish()
+    }
+}
+
+impl Executor {
+    /// An executor with `threads` partitions (1 = inline, no pool).
+    pub fn new(threads: usize) -> Result<Self, ThreadsError> {
+        match threads {
+            0 => Err(ThreadsError::Zero),
+            1 => Ok(Self { pool: None }),
+            n => rayon::ThreadPoolBuilder::new()
+                .num_threads(n - 1)
+                .thread_name(|i| format!("hebb-partition-{}", i + 1))
+                .build()
+                .map(|pool| Self {
+                    pool: Some(Arc::new(pool)),
+                })
+                .map_err(|e| ThreadsError::Spawn {
+                    threads: n,
+                    message: e.to_string(),
+                }),
+        }
+    }
+
+    /// The number of threads, which is also the number of partitions.
+    #[inline]
+    pub fn threads(&self) -> usize {
+        self.pool
+            .as_ref()
+            .map_or(1, |pool| pool.current_num_threads() + 1)
+    }
+
+    /// Run `f(p, item)` for the `p`-th item of `work` (one item per partition, usually zipped
+    /// [`split_blocks_mut`](super::split_blocks_mut) iterators), in parallel, and return when
+    /// all are done. With one thread it runs inline, in order, and allocates nothing.
+    pub fn for_each_part<T: Send>(
+        &self,
+        work: impl IntoIterator<Item = T>,
+        f: impl Fn(usize, T) + Sync,
+    ) {
+        match &self.pool {
+            Some(pool) => {
+                let f = &f;
+                let mut work = work.into_iter().enumerate();
+                let first = work.next();
+                pool.in_place_scope(|scope| {
+                    for (p, item) in work {
+                        scope.spawn(move |_| f(p, item));
+                    }
+                    if let Some((p, item)) = first {
+                        f(p, item);
+                    }
+                });
+            }
+            None => {
+                for (p, item) in work.into_iter().enumerate() {
+                    f(p, item);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parallel::split_blocks_mut;
+
+    #[test]
+    fn every_partition_runs_once_on_its_block() {
+        for threads in 1..4 {
+            let exec = Executor::new(threads).unwrap();
+            assert_eq!(exec.threads(), threads);
+            let mut v = vec![0usize; 1001];
+            let blocks = split_blocks_mut(&mut v, threads);
+            exec.for_each_part(blocks, |p, block| {
+                for x in block {
+                    *x += p + 1;
+                }
+            });
+            let expected: Vec<usize> = (0..1001)
+                .map(|i| {
+                    (0..threads)
+                        .find(|&p| crate::parallel::block_range(1001, p, threads).contains(&i))
+                        .unwrap()
+                        + 1
+                })
+                .collect();
+            assert_eq!(v, expected);
+        }
+        assert_eq!(Executor::new(0).unwrap_err(), ThreadsError::Zero);
+    }
+}

@@ -1,0 +1,22 @@
+//! Threads: the network split by postsynaptic neuron, and the execution of those partitions.
+//!
+//! A simulation with `P` threads has `P` **partitions**. Partition `p` owns, in every
+//! population of size `n`, the contiguous block of neurons [`block_range`]`(n, p, P)` — their
+//! state, their input accumulators, their incoming synapses (delivery targets, synapse state)
+//! and so the values recorded for them. No two partitions write the same value, and every
+//! neuron's inputs are summed in the same order as on one thread (by projection in creation
+//! order, then by presynaptic index), so results are bit-identical whatever `P`.
+//!
+//! - [`partition`]: the block rule and the helpers that split a population's arrays and a
+//!   projection's rows into those blocks.
+//! - [`executor`]: [`Executor`], the resource a system asks to run one closure per partition
+//!   (inline with one thread, on a rayon pool owned by the simulation otherwise).
+//!
+//! A system that does not use the [`Executor`] simply runs on the calling thread over whole
+//! arrays, as before: that is always correct, only not parallel. See `docs/parallel.md`.
+
+pub mod executor;
+pub mod partition;
+
+pub use executor::{Executor, ThreadsError};
+pub use partition::{block_range, row_block, split_blocks_mut};
