@@ -194,14 +194,14 @@ impl Mutator {
                 }
             }
             8 => {
-                if let Some(rec) = state.recorded.spikes.first_mut() {
-                    if !rec.1.is_empty() {
-                        let k = self.below(rec.1.len());
-                        if self.below(2) == 0 {
-                            rec.1[k] = self.next() % 1000;
-                        } else {
-                            rec.2[k] = (self.next() % 64) as u32;
-                        }
+                if let Some(rec) = state.recorded.spikes.first_mut()
+                    && !rec.1.is_empty()
+                {
+                    let k = self.below(rec.1.len());
+                    if self.below(2) == 0 {
+                        rec.1[k] = self.next() % 1000;
+                    } else {
+                        rec.2[k] = (self.next() % 64) as u32;
                     }
                 }
             }

@@ -475,12 +475,14 @@ class Network:
         sim.set_weights(str(projection), np.ascontiguousarray(arr))
 
     def set_reward(self, value: float) -> None:
-        """Set the reward (neuromodulator) the next step's plasticity uses."""
+        """Set the reward (neuromodulator) that reward-modulated plasticity uses from the next
+        step on. The value holds until it is set again (or until a ``RewardSchedule`` of the
+        scene reaches its next change); a ``RewardConstant`` source only sets the start value."""
         self._built.set_reward(float(value))
 
     @property
     def reward_value(self) -> float:
-        """The reward the next step will use."""
+        """The reward the next step will use (the held value)."""
         return self._built.reward()
 
     def impose_spikes(self, population: str, neurons: Sequence[int]) -> None:

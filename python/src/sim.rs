@@ -424,7 +424,8 @@ impl PySimulation {
         Ok(())
     }
 
-    /// Set the reward the next step's plasticity uses.
+    /// Set the reward from the next step on; it holds until set again or until a
+    /// `RewardSchedule` change.
     fn set_reward(&mut self, value: f64) -> PyResult<()> {
         if !value.is_finite() {
             return Err(value_error(format!("reward must be finite, got {value}")));
