@@ -119,9 +119,7 @@ pub fn build(seed: u64, target_hz: f64) -> Result<Simulation, BuildError> {
         ..Mstdp::default()
     }));
     sim.add_projection(projection)?;
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "neurons".into(),
-    })?;
+    sim.add_recorder(&RecorderSpec::spikes("neurons"))?;
     sim.add_recorder(&RecorderSpec::Weights {
         name: "w".into(),
         projection: "inputs_to_neurons".into(),

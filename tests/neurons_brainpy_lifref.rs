@@ -100,10 +100,7 @@ fn run(fx: &Value, replay_w: bool) -> Run {
         .unwrap();
     }
     for population in ["pre", "post"] {
-        sim.add_recorder(&RecorderSpec::Spikes {
-            population: population.into(),
-        })
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes(population)).unwrap();
     }
     for &w in &w_rec[..n as usize] {
         if replay_w {

@@ -23,10 +23,7 @@ fn population(sim: &mut Simulation, name: &str, size: usize, model: impl ModelPa
 
 /// (step, neuron) of every spike of `population` over `steps` steps.
 fn raster(sim: &mut Simulation, population: &str, steps: u64) -> Vec<(u64, u32)> {
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: population.into(),
-    })
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes(population)).unwrap();
     sim.run_steps(steps);
     let rec = sim.recorders().spikes_of(population).unwrap();
     rec.steps
@@ -291,10 +288,7 @@ fn exact_merges_schedule_and_imposed_spikes() {
             times_ms: vec![vec![], vec![1.0]],
         },
     );
-    s.add_recorder(&RecorderSpec::Spikes {
-        population: "post".into(),
-    })
-    .unwrap();
+    s.add_recorder(&RecorderSpec::spikes("post")).unwrap();
     s.step(); // step 0: nothing
     s.impose_spikes("post", &[2, 0]).unwrap();
     s.step(); // step 1: scheduled 0, imposed 0 and 2

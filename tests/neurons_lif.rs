@@ -16,10 +16,7 @@ fn sim_with(dt: f64, lif: Lif, size: usize) -> Simulation {
         model: Box::new(lif),
     })
     .unwrap();
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "lif".into(),
-    })
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("lif")).unwrap();
     sim.add_recorder(&RecorderSpec::State {
         name: "state".into(),
         target: "lif".into(),

@@ -125,10 +125,7 @@ fn run(
         stride: 1,
     })
     .unwrap();
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "n".into(),
-    })
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("n")).unwrap();
     for _ in 0..n_steps {
         sim.step();
     }

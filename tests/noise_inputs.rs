@@ -1,7 +1,8 @@
 //! Noise currents in running networks: the free membrane of `LifRef` driven by `WhiteNoise`
 //! (NEST std and Brian2 density forms) and `OrnsteinUhlenbeck` has the stationary mean and
 //! variance of the discrete-time theory; every neuron model takes the noise; scene errors name
-//! the field; a snapshot resumes the OU current bit for bit.
+//! the field; a snapshot resumes the OU current bit for bit. `PoissonInput` (Brian2): the
+//! shot noise of its binomial counts on the membrane and on a projection's conductance.
 
 use hebb::prelude::*;
 use hebb::scene::{Scene, registry_of};
@@ -218,4 +219,102 @@ fn an_ou_snapshot_resumes_bit_for_bit() {
     resumed.run_steps(200);
     assert_eq!(v(&straight), v(&resumed));
     assert_ne!(v(&straight)[1], v(&straight)[0]);
+}
+
+/// (mean, variance) over neurons and samples of a recorded variable read by `read`.
+fn moments_of(
+    sim: &mut Simulation,
+    burn_in: u64,
+    every: u64,
+    samples: usize,
+    read: impl Fn(&Simulation) -> Vec<f64>,
+) -> (f64, f64) {
+    sim.run_steps(burn_in);
+    let mut all = Vec::new();
+    for _ in 0..samples {
+        sim.run_steps(every);
+        all.extend(read(sim));
+    }
+    let n = all.len() as f64;
+    let mean = all.iter().sum::<f64>() / n;
+    (
+        mean,
+        all.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n,
+    )
+}
+
+#[test]
+fn poisson_input_voltage_shot_noise_has_the_binomial_moments() {
+    // v_k = a·v_(k-1) + w·C_k, C_k ~ Binomial(N, p): mean wNp/(1 - a), var w²Np(1-p)/(1 - a²).
+    let (n_src, rate, w, dt, tau) = (1000.0f64, 10.0f64, 0.2f64, 0.1f64, 10.0f64);
+    let p = rate * dt / 1000.0;
+    let a = (-dt / tau).exp();
+    let mean = w * n_src * p / (1.0 - a);
+    let var = w * w * n_src * p * (1.0 - p) / (1.0 - a * a);
+    let (_, mut sim) = build(&free_lifref(
+        dt,
+        400,
+        "PoissonInput(n_sources: 1000, rate_hz: 10.0, weight: 0.2)",
+    ));
+    let pop = sim.index().population("n").unwrap();
+    let got = moments_of(&mut sim, 1000, 100, 20, |s| {
+        let v = &s.world.get::<Membrane>(pop).unwrap().v;
+        v.iter().map(|&x| f64::from(x)).collect()
+    });
+    assert_moments(got, mean, var, 400 * 20);
+}
+
+#[test]
+fn poisson_input_into_a_projection_drives_its_conductance() {
+    // An Exponential projection whose own source never fires: g_k = d·g_(k-1) + w·C_k, so
+    // the mean of g is wNp/(1 - d) whatever the input timing.
+    let text = r#"(version: 1, dt_ms: 0.1, duration_ms: 1.0, seed: 3,
+        populations: [(name: "silent", size: 1, model: Poisson(rate_hz: 0.0)),
+                      (name: "n", size: 300, model: LifRef(v_threshold_mv: 1e6))],
+        projections: [(name: "ext", from: "silent", to: "n", connectivity: AllToAll,
+                       weights: Constant(0.0), synapse: Exponential(tau_ms: 5.0))],
+        inputs: [(population: "n", model: PoissonInput(n_sources: 200, rate_hz: 20.0, weight: 0.5,
+                                                        target: Projection("ext")))],
+        recorders: [State(name: "g", target: "ext", variables: ["g"], indices: Some([0, 1, 2]))])"#;
+    let (_, mut sim) = build(text);
+    let p = 20.0 * 0.1 / 1000.0;
+    let d = (-0.1f64 / 5.0).exp();
+    let mean = 0.5 * 200.0 * p / (1.0 - d);
+    let proj = sim.index().projection("ext").unwrap();
+    let got = moments_of(&mut sim, 500, 50, 20, |s| {
+        let g = &s.world.get::<hebb::synapses::SynapseState>(proj).unwrap().g;
+        g.iter().map(|&x| f64::from(x)).collect()
+    });
+    // Var of g: w²Np(1-p)/(1 - d²).
+    let var = 0.25 * 200.0 * p * (1.0 - p) / (1.0 - d * d);
+    assert_moments(got, mean, var, 300 * 20);
+}
+
+#[test]
+fn poisson_input_errors_name_the_field() {
+    let registry = registry_of(DefaultPlugins);
+    let scene = |target: &str| {
+        format!(
+            "(version: 1, duration_ms: 1.0,\n populations: [(name: \"a\", size: 2, model: LifRef()), (name: \"b\", size: 2, model: LifRef())],\n projections: [(name: \"ab\", from: \"a\", to: \"b\", connectivity: AllToAll, weights: Constant(1.0), synapse: Exponential()),\n  (name: \"ba\", from: \"b\", to: \"a\", connectivity: AllToAll, weights: Constant(1.0), synapse: Alpha())],\n inputs: [(population: \"a\", model: PoissonInput(n_sources: 10, weight: 1.0, target: {target}))])"
+        )
+    };
+    let error = |target: &str| {
+        let s = Scene::parse(&scene(target), "pi.ron", &registry).unwrap();
+        s.build(DefaultPlugins).err().unwrap().to_string()
+    };
+    let e = error("Projection(\"nope\")");
+    assert!(
+        e.starts_with("pi.ron:5:") && e.contains("target") && e.contains("ab, ba"),
+        "{e}"
+    );
+    let e = error("Projection(\"ab\")");
+    assert!(e.contains("does not end on `a`"), "{e}");
+    let e = error("Projection(\"ba\")");
+    assert!(e.contains("no Exponential or Conductance"), "{e}");
+    let s = Scene::parse(&scene("Voltage"), "pi.ron", &registry).unwrap();
+    assert!(s.build(DefaultPlugins).is_ok());
+    let text = scene("Current").replace("n_sources: 10,", "n_sources: 10, rate_hz: 20000.0,");
+    let s = Scene::parse(&text, "pi.ron", &registry).unwrap();
+    let e = s.build(DefaultPlugins).err().unwrap().to_string();
+    assert!(e.contains("rate_hz") && e.contains("(> 1)"), "{e}");
 }

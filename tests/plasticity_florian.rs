@@ -193,10 +193,7 @@ fn build_in_code(timing: RewardTiming, reward_change_ms: Option<f64>) -> Simulat
     })
     .unwrap();
     for population in ["pre", "post"] {
-        sim.add_recorder(&RecorderSpec::Spikes {
-            population: population.into(),
-        })
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes(population)).unwrap();
     }
     if let Some(at_ms) = reward_change_ms {
         sim.add_network_model(

@@ -132,10 +132,7 @@ fn sparse_network_with_per_synapse_u() {
         })
         .unwrap();
     }
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "input".into(),
-    })
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("input")).unwrap();
     let n_steps = 400;
     sim.run_steps(n_steps);
 
@@ -338,10 +335,7 @@ fn resumable_network() -> Simulation {
         ..TsodyksMarkram::default()
     }));
     sim.add_projection(spec).unwrap();
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "out".into(),
-    })
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("out")).unwrap();
     sim.add_recorder(&RecorderSpec::State {
         name: "stp".into(),
         target: "stp".into(),

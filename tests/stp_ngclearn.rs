@@ -112,14 +112,8 @@ fn build(input_steps: &[u64], u_base: f64, tau_f_ms: f64, tau_d_ms: f64) -> Simu
         stride: 1,
     })
     .unwrap();
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "lif".into(),
-    })
-    .unwrap();
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "input".into(),
-    })
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("lif")).unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("input")).unwrap();
     sim
 }
 

@@ -110,10 +110,7 @@ fn neuron_spike_arrives_one_plus_delay_steps_later() {
         };
         project(&mut s, "kick", ("src", "pre"), 25.0, 0.0, kick.clone()).unwrap();
         project(&mut s, "p", ("pre", "post"), 2.0, d as f64 * 0.1, kick).unwrap();
-        s.add_recorder(&RecorderSpec::Spikes {
-            population: "pre".into(),
-        })
-        .unwrap();
+        s.add_recorder(&RecorderSpec::spikes("pre")).unwrap();
         record(&mut s, "v", "post", "v");
         s.run_steps(15);
         assert_eq!(s.recorders().spikes_of("pre").unwrap().steps, vec![3]);

@@ -77,10 +77,7 @@ fn all_to_all(storage: Storage) -> Outcome {
     sim.world
         .entity_mut(recurrent)
         .insert(TransmissionScale::PerSynapse(per_syn));
-    sim.add_recorder(&RecorderSpec::Spikes {
-        population: "exc".into(),
-    })
-    .unwrap();
+    sim.add_recorder(&RecorderSpec::spikes("exc")).unwrap();
     for (name, target, var) in [
         ("v", "exc", "v"),
         ("g_in", "input", "g"),
@@ -170,10 +167,7 @@ fn poisson_to_lif(seed: u64) -> Simulation {
     spec.delay_ms = 1.5;
     sim.add_projection(spec).unwrap();
     for population in ["in", "out"] {
-        sim.add_recorder(&RecorderSpec::Spikes {
-            population: population.into(),
-        })
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes(population)).unwrap();
     }
     sim.add_recorder(&RecorderSpec::State {
         name: "g".into(),

@@ -119,7 +119,28 @@ pub fn check_with_sets(
     }
     for rec in &scene.recorders {
         match &rec.value {
-            RecorderSpec::Spikes { population } => println!("  spikes of {population}"),
+            RecorderSpec::Spikes {
+                population,
+                name,
+                from_ms,
+                to_ms,
+            } => {
+                let named = name.as_ref().map(|n| format!("{n}: ")).unwrap_or_default();
+                let window = match (from_ms, to_ms) {
+                    (None, None) => String::new(),
+                    (from, to) => format!(
+                        " from {} ms to {}",
+                        from.unwrap_or(0.0),
+                        to.map_or("the end".to_owned(), |t| format!("{t} ms"))
+                    ),
+                };
+                println!("  {named}spikes of {population}{window}");
+            }
+            RecorderSpec::PopulationRate {
+                name,
+                population,
+                bin_ms,
+            } => println!("  {name}: rate of {population} in bins of {bin_ms} ms"),
             RecorderSpec::State {
                 name,
                 target,

@@ -411,7 +411,7 @@ pub fn check_figure(scene: &Scene) -> Result<(), CliError> {
     let recorded = scene.recorders.iter().flat_map(|r| match &r.value {
         RecorderSpec::State { variables, .. } => variables.iter().map(String::as_str).collect(),
         RecorderSpec::Weights { .. } => vec!["w"],
-        RecorderSpec::Spikes { .. } => Vec::new(),
+        RecorderSpec::Spikes { .. } | RecorderSpec::PopulationRate { .. } => Vec::new(),
     });
     let spike_recordings = scene
         .recorders
@@ -453,6 +453,12 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
             "--snapshot-at with {ranks} ranks: saving snapshots from a run spread over several \
              processes is not supported yet; run the first part with one process (snapshots \
              of one process resume with any number of ranks)"
+        )));
+    }
+    if ranks > 1 && sim.recorders().states.iter().any(|s| s.rate.is_some()) {
+        return Err(CliError::Refused(format!(
+            "PopulationRate recorders with {ranks} ranks are not supported yet (each rank counts \
+             only its own neurons); run with one process, or record Spikes and bin them"
         )));
     }
     let mut ranked = RankRun::prepare(&mut sim, rank, ranks).map_err(crate::ranks::refused)?;

@@ -104,7 +104,8 @@ fn assert_same_dir(a: &Path, b: &Path) {
     }
 }
 
-/// One process, then 1, 2 and 3 ranks: identical directories; returns the reference.
+/// One process, then 1, 2 and 3 ranks, and 2 ranks of 2 threads: identical directories;
+/// returns the reference.
 fn check_scene(bin: &Path, scene: &Path, name: &str) -> PathBuf {
     let dir = scratch(name);
     let reference = dir.join("single");
@@ -148,6 +149,21 @@ fn check_scene(bin: &Path, scene: &Path, name: &str) -> PathBuf {
                 .unwrap();
         assert_eq!(summary["ranks"], ranks, "{name}");
     }
+    // Ranks and threads together: 2 ranks of 2 threads are 4 partitions.
+    let out = dir.join("ranks2_threads2");
+    run(
+        bin,
+        2,
+        &[
+            "run",
+            scene.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            "2",
+        ],
+    );
+    assert_same_dir(&reference, &out);
     reference
 }
 

@@ -180,13 +180,16 @@ fn npy_files_hold_the_in_memory_recording_byte_for_byte() {
     sim.run_steps(scene.steps().unwrap());
     let recorders = sim.recorders();
 
-    // State recorder: t_ms <f8 then one <f4 per column, little-endian, packed.
+    // State recorder: t_ms <f8 then the variable's 3 columns as a <f4 sub-array,
+    // little-endian, packed; the column names in the sidecar.
     let v = recorders.state("v_neurons").unwrap();
     let (descr, rows, data) = read_npy(&out_dir.join("v_neurons.npy"));
-    assert_eq!(
-        descr,
-        "[('t_ms', '<f8'), ('v[0]', '<f4'), ('v[1]', '<f4'), ('v[2]', '<f4')]"
-    );
+    assert_eq!(descr, "[('t_ms', '<f8'), ('v', '<f4', (3,))]");
+    let sidecar: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("v_neurons.columns.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sidecar, serde_json::json!({"v": ["v[0]", "v[1]", "v[2]"]}));
     assert_eq!(rows, v.times_ms.len());
     assert_eq!(rows, 2000);
     let mut want = Vec::new();

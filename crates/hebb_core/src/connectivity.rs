@@ -11,6 +11,8 @@
 //! synapses of a neuron do not depend on any other column, and a partition owning a range of
 //! postsynaptic neurons can build exactly its own synapses.
 
+use std::sync::OnceLock;
+
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +25,7 @@ pub const MAX_SYNAPSES: usize = u32::MAX as usize;
 
 /// Compressed sparse rows by presynaptic neuron, with the transposed (by postsynaptic neuron)
 /// index. All indices are `u32`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Csr {
     n_pre: usize,
     n_post: usize,
@@ -31,6 +33,15 @@ pub struct Csr {
     row_ptr: Vec<u32>,
     /// Postsynaptic neuron of each synapse.
     post: Vec<u32>,
+    /// The synapses grouped by postsynaptic neuron, built on first use ([`Csr::column`]) and
+    /// kept only where something reads it (plasticity): a static projection costs its rows
+    /// alone (`post` + weights: 8 bytes per synapse).
+    incoming: OnceLock<Incoming>,
+}
+
+/// The transposed index of a [`Csr`]: its synapses grouped by postsynaptic neuron.
+#[derive(Debug, Clone, PartialEq)]
+struct Incoming {
     /// `col_ptr[j]..col_ptr[j+1]` index `in_pre`/`in_syn` for postsynaptic neuron `j`.
     col_ptr: Vec<u32>,
     /// Presynaptic neuron of each incoming synapse, grouped by postsynaptic neuron.
@@ -39,30 +50,56 @@ pub struct Csr {
     in_syn: Vec<u32>,
 }
 
+impl Incoming {
+    /// The index of the rows `row_ptr`/`post` (visited in synapse order, so every column
+    /// lists its presynaptic neurons in ascending order).
+    fn of(n_post: usize, row_ptr: &[u32], post: &[u32]) -> Self {
+        let mut col_ptr = vec![0u32; n_post + 1];
+        for &j in post {
+            col_ptr[j as usize + 1] += 1;
+        }
+        for j in 0..n_post {
+            col_ptr[j + 1] += col_ptr[j];
+        }
+        let mut fill = col_ptr.clone();
+        let mut in_pre = vec![0u32; post.len()];
+        let mut in_syn = vec![0u32; post.len()];
+        for (i, bounds) in row_ptr.windows(2).enumerate() {
+            for s in bounds[0]..bounds[1] {
+                let j = post[s as usize] as usize;
+                let slot = fill[j] as usize;
+                fill[j] += 1;
+                in_pre[slot] = i as u32;
+                in_syn[slot] = s;
+            }
+        }
+        Self {
+            col_ptr,
+            in_pre,
+            in_syn,
+        }
+    }
+}
+
+/// Two CSRs are equal when they hold the same synapses (whether either has built its
+/// transposed index does not matter).
+impl PartialEq for Csr {
+    fn eq(&self, other: &Self) -> bool {
+        (self.n_pre, self.n_post) == (other.n_pre, other.n_post)
+            && self.row_ptr == other.row_ptr
+            && self.post == other.post
+    }
+}
+
 impl Csr {
     /// Build from `(pre, post)` pairs that are sorted by pre, then post, without duplicates.
     fn from_sorted_pairs(n_pre: usize, n_post: usize, pairs: &[(u32, u32)]) -> Self {
         let mut row_ptr = vec![0u32; n_pre + 1];
-        let mut col_count = vec![0u32; n_post + 1];
-        for &(i, j) in pairs {
+        for &(i, _) in pairs {
             row_ptr[i as usize + 1] += 1;
-            col_count[j as usize + 1] += 1;
         }
         for i in 0..n_pre {
             row_ptr[i + 1] += row_ptr[i];
-        }
-        for j in 0..n_post {
-            col_count[j + 1] += col_count[j];
-        }
-        let col_ptr = col_count.clone();
-        let mut fill = col_count;
-        let mut in_pre = vec![0u32; pairs.len()];
-        let mut in_syn = vec![0u32; pairs.len()];
-        for (s, &(i, j)) in pairs.iter().enumerate() {
-            let slot = fill[j as usize] as usize;
-            fill[j as usize] += 1;
-            in_pre[slot] = i;
-            in_syn[slot] = s as u32;
         }
         let post = pairs.iter().map(|&(_, j)| j).collect();
         Self {
@@ -70,15 +107,14 @@ impl Csr {
             n_post,
             row_ptr,
             post,
-            col_ptr,
-            in_pre,
-            in_syn,
+            incoming: OnceLock::new(),
         }
     }
 
     /// Build from column-major lists: `col_ptr[j]..col_ptr[j+1]` index the presynaptic partners
     /// `in_pre` of postsynaptic neuron `j`, ascending, without duplicates. Rows come out sorted
-    /// by postsynaptic neuron because columns are visited in order.
+    /// by postsynaptic neuron because columns are visited in order. The columns become the
+    /// transposed index (until [`Csr::release_incoming`]).
     fn from_columns(n_pre: usize, n_post: usize, col_ptr: Vec<u32>, in_pre: Vec<u32>) -> Self {
         let mut row_ptr = vec![0u32; n_pre + 1];
         for &i in &in_pre {
@@ -104,10 +140,32 @@ impl Csr {
             n_post,
             row_ptr,
             post,
-            col_ptr,
-            in_pre,
-            in_syn,
+            incoming: OnceLock::from(Incoming {
+                col_ptr,
+                in_pre,
+                in_syn,
+            }),
         }
+    }
+
+    /// Drop the transposed index (it is rebuilt on the next [`Csr::column`]): the core does
+    /// this for projections without plasticity once they are built, so static synapses cost
+    /// 8 bytes each.
+    pub fn release_incoming(&mut self) {
+        self.incoming = OnceLock::new();
+    }
+
+    /// Whether the transposed index is built now.
+    pub fn has_incoming(&self) -> bool {
+        self.incoming.get().is_some()
+    }
+
+    /// Bytes held by this CSR (rows, and the transposed index if built).
+    pub fn heap_bytes(&self) -> usize {
+        let index = self.incoming.get().map_or(0, |inc| {
+            4 * (inc.col_ptr.len() + inc.in_pre.len() + inc.in_syn.len())
+        });
+        4 * (self.row_ptr.len() + self.post.len()) + index
     }
 
     /// Number of synapses.
@@ -135,8 +193,11 @@ impl Csr {
     /// `(presynaptic neuron, synapse)` of the synapses onto postsynaptic neuron `j`.
     #[inline]
     pub fn column(&self, j: usize) -> (&[u32], &[u32]) {
-        let r = self.col_ptr[j] as usize..self.col_ptr[j + 1] as usize;
-        (&self.in_pre[r.clone()], &self.in_syn[r])
+        let inc = self
+            .incoming
+            .get_or_init(|| Incoming::of(self.n_post, &self.row_ptr, &self.post));
+        let r = inc.col_ptr[j] as usize..inc.col_ptr[j + 1] as usize;
+        (&inc.in_pre[r.clone()], &inc.in_syn[r])
     }
 }
 
@@ -244,6 +305,22 @@ impl Connectivity {
             self.for_each_outgoing(i, |_, j| out.push((i as u32, j as u32)));
         }
         out
+    }
+
+    /// Drop a sparse projection's transposed index (see [`Csr::release_incoming`]); it is
+    /// rebuilt when something next asks for a column.
+    pub fn release_incoming(&mut self) {
+        if let Self::Sparse(csr) = self {
+            csr.release_incoming();
+        }
+    }
+
+    /// Bytes of synapse structure (0 for dense storage, whose synapses are implicit).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Dense { .. } => 0,
+            Self::Sparse(csr) => csr.heap_bytes(),
+        }
     }
 
     /// The same synapses in CSR storage (synapse numbering is unchanged).
@@ -669,6 +746,36 @@ mod tests {
         let mut incoming = vec![];
         sparse.for_each_incoming(2, |s, i| incoming.push((s, i)));
         assert_eq!(incoming, vec![(2, 0), (6, 1), (10, 2)]);
+    }
+
+    #[test]
+    fn a_released_incoming_index_is_rebuilt_identical() {
+        let built = ConnectivitySpec::FixedProbability {
+            p: 0.05,
+            autapses: true,
+        }
+        .build(300, 200, false, &rng())
+        .unwrap();
+        let mut released = built.connectivity.clone();
+        let Connectivity::Sparse(csr) = &built.connectivity else {
+            panic!("FixedProbability is sparse");
+        };
+        assert!(csr.has_incoming(), "the columns it was drawn from are kept");
+        let rows_only = 8 * csr.len() + 4 * 301;
+        assert!(csr.heap_bytes() > rows_only);
+        released.release_incoming();
+        let Connectivity::Sparse(lazy) = &released else {
+            unreachable!()
+        };
+        assert!(!lazy.has_incoming());
+        // Rows alone: the postsynaptic index (4 B) + row pointers; weights add 4 B.
+        assert_eq!(lazy.heap_bytes() + 4 * lazy.len(), rows_only);
+        assert_eq!(released, built.connectivity);
+        for j in 0..200 {
+            assert_eq!(lazy.column(j), csr.column(j), "column {j}");
+        }
+        assert!(lazy.has_incoming(), "rebuilt on first use");
+        assert!(csr.len() > 2000);
     }
 
     #[test]

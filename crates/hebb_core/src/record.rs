@@ -1,6 +1,7 @@
-//! Recorders: spikes (sparse times per population), state variables (named variables, an index
-//! subset, a stride) and weights (a subset of synapses, a stride). Memory grows only with what
-//! is asked for.
+//! Recorders: spikes (sparse times per population, optionally of a view such as `exc[0:100]`
+//! and within a time window), population rates (spike counts per bin), state variables (named
+//! variables, an index subset or view, a stride) and weights (a subset of synapses, a stride).
+//! Memory grows only with what is asked for.
 //!
 //! Any component can expose named arrays to recorders by implementing [`StateVariables`] and
 //! being registered with [`crate::simulation::Simulation::register_variables`].
@@ -17,12 +18,20 @@ use crate::population::Spikes;
 use crate::projection::Weights;
 
 /// A component that exposes named state arrays (e.g. `v`, `u`, `x`, `trace_pre`).
-pub trait StateVariables: Component {
+pub trait StateVariables: Component<Mutability = bevy_ecs::component::Mutable> {
     /// The variable names this component can return.
     const VARIABLES: &'static [&'static str];
     /// The array of `name`, if this component has it.
     fn variable(&self, name: &str) -> Option<&[Real]>;
+    /// The array of `name` to write (initial values, `Simulation::set_initial`), if this
+    /// component lets it be set from outside. Default: none is settable.
+    fn variable_mut(&mut self, _name: &str) -> Option<&mut [Real]> {
+        None
+    }
 }
+
+/// Writes a named variable of an entity with the given function; whether it was found.
+pub type VariableWriter = fn(&mut World, Entity, &str, &mut dyn FnMut(&mut [Real])) -> bool;
 
 /// Reads a named variable of an entity.
 pub type VariableReader = for<'w> fn(&'w World, Entity, &str) -> Option<&'w [Real]>;
@@ -31,6 +40,7 @@ pub type VariableReader = for<'w> fn(&'w World, Entity, &str) -> Option<&'w [Rea
 #[derive(Resource, Default, Clone)]
 pub struct VariableReaders {
     readers: Vec<(VariableReader, &'static [&'static str])>,
+    writers: Vec<VariableWriter>,
 }
 
 impl VariableReaders {
@@ -43,6 +53,23 @@ impl VariableReaders {
         ) -> Option<&'w [Real]> {
             world.get::<T>(e)?.variable(name)
         }
+        fn write<T: StateVariables>(
+            world: &mut World,
+            e: Entity,
+            name: &str,
+            f: &mut dyn FnMut(&mut [Real]),
+        ) -> bool {
+            let Some(mut component) = world.get_mut::<T>(e) else {
+                return false;
+            };
+            match component.variable_mut(name) {
+                Some(values) => {
+                    f(values);
+                    true
+                }
+                None => false,
+            }
+        }
         let reader: VariableReader = read::<T>;
         if !self
             .readers
@@ -50,7 +77,20 @@ impl VariableReaders {
             .any(|(r, _)| std::ptr::fn_addr_eq(*r, reader))
         {
             self.readers.push((reader, T::VARIABLES));
+            self.writers.push(write::<T>);
         }
+    }
+
+    /// Apply `f` to variable `name` of `entity` if a registered component lets it be set;
+    /// whether one did.
+    pub fn write(
+        &self,
+        world: &mut World,
+        entity: Entity,
+        name: &str,
+        f: &mut dyn FnMut(&mut [Real]),
+    ) -> bool {
+        self.writers.iter().any(|w| w(world, entity, name, f))
     }
 
     /// The reader that has `name` on `entity`.
@@ -79,10 +119,33 @@ impl VariableReaders {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum RecorderSpec {
-    /// Every spike of a population (`Spikes(population: "exc")`).
+    /// Every spike of a population or view, optionally within a time window
+    /// (`Spikes(population: "exc")`,
+    /// `Spikes(name: "exc_early", population: "exc[0:100]", from_ms: 0.0, to_ms: 500.0)`).
     Spikes {
-        /// Population name.
+        /// Population name or view ([`crate::view`]: `"exc[0:100]"`).
         population: String,
+        /// Recorder name; its file is `spikes_<name>` (default: the population's name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Record spikes at `t >= from_ms` (default 0; a whole number of steps).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_ms: Option<f64>,
+        /// Record spikes at `t < to_ms` (default: to the end; a whole number of steps).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_ms: Option<f64>,
+    },
+    /// The mean firing rate of a population or view in bins of `bin_ms`
+    /// (`PopulationRate(name: "rate_exc", population: "exc", bin_ms: 1.0)`), like Brian2's
+    /// `PopulationRateMonitor` (which is `bin_ms = dt`): one row per complete bin, at the bin's
+    /// start time, `rate_hz = spikes in the bin / (neurons × bin_ms / 1000)`.
+    PopulationRate {
+        /// Recorder name (output file stem).
+        name: String,
+        /// Population name or view.
+        population: String,
+        /// Bin width in ms (a whole number of steps, >= 1 step).
+        bin_ms: f64,
     },
     /// Named variables of a population or projection
     /// (`State(name: "v_exc", target: "exc", variables: ["v"], indices: Some([0, 1]), stride: 1)`).
@@ -120,17 +183,63 @@ fn one() -> u32 {
     1
 }
 
+impl RecorderSpec {
+    /// Every spike of `population` (a name or view), for the whole run.
+    pub fn spikes(population: impl Into<String>) -> Self {
+        Self::Spikes {
+            population: population.into(),
+            name: None,
+            from_ms: None,
+            to_ms: None,
+        }
+    }
+}
+
 /// Spikes of one population, as parallel arrays of step index and neuron index.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SpikeRecording {
+    /// Recorder name (the population's name unless the scene names it); its file is
+    /// `spikes_<name>`.
+    pub name: String,
     /// Population name.
     pub population: String,
     /// Population entity.
     pub entity: Option<Entity>,
+    /// Which neurons are recorded (by neuron index); `None` for all.
+    pub selection: Option<Vec<bool>>,
+    /// Steps `from..to` are recorded.
+    pub steps_window: std::ops::Range<u64>,
     /// Step of each spike.
     pub steps: Vec<u64>,
     /// Neuron of each spike.
     pub neurons: Vec<u32>,
+}
+
+impl Default for SpikeRecording {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            population: String::new(),
+            entity: None,
+            selection: None,
+            steps_window: 0..u64::MAX,
+            steps: Vec::new(),
+            neurons: Vec::new(),
+        }
+    }
+}
+
+/// The running count of a population-rate recorder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateBins {
+    /// Which neurons count (by neuron index); `None` for all.
+    pub selection: Option<Vec<bool>>,
+    /// Number of neurons counted.
+    pub neurons: usize,
+    /// Bin width in steps.
+    pub bin_steps: u64,
+    /// Spikes counted in the current bin.
+    pub count: u64,
 }
 
 /// Where one recorded column comes from.
@@ -171,6 +280,9 @@ pub struct StateRecording {
     pub times_ms: Vec<f64>,
     /// Row-major values (`times_ms.len() × columns.len()`).
     pub values: Vec<Real>,
+    /// For a population-rate recorder: its bins (then `sources` is empty and the one column is
+    /// `rate_hz`).
+    pub rate: Option<RateBins>,
 }
 
 impl StateRecording {
@@ -311,9 +423,10 @@ impl Recorders {
         self.buffered = 0;
     }
 
-    /// The spike recording of `population`.
-    pub fn spikes_of(&self, population: &str) -> Option<&SpikeRecording> {
-        self.spikes.iter().find(|s| s.population == population)
+    /// The spike recording named `name` (by default a spike recorder is named after its
+    /// population).
+    pub fn spikes_of(&self, name: &str) -> Option<&SpikeRecording> {
+        self.spikes.iter().find(|s| s.name == name)
     }
 
     /// The state (or weight) recording named `name`.
@@ -325,7 +438,7 @@ impl Recorders {
 /// Core system in [`crate::stage::Stage::Record`]: sample every recorder.
 pub(crate) fn record(world: &mut World) {
     let recorders = world.resource::<Recorders>();
-    if recorders.spikes.is_empty() && recorders.states.is_empty() {
+    if !recorders.samples_at(world) {
         return;
     }
     // Move the recorders out for the step instead of `resource_scope`, which removes and
@@ -335,21 +448,84 @@ pub(crate) fn record(world: &mut World) {
     *world.resource_mut::<Recorders>() = recorders;
 }
 
-/// Sample every recorder once (the step's values), flushing to the sink when due.
+impl Recorders {
+    /// Whether [`sample`] may record anything this step: a spike recorder whose population
+    /// spiked, a state recorder due at this step, or a rate recorder (it counts every step).
+    /// Most steps of a small network record
+    /// nothing, and taking the recorders out and back costs more than the check. Keep this in
+    /// step with [`sample`] (a recorder kind it samples must make this true when it has work).
+    fn samples_at(&self, world: &World) -> bool {
+        if self.spikes.is_empty() && self.states.is_empty() {
+            return false;
+        }
+        if self.spikes.iter().any(|rec| {
+            rec.entity
+                .and_then(|e| world.get::<Spikes>(e))
+                .is_some_and(|spikes| spikes.count() > 0)
+        }) {
+            return true;
+        }
+        let step = world.resource::<Clock>().step;
+        self.states
+            .iter()
+            .any(|rec| rec.rate.is_some() || step.is_multiple_of(u64::from(rec.stride)))
+    }
+}
+
+/// Sample every recorder once (the step's values), flushing to the sink when due. What it
+/// samples, [`Recorders::samples_at`] must know about.
 fn sample(world: &World, recorders: &mut Recorders) {
     let clock = *world.resource::<Clock>();
     {
         let mut buffered = 0;
         for rec in &mut recorders.spikes {
+            if !rec.steps_window.contains(&clock.step) {
+                continue;
+            }
             if let Some(spikes) = rec.entity.and_then(|e| world.get::<Spikes>(e)) {
-                for &i in spikes.indices() {
-                    rec.steps.push(clock.step);
-                    rec.neurons.push(i);
+                let before = rec.steps.len();
+                match &rec.selection {
+                    None => {
+                        for &i in spikes.indices() {
+                            rec.steps.push(clock.step);
+                            rec.neurons.push(i);
+                        }
+                    }
+                    Some(selected) => {
+                        for &i in spikes.indices() {
+                            if selected.get(i as usize).copied().unwrap_or(false) {
+                                rec.steps.push(clock.step);
+                                rec.neurons.push(i);
+                            }
+                        }
+                    }
                 }
-                buffered += 2 * spikes.count();
+                buffered += 2 * (rec.steps.len() - before);
             }
         }
         for rec in &mut recorders.states {
+            if let Some(rate) = &mut rec.rate {
+                if let Some(spikes) = world.get::<Spikes>(rec.entity) {
+                    rate.count += match &rate.selection {
+                        None => spikes.count() as u64,
+                        Some(selected) => spikes
+                            .indices()
+                            .iter()
+                            .filter(|&&i| selected.get(i as usize).copied().unwrap_or(false))
+                            .count() as u64,
+                    };
+                }
+                if (clock.step + 1).is_multiple_of(rate.bin_steps) {
+                    let start = clock.step + 1 - rate.bin_steps;
+                    let seconds = rate.bin_steps as f64 * clock.dt_ms / 1000.0;
+                    rec.times_ms.push(start as f64 * clock.dt_ms);
+                    rec.values
+                        .push((rate.count as f64 / (rate.neurons as f64 * seconds)) as Real);
+                    rate.count = 0;
+                    buffered += 1;
+                }
+                continue;
+            }
             if !clock.step.is_multiple_of(u64::from(rec.stride)) {
                 continue;
             }

@@ -109,12 +109,39 @@ pub struct AttachContext<'w> {
     pub dt_ms: f64,
     /// What the entity is.
     pub target: Target,
+    /// Tags of deferred systems this attachment needs besides the model's own
+    /// ([`AttachContext::use_systems`]).
+    pub(crate) system_tags: Vec<&'static str>,
+    /// Whether the systems placed for the model's whole kind are needed
+    /// ([`AttachContext::without_kind_systems`]).
+    pub(crate) kind_systems: bool,
 }
 
 impl AttachContext<'_> {
     /// The entity to attach to.
     pub fn entity_mut(&mut self) -> EntityWorldMut<'_> {
         self.world.entity_mut(self.entity)
+    }
+
+    /// Install the systems placed with
+    /// [`Simulation::add_systems_for(&[tag], …)`](crate::simulation::Simulation::add_systems_for)
+    /// because of this attachment, as if a model named `tag` were used. A model whose options
+    /// need a system that its other options do not (e.g. `Song2000`'s BrainPy timing, which
+    /// updates before transmission) places that system under its own tag and asks for it here,
+    /// so a network pays per step only for the options it uses.
+    pub fn use_systems(&mut self, tag: &'static str) {
+        if !self.system_tags.contains(&tag) {
+            self.system_tags.push(tag);
+        }
+    }
+
+    /// This attachment does itself what the systems placed for its model's whole kind
+    /// ([`Simulation::add_systems_for_kinds`](crate::simulation::Simulation::add_systems_for_kinds))
+    /// would do, so it does not install them: e.g. a plasticity rule whose own system applies
+    /// its projection's accumulated weight changes does not need the shared weight-update
+    /// system. Another attachment of the kind that does not say so still installs them.
+    pub fn without_kind_systems(&mut self) {
+        self.kind_systems = false;
     }
 
     /// The random streams of this owner for `purpose` (one per neuron), derived from the scene

@@ -16,7 +16,7 @@ use bevy_ecs::schedule::{
 use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 
 use crate::clock::{Clock, steps_on_grid};
-use crate::connectivity::{ConnectivitySpec, WeightInit};
+use crate::connectivity::{Connectivity, ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
 use crate::parallel::{Executor, ThreadsError};
 use crate::plugin::{Plugin, PluginGroup};
@@ -78,7 +78,7 @@ impl NetworkIndex {
             .map(|(_, e)| *e)
     }
 
-    fn population_or_err(&self, name: &str) -> Result<Entity, BuildError> {
+    pub(crate) fn population_or_err(&self, name: &str) -> Result<Entity, BuildError> {
         self.population(name)
             .ok_or_else(|| BuildError::UnknownName {
                 kind: "population",
@@ -226,6 +226,7 @@ impl Simulation {
                 Stage::SynapticStp,
                 Stage::CurrentIntegration,
                 Stage::NeuronStep,
+                CoreSet::KeepOwned,
                 Stage::Plasticity,
                 Stage::RewardBroadcast,
                 Stage::Record,
@@ -378,15 +379,16 @@ impl Simulation {
         self.add_systems_for(&[T::NAME], stage, systems)
     }
 
-    /// Install the deferred systems of `model` (first use).
-    fn model_in_use(&mut self, model: &'static str, kind: ModelKind) {
+    /// Install the deferred systems of `model` (first use), and those of its `kind` unless
+    /// `kind_systems` is false ([`AttachContext::without_kind_systems`]).
+    fn model_in_use(&mut self, model: &'static str, kind: ModelKind, kind_systems: bool) {
         let mut index = self.world.resource_mut::<NetworkIndex>();
-        if index.models_in_use.iter().any(|(name, _)| *name == model) {
-            return;
+        if !index.models_in_use.iter().any(|(name, _)| *name == model) {
+            index.models_in_use.push((model, kind));
         }
-        index.models_in_use.push((model, kind));
         for deferred in &mut self.deferred {
-            if (deferred.models.contains(&model) || deferred.kinds.contains(&kind))
+            if (deferred.models.contains(&model)
+                || (kind_systems && deferred.kinds.contains(&kind)))
                 && let Some(configs) = deferred.configs.take()
             {
                 self.schedule.add_systems(configs);
@@ -468,9 +470,15 @@ impl Simulation {
             name: name.to_owned(),
             dt_ms,
             target,
+            system_tags: Vec::new(),
+            kind_systems: true,
         };
         model.attach(&mut ctx)?;
-        self.model_in_use(model.model_name(), model.kind());
+        let (tags, kind_systems) = (std::mem::take(&mut ctx.system_tags), ctx.kind_systems);
+        self.model_in_use(model.model_name(), model.kind(), kind_systems);
+        for tag in tags {
+            self.model_in_use(tag, model.kind(), false);
+        }
         Ok(())
     }
 
@@ -676,6 +684,10 @@ impl Simulation {
         }
         if let Some(rule) = &spec.plasticity {
             self.attach(entity, &spec.name, target, rule.as_ref())?;
+        } else if let Some(mut connectivity) = self.world.get_mut::<Connectivity>(entity) {
+            // Only plasticity walks synapses by postsynaptic neuron: a static projection keeps
+            // its rows alone (the index is rebuilt if anything asks for it later).
+            connectivity.release_incoming();
         }
         let checks = self
             .world
@@ -715,7 +727,29 @@ impl Simulation {
     /// See `docs/parallel.md`.
     pub fn set_threads(&mut self, threads: usize) -> Result<(), ThreadsError> {
         if threads != self.threads() {
-            self.world.insert_resource(Executor::new(threads)?);
+            let (rank, ranks) = {
+                let old = self.world.resource::<Executor>();
+                (old.rank(), old.ranks())
+            };
+            self.world
+                .insert_resource(Executor::new(threads)?.with_rank(rank, ranks)?);
+        }
+        Ok(())
+    }
+
+    /// Run as rank `rank` of `ranks` processes: from the next step on, the partitioned systems
+    /// step only this rank's neurons ([`Executor::owned`]) and the spikes of the other ranks'
+    /// neurons are dropped after [`Stage::NeuronStep`] (they arrive through the exchange of
+    /// `hebb_mpi`). Used by `hebb_mpi`; one rank (the default) is an ordinary run.
+    pub fn set_rank(&mut self, rank: usize, ranks: usize) -> Result<(), ThreadsError> {
+        let executor = self.world.resource::<Executor>().clone();
+        let was = executor.ranks();
+        self.world.insert_resource(executor.with_rank(rank, ranks)?);
+        if ranks > 1 && was == 1 {
+            // Added only here, so one-rank runs pay nothing for it (`keep_owned_spikes` is a
+            // no-op with one rank, so adding it twice would be harmless, but is avoided).
+            self.schedule
+                .add_systems(crate::parallel::keep_owned_spikes.in_set(CoreSet::KeepOwned));
         }
         Ok(())
     }
@@ -745,14 +779,86 @@ impl Simulation {
     pub fn add_recorder(&mut self, spec: &RecorderSpec) -> Result<(), BuildError> {
         let index = self.index().clone();
         match spec {
-            RecorderSpec::Spikes { population } => {
-                let entity = index.population_or_err(population)?;
+            RecorderSpec::Spikes {
+                population,
+                name,
+                from_ms,
+                to_ms,
+            } => {
+                let (entity, view, list) = self.resolve_view(population)?;
+                let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+                let selection = Self::mask_of(list, size);
+                let name = name.clone().unwrap_or_else(|| view.population.clone());
+                let window_step = |field: &str, ms: f64| {
+                    crate::clock::steps_on_grid(ms, self.dt_ms()).ok_or_else(|| {
+                        BuildError::Invalid(format!(
+                            "recorder `{name}`: {field} must be >= 0 and a whole number of time steps (dt = {} ms), got {ms}",
+                            self.dt_ms()
+                        ))
+                    })
+                };
+                let start = from_ms.map_or(Ok(0), |ms| window_step("from_ms", ms))?;
+                let end = to_ms.map_or(Ok(u64::MAX), |ms| window_step("to_ms", ms))?;
+                if end <= start {
+                    return Err(BuildError::Invalid(format!(
+                        "recorder `{name}`: to_ms must be > from_ms, got {} <= {}",
+                        to_ms.unwrap_or_default(),
+                        from_ms.unwrap_or_default()
+                    )));
+                }
+                let recording = SpikeRecording {
+                    name: name.clone(),
+                    population: view.population.clone(),
+                    entity: Some(entity),
+                    selection,
+                    steps_window: start..end,
+                    ..Default::default()
+                };
                 let mut recorders = self.world.resource_mut::<Recorders>();
-                if recorders.spikes_of(population).is_none() {
-                    recorders.spikes.push(SpikeRecording {
-                        population: population.clone(),
-                        entity: Some(entity),
-                        ..Default::default()
+                match recorders.spikes_of(&name) {
+                    None => recorders.spikes.push(recording),
+                    // The same recorder twice records once.
+                    Some(same) if *same == recording => {}
+                    Some(_) => {
+                        return Err(BuildError::Invalid(format!(
+                            "two spike recorders are named `{name}` (a spike recorder is named after its population unless it has a `name`); give each its own `name`"
+                        )));
+                    }
+                }
+                Ok(())
+            }
+            RecorderSpec::PopulationRate {
+                name,
+                population,
+                bin_ms,
+            } => {
+                let (entity, _, list) = self.resolve_view(population)?;
+                self.check_recorder_name(name, 1)?;
+                let bin_steps = crate::clock::steps_on_grid(*bin_ms, self.dt_ms())
+                    .filter(|&b| b >= 1)
+                    .ok_or_else(|| {
+                        BuildError::Invalid(format!(
+                            "recorder `{name}`: bin_ms must be a whole number (>= 1) of time steps (dt = {} ms), got {bin_ms}",
+                            self.dt_ms()
+                        ))
+                    })?;
+                let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+                let neurons = list.as_ref().map_or(size, Vec::len);
+                let selection = Self::mask_of(list, size);
+                self.push_state_recorder(
+                    name,
+                    entity,
+                    vec!["rate_hz".into()],
+                    vec!["rate_hz".into()],
+                    Vec::new(),
+                    1,
+                );
+                if let Some(rec) = self.world.resource_mut::<Recorders>().states.last_mut() {
+                    rec.rate = Some(crate::record::RateBins {
+                        selection,
+                        neurons,
+                        bin_steps,
+                        count: 0,
                     });
                 }
                 Ok(())
@@ -764,6 +870,21 @@ impl Simulation {
                 indices,
                 stride,
             } => {
+                let view = crate::view::PopulationView::parse(target)
+                    .map_err(|e| BuildError::Invalid(format!("recorder `{name}`: target {e}")))?;
+                let indices = if view.is_partial() {
+                    if indices.is_some() {
+                        return Err(BuildError::Invalid(format!(
+                            "recorder `{name}`: the target `{target}` selects neurons and so would `indices`; give the neurons once"
+                        )));
+                    }
+                    // The view's neurons, in the order it lists them.
+                    let (_, _, list) = self.resolve_view(target)?;
+                    list.map(|l| l.into_iter().map(|i| i as usize).collect())
+                } else {
+                    indices.clone()
+                };
+                let target = &view.population;
                 let entity = index
                     .population(target)
                     .or_else(|| index.projection(target))
@@ -790,7 +911,7 @@ impl Simulation {
                         ))
                     })?;
                     let len = reader(&self.world, entity, var).map_or(0, <[_]>::len);
-                    let idx: Vec<usize> = match indices {
+                    let idx: Vec<usize> = match &indices {
                         Some(list) => list.clone(),
                         None => (0..len).collect(),
                     };
@@ -851,6 +972,33 @@ impl Simulation {
         }
     }
 
+    /// The population of a view (`exc`, `exc[0:100]`), the parsed view and the selected
+    /// neurons in the order the view lists them (`None` for all).
+    pub fn resolve_view(
+        &self,
+        text: &str,
+    ) -> Result<(Entity, crate::view::PopulationView, Option<Vec<u32>>), BuildError> {
+        let view = crate::view::PopulationView::parse(text)
+            .map_err(|e| BuildError::Invalid(e.to_string()))?;
+        let entity = self.index().population_or_err(&view.population)?;
+        let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+        let list = view
+            .neurons(size)
+            .map_err(|e| BuildError::Invalid(e.to_string()))?;
+        Ok((entity, view, list))
+    }
+
+    /// A mask of `size` with the neurons of `list` set.
+    fn mask_of(list: Option<Vec<u32>>, size: usize) -> Option<Vec<bool>> {
+        list.map(|list| {
+            let mut mask = vec![false; size];
+            for i in list {
+                mask[i as usize] = true;
+            }
+            mask
+        })
+    }
+
     fn check_recorder_name(&self, name: &str, stride: u32) -> Result<(), BuildError> {
         if stride == 0 {
             return Err(BuildError::Invalid(format!(
@@ -896,6 +1044,7 @@ impl Simulation {
                 stride,
                 times_ms: Vec::new(),
                 values: Vec::new(),
+                rate: None,
             });
     }
 
@@ -1128,6 +1277,9 @@ impl StateVariables for Membrane {
     fn variable(&self, name: &str) -> Option<&[crate::Real]> {
         (name == "v").then_some(self.v.as_slice())
     }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [crate::Real]> {
+        (name == "v").then_some(self.v.as_mut_slice())
+    }
 }
 
 /// Convert a system error into a panic message; kept for fallible systems.
@@ -1305,10 +1457,7 @@ mod tests {
     #[test]
     fn spike_recorder_and_counts() {
         let mut sim = sim(0.0).unwrap();
-        sim.add_recorder(&RecorderSpec::Spikes {
-            population: "in".into(),
-        })
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes("in")).unwrap();
         sim.add_recorder(&RecorderSpec::Weights {
             name: "w".into(),
             projection: "p".into(),

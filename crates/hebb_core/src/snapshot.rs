@@ -298,7 +298,7 @@ impl Simulation {
             spikes: rec
                 .spikes
                 .iter()
-                .map(|s| (s.population.clone(), s.steps.clone(), s.neurons.clone()))
+                .map(|s| (s.name.clone(), s.steps.clone(), s.neurons.clone()))
                 .collect(),
             states: rec
                 .states
@@ -332,7 +332,7 @@ impl Simulation {
             ));
         }
         for ((population, steps, neurons), r) in recorded.spikes.iter().zip(&rec.spikes) {
-            if *population != r.population || steps.len() != neurons.len() {
+            if *population != r.name || steps.len() != neurons.len() {
                 return bad(format!("spike recorder of `{population}` does not fit"));
             }
             let size = r
@@ -469,7 +469,7 @@ impl Simulation {
             let r = rec
                 .spikes
                 .iter_mut()
-                .find(|r| &r.population == population)
+                .find(|r| &r.name == population)
                 .ok_or_else(|| {
                     SnapshotError::Mismatch(format!("no spike recorder for `{population}`"))
                 })?;
@@ -584,10 +584,7 @@ mod tests {
         );
         spec.delay_ms = 3.0;
         sim.add_projection(spec).unwrap();
-        sim.add_recorder(&RecorderSpec::Spikes {
-            population: "a".into(),
-        })
-        .unwrap();
+        sim.add_recorder(&RecorderSpec::spikes("a")).unwrap();
         sim.add_recorder(&RecorderSpec::Weights {
             name: "w".into(),
             projection: "ab".into(),

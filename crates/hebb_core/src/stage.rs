@@ -49,4 +49,7 @@ impl Stage {
 pub(crate) enum CoreSet {
     /// Push emitted spikes into delay lines and pop this step's arrivals.
     Deliver,
+    /// With several ranks: drop the spikes of neurons another rank owns (see
+    /// [`crate::parallel::keep_owned_spikes`]).
+    KeepOwned,
 }

@@ -40,8 +40,8 @@ impl CsvSink {
         };
         let mut spikes = Vec::new();
         for rec in &recorders.spikes {
-            let path = spikes_path(dir, &rec.population, OutputFormat::Csv);
-            spikes.push((rec.population.clone(), open(path, "t_ms,neuron")?));
+            let path = spikes_path(dir, &rec.name, OutputFormat::Csv);
+            spikes.push((rec.name.clone(), open(path, "t_ms,neuron")?));
         }
         let mut states = Vec::new();
         for rec in &recorders.states {
@@ -79,11 +79,7 @@ impl RecordingSink for CsvSink {
         neurons: &[u32],
     ) -> std::io::Result<()> {
         use std::fmt::Write as _;
-        let Some((_, w)) = self
-            .spikes
-            .iter_mut()
-            .find(|(n, _)| *n == recorder.population)
-        else {
+        let Some((_, w)) = self.spikes.iter_mut().find(|(n, _)| *n == recorder.name) else {
             return Ok(());
         };
         for (&s, &n) in steps.iter().zip(neurons) {

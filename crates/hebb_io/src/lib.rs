@@ -5,8 +5,9 @@
 //!
 //! - [`CsvSink`]: `spikes_<population>.csv` (`t_ms,neuron`) and `<recorder>.csv` (`t_ms`, then
 //!   one column per recorded value, named `<var>[<i>]` or `w[<pre>,<post>]`).
-//! - [`NpySink`]: the same content as NumPy `.npy` files with structured dtypes whose field
-//!   names are the column names (`np.load("v.npy")["v[3]"]`).
+//! - [`NpySink`]: the same content as NumPy `.npy` files that a plain `numpy.load` reads:
+//!   structured arrays with `t_ms` and one field per variable (`np.load("v.npy")["v"]` is
+//!   rows × recorded neurons), the column names in `<recorder>.columns.json` (see [`npy`]).
 //!
 //! Files are created when the sink is created (an empty recording still gives a file with a
 //! header) and are readable after every [`flush`](hebb_core::record::RecordingSink::flush), so
@@ -53,19 +54,21 @@ pub fn recorder_path(dir: &Path, name: &str, format: OutputFormat) -> PathBuf {
     dir.join(format!("{name}.{}", format.extension()))
 }
 
-/// Every file the recorders will write into `dir`, in recorder order.
+/// Every file the recorders will write into `dir`, in recorder order (with NPY, each state
+/// recorder's `.columns.json` sidecar follows its file).
 pub fn planned_files(recorders: &Recorders, dir: &Path, format: OutputFormat) -> Vec<PathBuf> {
-    recorders
+    let mut files: Vec<PathBuf> = recorders
         .spikes
         .iter()
-        .map(|s| spikes_path(dir, &s.population, format))
-        .chain(
-            recorders
-                .states
-                .iter()
-                .map(|s| recorder_path(dir, &s.name, format)),
-        )
-        .collect()
+        .map(|s| spikes_path(dir, &s.name, format))
+        .collect();
+    for s in &recorders.states {
+        files.push(recorder_path(dir, &s.name, format));
+        if format == OutputFormat::Npy {
+            files.push(npy::columns_path(dir, &s.name));
+        }
+    }
+    files
 }
 
 /// A time stamp `step · dt` printed without binary noise (`0.3`, not `0.30000000000000004`):

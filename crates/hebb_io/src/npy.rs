@@ -1,9 +1,14 @@
-//! NPY sink: one `.npy` file per recorder, a 1-D structured array whose field names are the
-//! column names.
+//! NPY sink: one `.npy` file per recorder, a 1-D structured array that a plain `numpy.load`
+//! reads (the header stays small whatever the number of recorded values: numpy refuses headers
+//! over 10 000 bytes by default).
 //!
 //! - spikes: `[('t_ms', '<f8'), ('neuron', '<u4')]`
-//! - state and weight recorders: `[('t_ms', '<f8'), ('<column>', '<f4'), …]` (`'<f8'` with
-//!   hebb_core's `f64` feature)
+//! - state, weight and rate recorders: `t_ms` and one field per variable, holding that
+//!   variable's recorded elements as a sub-array: `[('t_ms', '<f8'), ('v', '<f4', (3,))]`, so
+//!   `np.load("v_exc.npy")["v"]` is a (rows × 3) array (`'<f8'` with hebb_core's `f64`
+//!   feature). A variable recorded as one plain value (a rate recorder's `rate_hz`) is a plain
+//!   field. Which element each sub-array column is goes into the sidecar
+//!   `<recorder>.columns.json`: `{"v": ["v[0]", "v[5]", "v[9]"]}` (the CSV column names).
 //!
 //! The row count in the header is rewritten at every flush (the header keeps a fixed length,
 //! padded with spaces as the format allows), so the file is a valid array after each flush.
@@ -54,6 +59,50 @@ pub fn structured_descr(fields: &[(&str, &str)]) -> String {
         .map(|(n, k)| format!("({}, '{k}')", py_str(n)))
         .collect();
     format!("[{}]", inner.join(", "))
+}
+
+/// The fields of a state recorder's file: per variable, its name and its columns (in file
+/// order). Columns are grouped by variable as recorders lay them out (`v[0], v[1], u[0], u[1]`).
+pub fn variable_fields(rec: &StateRecording) -> Vec<(&str, &[String])> {
+    let per = rec.columns.len() / rec.variables.len().max(1);
+    rec.variables
+        .iter()
+        .enumerate()
+        .map(|(k, v)| (v.as_str(), &rec.columns[k * per..(k + 1) * per]))
+        .collect()
+}
+
+/// The dtype of a state recorder's file (see the module docs).
+pub fn state_descr(rec: &StateRecording) -> String {
+    let mut inner = vec!["('t_ms', '<f8')".to_owned()];
+    for (variable, columns) in variable_fields(rec) {
+        if columns.len() == 1 && columns[0] == variable {
+            inner.push(format!("({}, '{REAL_DESCR}')", py_str(variable)));
+        } else {
+            inner.push(format!(
+                "({}, '{REAL_DESCR}', ({},))",
+                py_str(variable),
+                columns.len()
+            ));
+        }
+    }
+    format!("[{}]", inner.join(", "))
+}
+
+/// The sidecar naming the columns of each variable of a state recorder's `.npy` file.
+pub fn columns_path(dir: &Path, name: &str) -> std::path::PathBuf {
+    dir.join(format!("{name}.columns.json"))
+}
+
+/// The sidecar's text: `{"v": ["v[0]", …], …}`.
+fn columns_json(rec: &StateRecording) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = variable_fields(rec)
+        .into_iter()
+        .map(|(v, cols)| (v.to_owned(), serde_json::json!(cols)))
+        .collect();
+    let mut text = serde_json::Value::Object(map).to_string();
+    text.push('\n');
+    text
 }
 
 /// Full header bytes (magic, version, length, dict, padding, newline) of `total` bytes, or of
@@ -216,23 +265,22 @@ impl NpySink {
         let mut spikes = Vec::new();
         for rec in &recorders.spikes {
             let descr = structured_descr(&[("t_ms", "<f8"), ("neuron", "<u4")]);
-            let path = spikes_path(dir, &rec.population, OutputFormat::Npy);
-            spikes.push(NpyFile::open(&path, &rec.population, descr, 12, append)?);
+            let path = spikes_path(dir, &rec.name, OutputFormat::Npy);
+            spikes.push(NpyFile::open(&path, &rec.name, descr, 12, append)?);
         }
         let mut states = Vec::new();
         for rec in &recorders.states {
-            let fields: Vec<(&str, &str)> = std::iter::once(("t_ms", "<f8"))
-                .chain(rec.columns.iter().map(|c| (c.as_str(), REAL_DESCR)))
-                .collect();
             let path = recorder_path(dir, &rec.name, OutputFormat::Npy);
             let row_bytes = 8 + (rec.columns.len() * std::mem::size_of::<Real>()) as u64;
             states.push(NpyFile::open(
                 &path,
                 &rec.name,
-                structured_descr(&fields),
+                state_descr(rec),
                 row_bytes,
                 append,
             )?);
+            let sidecar = columns_path(dir, &rec.name);
+            std::fs::write(&sidecar, columns_json(rec)).map_err(|e| with_path(&sidecar, e))?;
         }
         let mut sink = Self { spikes, states };
         sink.flush()?;
@@ -248,11 +296,7 @@ impl RecordingSink for NpySink {
         steps: &[u64],
         neurons: &[u32],
     ) -> std::io::Result<()> {
-        let Some(f) = self
-            .spikes
-            .iter_mut()
-            .find(|f| f.name == recorder.population)
-        else {
+        let Some(f) = self.spikes.iter_mut().find(|f| f.name == recorder.name) else {
             return Ok(());
         };
         for (&s, &n) in steps.iter().zip(neurons) {
@@ -318,6 +362,39 @@ mod tests {
         assert_eq!((len, rows), (h.len(), 123_456_789_012));
         assert_eq!(parsed_descr, descr);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn many_columns_keep_the_header_small() {
+        // 64k neurons of two variables: numpy's default header limit is 10 000 bytes.
+        let columns: Vec<String> = ["v", "u"]
+            .iter()
+            .flat_map(|v| (0..65_536).map(move |i| format!("{v}[{i}]")))
+            .collect();
+        let rec = StateRecording {
+            name: "all".into(),
+            entity: bevy_ecs::entity::Entity::PLACEHOLDER,
+            columns,
+            variables: vec!["v".into(), "u".into()],
+            sources: Vec::new(),
+            stride: 1,
+            times_ms: Vec::new(),
+            values: Vec::new(),
+            rate: None,
+        };
+        let descr = state_descr(&rec);
+        assert_eq!(
+            descr,
+            format!(
+                "[('t_ms', '<f8'), ('v', '{REAL_DESCR}', (65536,)), ('u', '{REAL_DESCR}', (65536,))]"
+            )
+        );
+        let h = header_bytes(&descr, 0, None);
+        assert!(h.len() <= 256, "{}", h.len());
+        assert_eq!(&h[6..8], &[1, 0]);
+        let json: serde_json::Value = serde_json::from_str(&columns_json(&rec)).unwrap();
+        assert_eq!(json["u"][3], "u[3]");
+        assert_eq!(json["v"].as_array().unwrap().len(), 65_536);
     }
 
     #[test]

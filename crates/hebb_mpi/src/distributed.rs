@@ -13,21 +13,24 @@
 //! delay line of every projection leaving its population, to arrive at `k + 1 + d` exactly as
 //! in one process. Input populations are not exchanged: every rank generates them in full.
 //!
-//! ## What is distributed today
-//! The spike traffic and the ownership of outputs are those of a fully distributed run, but
-//! every rank still holds and steps the whole network (an exact replica, since every spike
-//! reaches it through the exchange): the work is not yet divided. Running
-//! only the owned partitions (and building only their synapses) is the next step, on top of
-//! the thread partitions (`docs/parallel.md`).
-
+//! ## What is distributed
+//! Each rank steps only its own neurons: [`Simulation::set_rank`] makes the partitioned systems
+//! (the `LifRef`/`Lif` neuron steps and the `Conductance`/`Exponential`/`Delta` synapses)
+//! work on the rank's block of every population, and drops other ranks' spikes after
+//! [`Stage::NeuronStep`] (a model that is not partitioned steps every neuron, correctly for
+//! the owned ones). Every rank still builds the whole network's synapses (memory is not yet
+//! divided), and plasticity runs over every synapse on every rank: a synapse's weight is right
+//! on the rank that owns its postsynaptic neuron, which is where it is read for delivery and
+//! gathered from for outputs.
+//!
 use std::ops::Range;
 
 use bevy_ecs::prelude::*;
 use hebb_core::Real;
 use hebb_core::clock::Clock;
 use hebb_core::connectivity::Connectivity;
-use hebb_core::population::{Population, Spikes};
-use hebb_core::projection::{DelayLine, Projection};
+use hebb_core::population::{Population, SpikeCount, Spikes};
+use hebb_core::projection::{DelayLine, Projection, Weights};
 use hebb_core::record::{Recorders, Source};
 use hebb_core::simulation::Simulation;
 use hebb_core::stage::Stage;
@@ -130,6 +133,17 @@ impl RankRun {
         }
         let interval = communication_interval(delays).map_or(IDLE_INTERVAL, u64::from);
         if ranks > 1 {
+            sim.set_rank(rank, ranks)
+                .map_err(|e| DistError::Exchange(e.to_string()))?;
+            // Each rank counts its own neurons' spikes and rank 0 sums the counts: the counts
+            // so far (restored from a snapshot) stay on rank 0 only.
+            if rank != 0 {
+                for n in &neurons {
+                    if let Some(mut count) = sim.world.get_mut::<SpikeCount>(n.entity) {
+                        count.0 = 0;
+                    }
+                }
+            }
             let start = sim.clock().step;
             sim.world.insert_resource(RankState {
                 interval_start: start,
@@ -251,13 +265,18 @@ impl RankRun {
 }
 
 /// Who owns what in the outputs: one owner per recorded spike (by neuron), per recorded column,
-/// (spike counts need no gathering: every rank's replica counts every spike).
+/// per synapse's weight (its postsynaptic neuron's rank); each rank counts its own neurons'
+/// spikes, and rank 0 sums the counts.
 struct OutputPlan {
     ranks: usize,
     /// Per spike recorder: the population size and whether it is an input (then rank 0 has all).
     spike_recorders: Vec<Option<(usize, bool)>>,
     /// Per state recorder, per column: the owning rank.
     column_owners: Vec<Vec<usize>>,
+    /// Neuron (non-input) populations, whose spike counts are summed over ranks.
+    neuron_populations: Vec<Entity>,
+    /// Every projection, in creation order: its weights are gathered by owner.
+    projections: Vec<Entity>,
 }
 
 impl OutputPlan {
@@ -282,11 +301,41 @@ impl OutputPlan {
                     .collect()
             })
             .collect();
+        let index = sim.index();
+        let neuron_populations = index
+            .populations
+            .iter()
+            .map(|(_, e)| *e)
+            .filter(|e| world.get::<Population>(*e).is_some_and(|p| !p.is_input))
+            .collect();
+        let projections = index.projections.iter().map(|(_, e)| *e).collect();
         Self {
             ranks,
             spike_recorders,
             column_owners,
+            neuron_populations,
+            projections,
         }
+    }
+
+    /// The rank owning each synapse of `entity` (its postsynaptic neuron's), in synapse order.
+    fn synapse_owners<'w>(
+        &self,
+        world: &'w World,
+        entity: Entity,
+    ) -> impl Iterator<Item = usize> + 'w {
+        let ranks = self.ranks;
+        let connectivity = world.get::<Connectivity>(entity);
+        let n = connectivity.map_or(0, Connectivity::n_synapses);
+        (0..n).map(move |s| match connectivity {
+            Some(Connectivity::Dense { n_post, .. }) => owner_of(s % n_post, *n_post, ranks),
+            Some(Connectivity::Sparse(csr)) => owner_of(
+                csr.post_of()[s] as usize,
+                connectivity.map_or(0, Connectivity::n_post),
+                ranks,
+            ),
+            None => 0,
+        })
     }
 
     /// This rank's share: its spikes, its columns.
@@ -322,6 +371,17 @@ impl OutputPlan {
                     if owner == rank {
                         out.real(rec.values[r * width + c]);
                     }
+                }
+            }
+        }
+        for &e in &self.neuron_populations {
+            out.u64(world.get::<SpikeCount>(e).map_or(0, |c| c.0));
+        }
+        for &e in &self.projections {
+            let w = world.get::<Weights>(e).map_or(&[][..], |w| w.w.as_slice());
+            for (s, owner) in self.synapse_owners(world, e).enumerate() {
+                if owner == rank {
+                    out.real(w[s]);
                 }
             }
         }
@@ -366,6 +426,23 @@ impl OutputPlan {
             }
         }
         *sim.world.resource_mut::<Recorders>() = recorders;
+        for &e in &self.neuron_populations {
+            let mut total = 0;
+            for reader in &mut readers {
+                total += reader.u64().ok_or_else(corrupt)?;
+            }
+            if let Some(mut count) = sim.world.get_mut::<SpikeCount>(e) {
+                count.0 = total;
+            }
+        }
+        for &e in &self.projections {
+            let owners: Vec<usize> = self.synapse_owners(&sim.world, e).collect();
+            if let Some(mut weights) = sim.world.get_mut::<Weights>(e) {
+                for (w, owner) in weights.w.iter_mut().zip(owners) {
+                    *w = readers[owner].real().ok_or_else(corrupt)?;
+                }
+            }
+        }
         Ok(())
     }
 }

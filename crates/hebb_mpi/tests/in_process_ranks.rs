@@ -1,13 +1,14 @@
 //! Distributed runs without MPI: K ranks as K threads of this process, exchanging through
-//! [`InProcessExchange`]. After gathering, rank 0's recorders and spike counts must equal the
-//! single-process run's bit for bit for K = 1, 2, 3 (COBA, a plastic network with STDP, STP,
+//! [`InProcessExchange`]. After gathering, rank 0's recorders, spike counts and weights must
+//! equal the single-process run's bit for bit for K = 1, 2, 3 (COBA, a plastic network with STDP, STP,
 //! delays 0 / 0.5 / 1.5 ms, and the triplet plugin's network).
 
 use std::path::{Path, PathBuf};
 
 use hebb::prelude::*;
 use hebb::scene::{Scene, registry_of};
-use hebb_core::population::SpikeCount;
+use hebb_core::population::{Membrane, SpikeCount};
+use hebb_core::projection::Weights;
 use hebb_mpi::prelude::*;
 use triplet_stdp::TripletStdpPlugin;
 
@@ -32,6 +33,11 @@ fn outputs(sim: &Simulation) -> Vec<String> {
     for (name, e) in &sim.index().populations {
         let count = sim.world.get::<SpikeCount>(*e).map_or(0, |c| c.0);
         out.push(format!("{name}: {count} spikes"));
+    }
+    for (name, e) in &sim.index().projections {
+        let w = sim.world.get::<Weights>(*e).unwrap();
+        let bits: Vec<u32> = w.w.iter().map(|x| x.to_bits()).collect();
+        out.push(format!("{name} weights: {bits:?}"));
     }
     out
 }
@@ -115,6 +121,38 @@ fn triplet_plugin_network_is_identical_on_one_two_and_three_ranks() {
         true,
         5000,
     );
+}
+
+#[test]
+fn each_rank_steps_only_its_own_neurons() {
+    let path = root().join("scenes/brette2007_coba.ron");
+    let handles: Vec<_> = InProcessExchange::group(2)
+        .into_iter()
+        .map(|mut exchange| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut sim = build(&path, false);
+                let exc = sim.index().population("exc").unwrap();
+                let before = sim.world.get::<Membrane>(exc).unwrap().v.clone();
+                let rank = exchange.rank();
+                let mut run = RankRun::prepare(&mut sim, rank, 2).unwrap();
+                run.run_steps(&mut sim, &mut exchange, 200).unwrap();
+                let after = &sim.world.get::<Membrane>(exc).unwrap().v;
+                let owned = owned_range(before.len(), rank, 2);
+                for (i, (a, b)) in after.iter().zip(&before).enumerate() {
+                    if owned.contains(&i) {
+                        continue;
+                    }
+                    assert_eq!(a.to_bits(), b.to_bits(), "rank {rank} stepped neuron {i}");
+                }
+                let moved = owned.filter(|&i| after[i] != before[i]).count();
+                assert!(moved > 0, "rank {rank} stepped its own neurons");
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
 }
 
 #[test]

@@ -308,6 +308,9 @@ impl StateVariables for LifState {
             _ => None,
         }
     }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [Real]> {
+        (name == "theta").then_some(self.theta.as_mut_slice())
+    }
 }
 
 /// The arrays one `Lif` step reads and writes; all have the population's size.
@@ -379,16 +382,16 @@ pub fn lif_system(
         &mut Spikes,
     )>,
 ) {
-    let parts = executor.threads();
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
         let (state, input) = (&mut *state, &mut *input);
         let n = membrane.v.len();
-        let work = split_blocks_mut(&mut membrane.v, parts)
-            .zip(split_blocks_mut(&mut state.theta, parts))
-            .zip(split_blocks_mut(&mut state.rfr, parts))
-            .zip(split_blocks_mut(&mut input.current[..n], parts))
-            .zip(split_blocks_mut(&mut input.voltage_jump[..n], parts))
-            .zip(split_blocks_mut(&mut flags.0[..n], parts));
+        let work = executor
+            .split_mut(&mut membrane.v)
+            .zip(executor.split_mut(&mut state.theta))
+            .zip(executor.split_mut(&mut state.rfr))
+            .zip(executor.split_mut(&mut input.current[..n]))
+            .zip(executor.split_mut(&mut input.voltage_jump[..n]))
+            .zip(executor.split_mut(&mut flags.0[..n]));
         executor.for_each_part(
             work,
             |_, (((((v, theta), rfr), current), voltage_jump), flags)| {

@@ -287,15 +287,15 @@ pub fn lif_ref_system(
         &mut Spikes,
     )>,
 ) {
-    let parts = executor.threads();
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
         let input = &mut *input;
         let n = membrane.v.len();
-        let work = split_blocks_mut(&mut membrane.v, parts)
-            .zip(split_blocks_mut(&mut state.refractory_left, parts))
-            .zip(split_blocks_mut(&mut input.current[..n], parts))
-            .zip(split_blocks_mut(&mut input.voltage_jump[..n], parts))
-            .zip(split_blocks_mut(&mut flags.0[..n], parts));
+        let work = executor
+            .split_mut(&mut membrane.v)
+            .zip(executor.split_mut(&mut state.refractory_left))
+            .zip(executor.split_mut(&mut input.current[..n]))
+            .zip(executor.split_mut(&mut input.voltage_jump[..n]))
+            .zip(executor.split_mut(&mut flags.0[..n]));
         executor.for_each_part(
             work,
             |_, ((((v, refractory_left), current), voltage_jump), flags)| {

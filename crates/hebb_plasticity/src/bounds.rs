@@ -233,7 +233,7 @@ pub enum UpdateOrder {
 impl BoundKernel {
     /// The weight after potentiation `pos` alone.
     #[inline]
-    fn potentiate(self, w: Real, pos: Real) -> Real {
+    pub fn potentiate(self, w: Real, pos: Real) -> Real {
         match self {
             Self::Unbounded => w + pos,
             Self::Hard { lo, hi } => (w + pos).clamp(lo, hi),
@@ -250,7 +250,7 @@ impl BoundKernel {
 
     /// The weight after depression `neg` alone.
     #[inline]
-    fn depress(self, w: Real, neg: Real) -> Real {
+    pub fn depress(self, w: Real, neg: Real) -> Real {
         match self {
             Self::Unbounded => w - neg,
             Self::Hard { lo, hi } => (w - neg).clamp(lo, hi),

@@ -4,8 +4,10 @@
 //! Spike traces live with the neurons' counts (one per presynaptic and one per postsynaptic
 //! neuron of each plastic projection, [`pair::PairTraces`]), decayed exactly and event-driven
 //! ([`trace`]). Rules write potentiation and depression into the projection's accumulator
-//! ([`update::WeightUpdate`]); ONE system ([`update::apply_weight_updates`]) applies it with the
-//! projection's [`bounds::Bounds`].
+//! ([`update::WeightUpdate`]); ONE function ([`update::apply_accumulated`]) applies it with the
+//! projection's [`bounds::Bounds`], at the end of each built-in rule's system (the shared
+//! system [`update::apply_weight_updates`] does it for third-party rules that leave it to it,
+//! and joins the schedule only for them).
 //!
 //! | model | kind | file |
 //! |---|---|---|
@@ -19,10 +21,12 @@
 //! | `RewardConstant`, `RewardSchedule` | reward | [`reward`] |
 //!
 //! ## Systems, in run order
-//! - `SynapticStp`: `song2000_pre_transmission_step` (BrainPy timing only: LTD/LTP before the
-//!   transmission, applied with the bounds by the same [`update::WeightUpdate::apply_to`]).
-//! - `Plasticity`: `stdp_step`, `mstdp_step`, `mstdpet_step`, `song2000_step`, then
-//!   `apply_weight_updates`, the one system that applies every rule's accumulated changes.
+//! - `SynapticStp`: `song2000_pre_transmission_step` (scheduled only for BrainPy timing:
+//!   LTD/LTP before the transmission, applied with the bounds by the same
+//!   [`update::WeightUpdate::apply_to`]).
+//! - `Plasticity`: `stdp_step`, `mstdp_step`, `mstdpet_step`, `song2000_step`, the rule API's
+//!   `rule_step::<R>`, each applying its own projections' changes, then `apply_weight_updates`
+//!   (only when a third-party rule relies on it).
 //! - `RewardBroadcast`: `broadcast_scheduled_reward` (the next step's reward).
 //!
 //! Rules fill the recorder views of their traces ([`trace::SpikeTrace::view`]) on the steps that

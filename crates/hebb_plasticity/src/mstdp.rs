@@ -38,7 +38,7 @@ use hebb_core::error::{BuildError, ParamError};
 use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
-use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::projection::{Arrivals, Projection, Weights};
 use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
@@ -48,7 +48,7 @@ use crate::pair::{PairTraces, pair_step, recorded_at};
 use crate::reward::{Reward, RewardModulation, RewardTiming};
 use crate::stdp::{PAIR_PARAMS, PairSigns, attach_pair, validate_pair};
 use crate::trace::TraceMode;
-use crate::update::WeightUpdate;
+use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
 
 /// Reward-modulated STDP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,10 +224,12 @@ type MstdpProjection<'a> = (
     &'a Connectivity,
     &'a Arrivals,
     &'a PairSigns,
+    &'a WeightBounding,
     &'a mut PairTraces,
     &'a mut WeightUpdate,
     &'a mut MstdpRule,
     &'a mut RewardModulation,
+    &'a mut Weights,
 );
 
 /// `Plasticity` system of [`Mstdp`].
@@ -245,10 +247,12 @@ pub fn mstdp_step(
         connectivity,
         arrivals,
         signs,
+        bounding,
         mut traces,
         mut update,
         mut rule,
         mut modulation,
+        mut weights,
     ) in &mut projections
     {
         modulation.seen[0] = r;
@@ -266,6 +270,7 @@ pub fn mstdp_step(
             &mut rule.pending,
             &mut update,
         );
+        apply_accumulated(&mut update, &mut weights.w, bounding);
         if recorded_at(&recorders, entity, clock.step) {
             traces.refresh_views_at(clock.step);
         }

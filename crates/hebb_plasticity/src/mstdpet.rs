@@ -46,7 +46,7 @@ use hebb_core::error::{BuildError, ParamError};
 use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage, StateVariables};
-use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::projection::{Arrivals, Projection, Weights};
 use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,7 @@ use crate::pair::{PairTraces, Side, pair_step, recorded_at};
 use crate::reward::{Reward, RewardModulation, RewardTiming};
 use crate::stdp::{PAIR_PARAMS, PairSigns, attach_pair, validate_pair};
 use crate::trace::TraceMode;
-use crate::update::WeightUpdate;
+use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
 
 /// Reward-modulated STDP with eligibility traces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,10 +288,12 @@ type MstdpetProjection<'a> = (
     &'a Connectivity,
     &'a Arrivals,
     &'a PairSigns,
+    &'a WeightBounding,
     &'a mut PairTraces,
     &'a mut Eligibility,
     &'a mut WeightUpdate,
     &'a mut RewardModulation,
+    &'a mut Weights,
 );
 
 /// `Plasticity` system of [`Mstdpet`].
@@ -309,10 +311,12 @@ pub fn mstdpet_step(
         connectivity,
         arrivals,
         signs,
+        bounding,
         mut traces,
         mut eligibility,
         mut update,
         mut modulation,
+        mut weights,
     ) in &mut projections
     {
         modulation.seen[0] = r;
@@ -330,6 +334,7 @@ pub fn mstdpet_step(
             post,
             &mut update,
         );
+        apply_accumulated(&mut update, &mut weights.w, bounding);
         if recorded_at(&recorders, entity, clock.step) {
             traces.refresh_views_at(clock.step);
             eligibility.refresh_view(*signs);

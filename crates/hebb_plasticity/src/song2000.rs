@@ -60,10 +60,10 @@ use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
-use crate::bounds::{Bounds, UpdateOrder};
+use crate::bounds::{BoundKernel, Bounds, UpdateOrder};
 use crate::pair::{PairTraces, recorded_at};
 use crate::trace::TraceMode;
-use crate::update::{WeightBounding, WeightUpdate};
+use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
 
 /// When `Song2000` updates relative to transmission and its traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -106,6 +106,10 @@ impl Default for Song2000 {
         }
     }
 }
+
+/// The tag of the `SynapticStp` system that only BrainPy-timed projections need
+/// ([`song2000_pre_transmission_step`]): it joins the schedule with the first such projection.
+pub const BRAINPY_TIMING: &str = "Song2000(timing: BrainPy)";
 
 /// State of a [`Song2000`] projection besides its traces.
 #[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +182,11 @@ impl Model for Song2000 {
             1.0,
             TraceMode::Cumulative,
         );
+        if self.timing == Song2000Timing::BrainPy {
+            ctx.use_systems(BRAINPY_TIMING);
+        }
+        // Its systems apply their accumulated changes themselves.
+        ctx.without_kind_systems();
         ctx.entity_mut().insert((
             traces,
             WeightUpdate::new(shape.n_synapses),
@@ -255,6 +264,66 @@ pub fn song2000_after_neurons(
     }
 }
 
+/// Whether Brian2-timed changes can be applied to the weights as the events come (Brian2's own
+/// order) instead of through the accumulator, with the same result: arrivals only depress and
+/// post spikes only potentiate (`a_minus, a_plus ≥ 0`; the traces are ≥ 0), depression comes
+/// first in the step as in `UpdateOrder::DepressionFirst`, each synapse gets at most one of each
+/// per step (one arrival per presynaptic neuron, one spike per postsynaptic neuron), and the
+/// bounds are hard or absent, for which a zero change and a second clip are exact no-ops. Then
+/// `bound(bound(w − LTD) + LTP)` is computed with the same operations either way (the sign of
+/// a zero weight aside).
+#[inline]
+pub fn brian2_in_place(rule: &Song2000Rule, bounding: &WeightBounding) -> bool {
+    rule.timing == Song2000Timing::Brian2
+        && rule.a_plus >= 0.0
+        && rule.a_minus >= 0.0
+        && bounding.order == UpdateOrder::DepressionFirst
+        && matches!(
+            bounding.kernel,
+            BoundKernel::Hard { .. } | BoundKernel::Unbounded
+        )
+}
+
+/// The `Plasticity`-stage kernel in Brian2 timing when [`brian2_in_place`] holds, with the
+/// traces already at the step ([`PairTraces::seek`]): the same events and traces as
+/// [`song2000_after_neurons`], each change bounded into the weight at once (as Brian2's
+/// `w = clip(w + Apost, 0, gmax)`), no accumulator.
+#[inline]
+pub fn song2000_brian2_in_place(
+    connectivity: &Connectivity,
+    traces: &mut PairTraces,
+    rule: &Song2000Rule,
+    kernel: BoundKernel,
+    arrivals: &[u32],
+    post_spikes: &[u32],
+    w: &mut [Real],
+) {
+    traces.pre.spike_all(arrivals);
+    let (a_plus, a_minus) = (rule.a_plus, rule.a_minus);
+    for &i in arrivals {
+        connectivity.for_each_outgoing(i as usize, |s, j| {
+            w[s] = kernel.depress(w[s], a_minus * traces.post.value(j));
+        });
+    }
+    traces.post.spike_all(post_spikes);
+    for &j in post_spikes {
+        let pre = &traces.pre;
+        match connectivity {
+            // The column of a dense matrix with one postsynaptic neuron is the whole weight
+            // array: a plain loop the compiler vectorizes.
+            Connectivity::Dense { n_post: 1, .. } => {
+                let f = pre.scale();
+                for (w, &y) in w.iter_mut().zip(pre.scaled()) {
+                    *w = kernel.potentiate(*w, a_plus * (y * f));
+                }
+            }
+            _ => connectivity.for_each_incoming(j as usize, |s, i| {
+                w[s] = kernel.potentiate(w[s], a_plus * pre.value(i));
+            }),
+        }
+    }
+}
+
 /// The `SynapticStp`-stage kernel of step `step` (BrainPy timing): LTD for this step's arrivals
 /// and LTP for the previous step's post spikes, both with the traces of the previous step.
 #[inline]
@@ -322,9 +391,11 @@ type AfterNeurons<'a> = (
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
+    &'a WeightBounding,
     &'a mut Song2000Rule,
     &'a mut PairTraces,
     &'a mut WeightUpdate,
+    &'a mut Weights,
 );
 
 /// `Plasticity` system of [`Song2000`].
@@ -334,19 +405,44 @@ pub fn song2000_step(
     mut projections: Query<AfterNeurons>,
     spikes: Query<&Spikes>,
 ) {
-    for (entity, projection, connectivity, arrivals, mut rule, mut traces, mut update) in
-        &mut projections
+    for (
+        entity,
+        projection,
+        connectivity,
+        arrivals,
+        bounding,
+        mut rule,
+        mut traces,
+        mut update,
+        mut weights,
+    ) in &mut projections
     {
         let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
-        song2000_after_neurons(
-            connectivity,
-            &mut traces,
-            &mut rule,
-            clock.step,
-            &arrivals.pre,
-            post,
-            &mut update,
-        );
+        if brian2_in_place(&rule, bounding) {
+            traces.seek(clock.step);
+            if !arrivals.pre.is_empty() || !post.is_empty() {
+                song2000_brian2_in_place(
+                    connectivity,
+                    &mut traces,
+                    &rule,
+                    bounding.kernel,
+                    &arrivals.pre,
+                    post,
+                    &mut weights.w,
+                );
+            }
+        } else {
+            song2000_after_neurons(
+                connectivity,
+                &mut traces,
+                &mut rule,
+                clock.step,
+                &arrivals.pre,
+                post,
+                &mut update,
+            );
+            apply_accumulated(&mut update, &mut weights.w, bounding);
+        }
         if recorded_at(&recorders, entity, clock.step) {
             traces.refresh_views_at(clock.step);
         }
@@ -362,7 +458,11 @@ impl Plugin for Song2000Plugin {
             .register_variables::<PairTraces>()
             .register_snapshot::<PairTraces>()
             .register_snapshot::<Song2000Rule>();
-        sim.add_model_systems::<Song2000, _>(Stage::SynapticStp, song2000_pre_transmission_step);
+        sim.add_systems_for(
+            &[BRAINPY_TIMING],
+            Stage::SynapticStp,
+            song2000_pre_transmission_step,
+        );
         sim.add_model_systems::<Song2000, _>(Stage::Plasticity, song2000_step);
     }
 }

@@ -39,7 +39,7 @@ use hebb_core::error::{BuildError, ParamError};
 use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
-use hebb_core::projection::{Arrivals, Projection};
+use hebb_core::projection::{Arrivals, Projection, Weights};
 use hebb_core::record::Recorders;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounds::{Bounds, UpdateOrder};
 use crate::pair::{PairTraces, Side, pair_step, recorded_at, sign};
 use crate::trace::TraceMode;
-use crate::update::{WeightBounding, WeightUpdate};
+use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
 
 /// Pair-based STDP (Inferno's `STDP` trainer). Scenes write the amplitudes as magnitudes
 /// (`a_plus`, `a_minus`) or in Inferno's signed form (`lr_post`, `lr_pre`), see
@@ -180,6 +180,8 @@ pub(crate) fn attach_pair(
         lr_pre.abs() as Real,
         trace_mode,
     );
+    // The rules' systems apply their accumulated changes themselves.
+    ctx.without_kind_systems();
     ctx.entity_mut().insert((
         traces,
         WeightUpdate::new(shape.n_synapses),
@@ -283,19 +285,31 @@ type StdpProjection<'a> = (
     &'a Connectivity,
     &'a Arrivals,
     &'a PairSigns,
+    &'a WeightBounding,
     &'a mut PairTraces,
     &'a mut WeightUpdate,
+    &'a mut Weights,
 );
 
-/// `Plasticity` system of [`Stdp`].
+/// `Plasticity` system of [`Stdp`]: the kernel, then the accumulated changes applied with the
+/// projection's bounds.
 pub fn stdp_step(
     clock: Res<Clock>,
     recorders: Res<Recorders>,
     mut projections: Query<StdpProjection, With<StdpRule>>,
     spikes: Query<&Spikes>,
 ) {
-    for (entity, projection, connectivity, arrivals, signs, mut traces, mut update) in
-        &mut projections
+    for (
+        entity,
+        projection,
+        connectivity,
+        arrivals,
+        signs,
+        bounding,
+        mut traces,
+        mut update,
+        mut weights,
+    ) in &mut projections
     {
         let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
         stdp_kernel(
@@ -307,6 +321,7 @@ pub fn stdp_step(
             post,
             &mut update,
         );
+        apply_accumulated(&mut update, &mut weights.w, bounding);
         if recorded_at(&recorders, entity, clock.step) {
             traces.refresh_views_at(clock.step);
         }

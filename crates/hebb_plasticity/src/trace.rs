@@ -182,6 +182,18 @@ impl SpikeTrace {
         }
     }
 
+    /// The stored (scaled) values: neuron `i`'s trace is `scaled()[i] · scale()`.
+    #[inline]
+    pub fn scaled(&self) -> &[Real] {
+        &self.scaled
+    }
+
+    /// The factor that turns the stored values into the trace at the current step.
+    #[inline]
+    pub fn scale(&self) -> Real {
+        self.f_real
+    }
+
     /// `x_i` at the current step.
     #[inline]
     pub fn value(&self, i: usize) -> Real {

@@ -7,9 +7,18 @@
 //! `w ← bounds.apply(order, w, pos, neg)` and clears the accumulator. Event-driven rules
 //! therefore never touch a synapse that saw no event.
 //!
-//! The system runs at the end of the `Plasticity` stage. The one rule that must change weights
-//! before the transmission of its step (`Song2000` with BrainPy's timing) applies its
-//! pre-transmission accumulation in `SynapticStp` through the same [`WeightUpdate::apply_to`].
+//! The bounded application is one function, [`WeightUpdate::apply_to`] (through
+//! [`apply_accumulated`]). The built-in rules (`Stdp`, `Mstdp`, `Mstdpet`, `Song2000` and every
+//! rule of the rule API) call it at the end of their own system, for their own projections,
+//! once all of the step's changes are accumulated: that is the same computation as a separate
+//! system later in the stage (a projection's accumulator and weights belong to its one rule),
+//! without one more system and one more pass per step. They attach with
+//! `AttachContext::without_kind_systems`, so [`apply_weight_updates`], the shared system at the
+//! end of the `Plasticity` stage, joins the schedule only for rules that rely on it (a
+//! third-party rule with its own system that only accumulates). `Song2000` with BrainPy's
+//! timing applies its pre-transmission accumulation in `SynapticStp`, and with Brian2's timing
+//! it bounds each change into the weight as the event comes when that gives the same result
+//! (see `song2000::brian2_in_place`).
 
 use bevy_ecs::prelude::*;
 use hebb_core::Real;
@@ -154,6 +163,16 @@ impl WeightBounding {
             kernel: bounds.kernel(),
             order,
         }
+    }
+}
+
+/// Apply one projection's accumulated changes with its bounds, if any (what
+/// [`apply_weight_updates`] does for each projection; built-in rules call it at the end of
+/// their system).
+#[inline]
+pub fn apply_accumulated(update: &mut WeightUpdate, w: &mut [Real], bounding: &WeightBounding) {
+    if !update.is_empty() {
+        update.apply_to(w, bounding.kernel, bounding.order);
     }
 }
 

@@ -6,6 +6,7 @@ use bevy_ecs::prelude::*;
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::UpdateOrder;
 use crate::prelude::*;
 
 /// A test input: `(step, neuron)` spikes.
@@ -111,10 +112,11 @@ fn stdp_in_a_simulation_and_schedule_order() {
             .unwrap_or_else(|| panic!("{name}: {summary}"))
     };
     assert!(at("Plasticity:") < at("stdp_step"));
-    assert!(at("stdp_step") < at("apply_weight_updates"));
-    assert!(at("apply_weight_updates") < at("RewardBroadcast:"));
-    // Systems of rules and reward sources this network does not use are not scheduled.
+    assert!(at("stdp_step") < at("RewardBroadcast:"));
+    // Systems of rules and reward sources this network does not use are not scheduled, nor
+    // the shared weight update: `stdp_step` applies its own changes.
     assert!(!summary.contains("song2000") && !summary.contains("broadcast_scheduled_reward"));
+    assert!(!summary.contains("apply_weight_updates"), "{summary}");
     sim.run_steps(15);
     assert_eq!(weight(&sim), 0.5);
     sim.step();
@@ -316,4 +318,76 @@ fn rules_attach_only_to_projections() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("changes[0].at_ms") && e.contains("0.5"), "{e}");
+}
+
+/// A third-party rule written as a full system that only accumulates: +0.1 on every synapse of
+/// every arrival, applied by the shared `apply_weight_updates`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct AccumulateOnly;
+
+#[derive(Component)]
+struct AccumulateOnlyRule;
+
+impl Model for AccumulateOnly {
+    const NAME: &'static str = "AccumulateOnly";
+    const KIND: ModelKind = ModelKind::Plasticity;
+    const SUMMARY: &'static str = "test rule";
+    fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
+        let n = ctx.projection(Self::NAME)?.n_synapses;
+        ctx.entity_mut().insert((
+            AccumulateOnlyRule,
+            WeightUpdate::new(n),
+            WeightBounding::new(Bounds::Unbounded, UpdateOrder::Combined),
+        ));
+        Ok(())
+    }
+}
+
+fn accumulate_only(mut q: Query<(&Arrivals, &mut WeightUpdate), With<AccumulateOnlyRule>>) {
+    for (arrivals, mut update) in &mut q {
+        for &i in &arrivals.pre {
+            update.potentiate(i as usize, 0.1);
+        }
+    }
+}
+
+#[test]
+fn a_rule_that_only_accumulates_gets_the_shared_weight_update_in_the_same_step() {
+    let mut sim = Simulation::new(1.0, 7).unwrap();
+    let rule_plugin = |sim: &mut Simulation| {
+        sim.register_model::<AccumulateOnly>();
+        sim.add_model_systems::<AccumulateOnly, _>(Stage::Plasticity, accumulate_only);
+    };
+    sim.add_plugins((test_models, rule_plugin, PlasticityPlugin));
+    for name in ["pre", "post"] {
+        sim.add_population(PopulationSpec {
+            name: name.into(),
+            size: 1,
+            model: Box::new(Scripted {
+                spikes: vec![(3, 0)],
+            }),
+        })
+        .unwrap();
+    }
+    let mut spec = ProjectionSpec::new(
+        "p",
+        "pre",
+        "post",
+        ConnectivitySpec::OneToOne,
+        WeightInit::Constant(0.5),
+        Silent,
+    );
+    spec.plasticity = Some(Box::new(AccumulateOnly));
+    sim.add_projection(spec).unwrap();
+    let summary = sim.schedule_summary().unwrap();
+    let at = |name: &str| {
+        summary
+            .find(name)
+            .unwrap_or_else(|| panic!("{name}: {summary}"))
+    };
+    assert!(at("accumulate_only") < at("apply_weight_updates"));
+    sim.run_steps(3);
+    assert_eq!(weight(&sim), 0.5);
+    sim.step();
+    assert!((weight(&sim) - 0.6).abs() < 1e-6, "{}", weight(&sim));
 }

@@ -54,6 +54,10 @@ impl Scene {
                 model: pop.model.params.clone(),
             })
             .map_err(|e| self.build_error(Element::Population(i), e))?;
+            for (variable, values) in &pop.initial {
+                sim.set_initial(&pop.name, variable, values)
+                    .map_err(|e| self.build_error(Element::Population(i), e))?;
+            }
         }
         for (i, proj) in self.projections.iter().enumerate() {
             sim.add_projection(ProjectionSpec {
@@ -116,6 +120,23 @@ fn recorder_field(spec: &RecorderSpec, e: &BuildError, message: &str) -> Option<
     Some(match (spec, e) {
         (_, BuildError::Duplicate { .. }) => "name",
         (RecorderSpec::Spikes { .. }, BuildError::UnknownName { .. }) => "population",
+        (RecorderSpec::PopulationRate { .. }, BuildError::UnknownName { .. }) => "population",
+        _ if message.contains("from_ms") => "from_ms",
+        _ if message.contains("to_ms") => "to_ms",
+        _ if message.contains("bin_ms") => "bin_ms",
+        _ if message.contains("two spike recorders") => "name",
+        (RecorderSpec::Spikes { .. } | RecorderSpec::PopulationRate { .. }, _)
+            if message.contains("out of range")
+                || message.contains("selected twice")
+                || message.starts_with('`') =>
+        {
+            "population"
+        }
+        (RecorderSpec::State { .. }, _)
+            if message.contains("selected twice") || message.contains("target") =>
+        {
+            "target"
+        }
         (RecorderSpec::State { .. }, BuildError::UnknownName { .. }) => "target",
         (RecorderSpec::Weights { .. }, BuildError::UnknownName { .. }) => "projection",
         _ if message.contains("has no variable") => "variables",

@@ -45,7 +45,8 @@ pub const DEFAULT_DT_MS: f64 = 0.1;
 ///     dt_ms: 0.1,            // default 0.1
 ///     duration_ms: 1000.0,
 ///     seed: 42,              // default 0
-///     populations: [(name: "exc", size: 400, model: Lif(tau_m_ms: 20.0))],
+///     populations: [(name: "exc", size: 400, model: Lif(tau_m_ms: 20.0),
+///                    initial: {"v": Uniform(low: -70.0, high: -55.0)})],   // default {}
 ///     projections: [],       // default []
 ///     inputs: [],            // stimuli, default []
 ///     reward: None,          // optional reward model
@@ -113,6 +114,11 @@ pub struct PopulationDef {
     /// A neuron or input model.
     #[serde(deserialize_with = "field::population")]
     pub model: ModelSpec,
+    /// Initial values of state variables by name, per neuron: a constant, a list or a
+    /// distribution (`initial: {"v": Uniform(low: -60.0, high: -50.0)}`), applied after the
+    /// model's own initialization, for any neuron model. Default none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub initial: std::collections::BTreeMap<String, hebb_core::initial::NeuronValues>,
 }
 
 /// A projection from one population to another.
@@ -398,6 +404,11 @@ impl Scene {
                 return Err(self.error(el, Some("size"), "size must be >= 1, got 0".into()));
             }
             self.check_model(el, "model", &pop.model)?;
+            for (variable, values) in &pop.initial {
+                values
+                    .validate(&format!("initial.{variable}"))
+                    .map_err(|e| self.param_error(el, None, e))?;
+            }
         }
         let known = names.join(", ");
         let check_population = |el: Element, field: &str, name: &str| {
@@ -474,13 +485,85 @@ impl Scene {
                 .map(|(_, x)| format!("{x:?}"))
         }
         let (name, variables, indices, synapses) = match recorder {
-            RecorderSpec::Spikes { .. } => return Ok(()),
+            RecorderSpec::Spikes {
+                population,
+                name,
+                from_ms,
+                to_ms,
+            } => {
+                self.check_view(el, "population", population)?;
+                let mut start = 0;
+                for (field, ms) in [("from_ms", from_ms), ("to_ms", to_ms)] {
+                    let Some(ms) = *ms else { continue };
+                    let steps = steps_on_grid(ms, self.dt_ms).ok_or_else(|| {
+                        self.error(
+                            el,
+                            Some(field),
+                            format!(
+                                "{field} must be >= 0 and a whole number of time steps (dt = {} ms), got {}",
+                                short(self.dt_ms),
+                                short(ms)
+                            ),
+                        )
+                    })?;
+                    if field == "to_ms" && steps <= start {
+                        return Err(self.error(
+                            el,
+                            Some("to_ms"),
+                            format!(
+                                "to_ms must be > from_ms (the window is from_ms <= t < to_ms), got {} <= {}",
+                                short(ms),
+                                short(from_ms.unwrap_or(0.0))
+                            ),
+                        ));
+                    }
+                    start = steps;
+                }
+                match name {
+                    Some(name) => (name, &[][..], None, None),
+                    None => return Ok(()),
+                }
+            }
+            RecorderSpec::PopulationRate {
+                name,
+                population,
+                bin_ms,
+            } => {
+                self.check_view(el, "population", population)?;
+                if steps_on_grid(*bin_ms, self.dt_ms).is_none_or(|b| b == 0) {
+                    return Err(self.error(
+                        el,
+                        Some("bin_ms"),
+                        format!(
+                            "bin_ms must be a whole number (>= 1) of time steps (dt = {} ms), got {}",
+                            short(self.dt_ms),
+                            short(*bin_ms)
+                        ),
+                    ));
+                }
+                (name, &[][..], None, None)
+            }
             RecorderSpec::State {
                 name,
+                target,
                 variables,
                 indices,
                 ..
-            } => (name, variables.as_slice(), indices.as_deref(), None),
+            } => {
+                if target.contains('[') {
+                    self.check_view(el, "target", target)?;
+                    if indices.is_some() {
+                        return Err(self.error(
+                            el,
+                            Some("indices"),
+                            format!(
+                                "the target `{target}` selects neurons and so does `indices`; give the neurons once"
+                            ),
+                        ));
+                    }
+                }
+                (name, variables.as_slice(), indices.as_deref(), None)
+            }
             RecorderSpec::Weights { name, synapses, .. } => {
                 (name, &[][..], None, synapses.as_deref())
             }
@@ -518,6 +601,32 @@ impl Scene {
             ));
         }
         Ok(())
+    }
+
+    /// A population view (`exc`, `exc[0:100]`) names a population of the scene and selects
+    /// neurons it has.
+    fn check_view(&self, el: Element, field: &str, text: &str) -> Result<(), SceneError> {
+        let view = hebb_core::view::PopulationView::parse(text)
+            .map_err(|e| self.error(el, Some(field), format!("{field}: {e}")))?;
+        let Some(pop) = self.populations.iter().find(|p| p.name == view.population) else {
+            if view.is_partial() || field == "population" {
+                let known: Vec<&str> = self.populations.iter().map(|p| p.name.as_str()).collect();
+                return Err(self.error(
+                    el,
+                    Some(field),
+                    format!(
+                        "unknown population `{}`; known: {}",
+                        view.population,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            // A State recorder's target may be a projection (checked when built).
+            return Ok(());
+        };
+        view.neurons(pop.size)
+            .map(|_| ())
+            .map_err(|e| self.error(el, Some(field), format!("{field}: {e}")))
     }
 
     /// A rule modulated by reward needs a `reward:` source: without one the reward is 0 at

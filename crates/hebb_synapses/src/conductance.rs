@@ -246,7 +246,6 @@ pub fn conductance_step(
     membranes: Query<&Membrane>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
-    let parts = executor.threads();
     for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
         &mut projections
     {
@@ -258,13 +257,14 @@ pub fn conductance_step(
         let v: Option<&[Real]> = membranes.get(projection.post).ok().map(|m| m.v.as_slice());
         let state = &mut *state;
         let n = state.g.len();
-        let work = split_blocks_mut(&mut state.g, parts)
-            .zip(split_blocks_mut(&mut state.pending, parts))
-            .zip(split_blocks_mut(&mut input.current[..n], parts));
+        let work = executor
+            .split_mut(&mut state.g)
+            .zip(executor.split_mut(&mut state.pending))
+            .zip(executor.split_mut(&mut input.current[..n]));
         // Each partition delivers to its own block of postsynaptic neurons, then advances
         // their `g` and adds their current.
         executor.for_each_part(work, |p, ((g, pending), current)| {
-            let block = block_range(n, p, parts);
+            let block = executor.block(n, p);
             deliver_block(
                 connectivity,
                 &weights.w,

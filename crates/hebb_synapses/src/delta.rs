@@ -97,7 +97,6 @@ pub fn delta_step(
     projections: Query<(Incoming, &DeltaOutput)>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
-    let parts = executor.threads();
     for ((projection, connectivity, weights, arrivals, scale), output) in &projections {
         if arrivals.pre.is_empty() {
             continue;
@@ -111,8 +110,8 @@ pub fn delta_step(
             DeltaTarget::Voltage => &mut input.voltage_jump,
         };
         let n = connectivity.n_post();
-        executor.for_each_part(split_blocks_mut(&mut target[..n], parts), |p, target| {
-            let block = block_range(n, p, parts);
+        executor.for_each_part(executor.split_mut(&mut target[..n]), |p, target| {
+            let block = executor.block(n, p);
             deliver_block(
                 connectivity,
                 &weights.w,

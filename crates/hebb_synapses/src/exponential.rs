@@ -243,7 +243,6 @@ pub fn exponential_step(
     mut projections: Query<(Incoming, &ExponentialOutput, &mut SynapseState)>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
-    let parts = executor.threads();
     for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
         &mut projections
     {
@@ -252,11 +251,12 @@ pub fn exponential_step(
         };
         let state = &mut *state;
         let n = state.g.len();
-        let work = split_blocks_mut(&mut state.g, parts)
-            .zip(split_blocks_mut(&mut state.pending, parts))
-            .zip(split_blocks_mut(&mut input.current[..n], parts));
+        let work = executor
+            .split_mut(&mut state.g)
+            .zip(executor.split_mut(&mut state.pending))
+            .zip(executor.split_mut(&mut input.current[..n]));
         executor.for_each_part(work, |p, ((g, pending), current)| {
-            let block = block_range(n, p, parts);
+            let block = executor.block(n, p);
             deliver_block(
                 connectivity,
                 &weights.w,

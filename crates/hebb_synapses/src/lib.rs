@@ -13,6 +13,10 @@
 //! | [`BiExponential`] | difference of exponentials (rise, decay), peak w; a current or `g·(E − V)` | two traces per post neuron |
 //! | [`Receptor`] | the weight goes to the neuron model's own synapses (by sign) | none |
 //!
+//! [`PoissonInput`] (a stimulus) adds Binomial counts of `N` virtual Poisson sources per neuron
+//! and step to the membrane, the input current, or an `Exponential`/`Conductance` projection's
+//! synapses (Brian2's `PoissonInput`).
+//!
 //! `scale` is the release fraction of short-term plasticity ([`TransmissionScale`], set by
 //! [`tsodyks_markram`] in [`Stage::SynapticStp`]); without STP it is 1. Delivery is
 //! event-driven: work is proportional to the synapses of the neurons whose spikes arrive, plus
@@ -26,6 +30,7 @@ pub mod conductance;
 pub mod deliver;
 pub mod delta;
 pub mod exponential;
+pub mod poisson_input;
 pub mod receptor;
 pub mod tsodyks_markram;
 
@@ -34,6 +39,7 @@ pub use biexponential::{BiExponential, BiExponentialPlugin};
 pub use conductance::{Conductance, ConductancePlugin};
 pub use delta::{Delta, DeltaPlugin, DeltaTarget};
 pub use exponential::{Decay, Exponential, ExponentialPlugin, InputTiming, SynapseState};
+pub use poisson_input::{PoissonInput, PoissonInputPlugin, PoissonInputTarget};
 pub use receptor::{Receptor, ReceptorPlugin};
 pub use tsodyks_markram::{StpIntegration, TsodyksMarkram, TsodyksMarkramPlugin};
 
@@ -73,6 +79,7 @@ impl Plugin for SynapsesPlugin {
             ReceptorPlugin,
             AlphaPlugin,
             BiExponentialPlugin,
+            PoissonInputPlugin,
         ));
     }
 }
@@ -85,6 +92,7 @@ pub mod prelude {
     pub use crate::conductance::Conductance;
     pub use crate::delta::{Delta, DeltaTarget};
     pub use crate::exponential::{Decay, Exponential, InputTiming};
+    pub use crate::poisson_input::{PoissonInput, PoissonInputTarget};
     pub use crate::receptor::Receptor;
     pub use crate::tsodyks_markram::{StpIntegration, TsodyksMarkram};
 }

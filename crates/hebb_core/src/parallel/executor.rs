@@ -5,10 +5,19 @@
 //! partition 0 runs on the calling thread while partitions `1..P` run on the workers, and the
 //! call returns when all are done. Which thread runs which partition never changes a result:
 //! each partition writes only what it owns.
+//!
+//! A process that is one rank of several (MPI) runs only its own partitions: with `R` ranks of
+//! `P` threads the network has `R·P` partitions, and rank `r` owns partitions `r·P .. (r+1)·P`,
+//! which together are the block [`block_range`]`(n, r, R)` of every population. Systems ask the
+//! executor for their blocks ([`Executor::split_mut`], [`Executor::block`]) and so never touch
+//! the neurons of another rank.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use bevy_ecs::resource::Resource;
+
+use super::partition::{SplitBlocks, block_range, split_some_blocks_mut};
 
 /// Networks with fewer (non-input) neurons than this run on one thread by default: below it,
 /// waking a second thread at every parallel stage costs more than the work it takes over
@@ -35,6 +44,14 @@ pub enum ThreadsError {
     /// Zero threads asked for.
     #[error("threads must be at least 1, got 0")]
     Zero,
+    /// A rank outside `0..ranks`.
+    #[error("rank {rank} of {ranks} does not exist")]
+    Rank {
+        /// The rank asked for.
+        rank: usize,
+        /// The number of ranks.
+        ranks: usize,
+    },
     /// The operating system refused to start the worker threads.
     #[error("could not start {threads} threads: {message}")]
     Spawn {
@@ -45,17 +62,33 @@ pub enum ThreadsError {
     },
 }
 
-/// The number of partitions (= threads) and the pool that runs them.
-#[derive(Resource, Clone, Default)]
+/// The partitions this process runs (its threads, within its rank) and the pool that runs them.
+#[derive(Resource, Clone)]
 pub struct Executor {
     /// Workers for partitions `1..P`; `None` with one thread.
     pool: Option<Arc<rayon::ThreadPool>>,
+    /// This process's rank.
+    rank: usize,
+    /// Number of ranks (processes) the network is spread over.
+    ranks: usize,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self {
+            pool: None,
+            rank: 0,
+            ranks: 1,
+        }
+    }
 }
 
 impl std::fmt::Debug for Executor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Executor")
             .field("threads", &self.threads())
+            .field("rank", &self.rank)
+            .field("ranks", &self.ranks)
             .finish()
     }
 }
@@ -65,13 +98,14 @@ impl Executor {
     pub fn new(threads: usize) -> Result<Self, ThreadsError> {
         match threads {
             0 => Err(ThreadsError::Zero),
-            1 => Ok(Self { pool: None }),
+            1 => Ok(Self::default()),
             n => rayon::ThreadPoolBuilder::new()
                 .num_threads(n - 1)
                 .thread_name(|i| format!("hebb-partition-{}", i + 1))
                 .build()
                 .map(|pool| Self {
                     pool: Some(Arc::new(pool)),
+                    ..Self::default()
                 })
                 .map_err(|e| ThreadsError::Spawn {
                     threads: n,
@@ -86,6 +120,55 @@ impl Executor {
         self.pool
             .as_ref()
             .map_or(1, |pool| pool.current_num_threads() + 1)
+    }
+
+    /// The same threads, as rank `rank` of `ranks`: from now on this process runs only its
+    /// own partitions.
+    pub fn with_rank(self, rank: usize, ranks: usize) -> Result<Self, ThreadsError> {
+        if rank >= ranks {
+            return Err(ThreadsError::Rank { rank, ranks });
+        }
+        Ok(Self {
+            rank,
+            ranks,
+            ..self
+        })
+    }
+
+    /// This process's rank (0 without MPI).
+    #[inline]
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// The number of ranks (1 without MPI).
+    #[inline]
+    pub fn ranks(&self) -> usize {
+        self.ranks
+    }
+
+    /// The neurons this process owns in a population of `size`: [`block_range`]`(size, rank,
+    /// ranks)` (every neuron with one rank).
+    #[inline]
+    pub fn owned(&self, size: usize) -> Range<usize> {
+        block_range(size, self.rank, self.ranks)
+    }
+
+    /// The neurons of this process's partition `p` (`0..threads`) in a population of `size`.
+    #[inline]
+    pub fn block(&self, size: usize, p: usize) -> Range<usize> {
+        let threads = self.threads();
+        block_range(size, self.rank * threads + p, self.ranks * threads)
+    }
+
+    /// `slice` (one value per neuron of a population) cut into this process's partitions'
+    /// blocks, in order: item `p` is `&mut slice[self.block(slice.len(), p)]`. Zip several and
+    /// hand them to [`Executor::for_each_part`].
+    #[inline]
+    pub fn split_mut<'a, T>(&self, slice: &'a mut [T]) -> SplitBlocks<'a, T> {
+        let threads = self.threads();
+        let first = self.rank * threads;
+        split_some_blocks_mut(slice, first..first + threads, self.ranks * threads)
     }
 
     /// Run `f(p, item)` for the `p`-th item of `work` (one item per partition, usually zipped
@@ -147,5 +230,39 @@ mod tests {
             assert_eq!(v, expected);
         }
         assert_eq!(Executor::new(0).unwrap_err(), ThreadsError::Zero);
+    }
+
+    #[test]
+    fn a_rank_runs_only_its_own_blocks() {
+        let n = 1001;
+        let mut seen = vec![0usize; n];
+        for ranks in 1..4 {
+            for threads in 1..3 {
+                seen.iter_mut().for_each(|x| *x = 0);
+                for rank in 0..ranks {
+                    let exec = Executor::new(threads)
+                        .unwrap()
+                        .with_rank(rank, ranks)
+                        .unwrap();
+                    let mut v = vec![0usize; n];
+                    exec.for_each_part(exec.split_mut(&mut v), |p, block| {
+                        block.fill(p + 1);
+                    });
+                    let owned = exec.owned(n);
+                    assert_eq!(owned, crate::parallel::block_range(n, rank, ranks));
+                    for (i, &x) in v.iter().enumerate() {
+                        if owned.contains(&i) {
+                            assert!((1..=threads).contains(&x));
+                            assert!(exec.block(n, x - 1).contains(&i));
+                            seen[i] += 1;
+                        } else {
+                            assert_eq!(x, 0, "neuron {i} is not rank {rank}'s");
+                        }
+                    }
+                }
+                assert!(seen.iter().all(|&c| c == 1), "every neuron once");
+            }
+        }
+        assert!(Executor::default().with_rank(2, 2).is_err());
     }
 }

@@ -19,4 +19,28 @@ pub mod executor;
 pub mod partition;
 
 pub use executor::{Executor, ThreadsError};
-pub use partition::{block_range, row_block, split_blocks_mut};
+pub use partition::{block_range, row_block, split_blocks_mut, split_some_blocks_mut};
+
+use bevy_ecs::system::{Query, Res};
+
+use crate::population::{Population, Spikes};
+
+/// After [`crate::stage::Stage::NeuronStep`], on a rank of several: keep only the spikes of
+/// this rank's own neurons in every neuron population (a neuron model that is not partitioned
+/// steps every neuron, and those it does not own lack their inputs). Plasticity, counting and
+/// recording then see exactly the owned neurons' spikes; the others arrive by the exchange.
+/// Does nothing with one rank.
+pub fn keep_owned_spikes(
+    executor: Res<Executor>,
+    mut populations: Query<(&Population, &mut Spikes)>,
+) {
+    if executor.ranks() == 1 {
+        return;
+    }
+    for (population, mut spikes) in &mut populations {
+        if population.is_input || spikes.count() == 0 {
+            continue;
+        }
+        spikes.retain_range(executor.owned(population.size));
+    }
+}

@@ -22,20 +22,38 @@ pub fn block_range(size: usize, part: usize, parts: usize) -> Range<usize> {
 /// size), in order, without allocating. Zip several of these to hand each partition its block
 /// of every array.
 pub fn split_blocks_mut<T>(slice: &mut [T], parts: usize) -> SplitBlocks<'_, T> {
+    split_some_blocks_mut(slice, 0..parts.max(1), parts.max(1))
+}
+
+/// The blocks `mine` (a range of partition numbers) of `slice` cut into `parts` blocks by
+/// [`block_range`], in order: what one process of several owns (an MPI rank owns consecutive
+/// partitions). The other blocks are left out.
+pub fn split_some_blocks_mut<T>(
+    slice: &mut [T],
+    mine: Range<usize>,
+    parts: usize,
+) -> SplitBlocks<'_, T> {
+    let size = slice.len();
+    let parts = parts.max(1);
+    let mine = mine.start.min(parts)..mine.end.min(parts);
+    let start = block_range(size, mine.start, parts).start;
     SplitBlocks {
-        size: slice.len(),
-        rest: slice,
-        part: 0,
-        parts: parts.max(1),
+        size,
+        rest: &mut slice[start..],
+        part: mine.start,
+        end: mine.end,
+        parts,
     }
 }
 
-/// The iterator of [`split_blocks_mut`].
+/// The iterator of [`split_blocks_mut`] and [`split_some_blocks_mut`].
 #[derive(Debug)]
 pub struct SplitBlocks<'a, T> {
     size: usize,
+    /// The slice from the start of block `part` on.
     rest: &'a mut [T],
     part: usize,
+    end: usize,
     parts: usize,
 }
 
@@ -43,7 +61,7 @@ impl<'a, T> Iterator for SplitBlocks<'a, T> {
     type Item = &'a mut [T];
 
     fn next(&mut self) -> Option<&'a mut [T]> {
-        if self.part >= self.parts {
+        if self.part >= self.end {
             return None;
         }
         let len = block_range(self.size, self.part, self.parts).len();
@@ -91,6 +109,22 @@ mod tests {
             }
         }
         assert_eq!(block_range(10, 1, 3), 3..6);
+    }
+
+    #[test]
+    fn some_blocks_are_the_same_blocks_as_all_of_them() {
+        for size in [0, 5, 1001] {
+            let mut all: Vec<usize> = (0..size).collect();
+            let whole: Vec<Vec<usize>> =
+                split_blocks_mut(&mut all, 6).map(|b| b.to_vec()).collect();
+            for mine in [0..2, 2..4, 4..6, 0..6, 3..3] {
+                let mut v: Vec<usize> = (0..size).collect();
+                let some: Vec<Vec<usize>> = split_some_blocks_mut(&mut v, mine.clone(), 6)
+                    .map(|b| b.to_vec())
+                    .collect();
+                assert_eq!(some, whole[mine].to_vec());
+            }
+        }
     }
 
     #[test]
