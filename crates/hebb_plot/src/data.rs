@@ -109,6 +109,29 @@ impl CsvFile {
         self.stem.strip_prefix("spikes_")
     }
 
+    /// Whether this is a weight table (`t_ms,pre,post,w`: every weight at chosen times and at
+    /// the end of the run).
+    pub fn is_weight_table(&self) -> bool {
+        self.columns == [TIME_COLUMN, "pre", "post", "w"]
+    }
+
+    /// The last table of a weight table file: its time and `(pre, post) → w`.
+    pub fn last_table(
+        &self,
+    ) -> Result<Option<(f64, std::collections::HashMap<(u32, u32), f64>)>, PlotError> {
+        let cols = [self.column("pre")?, self.column("post")?, self.column("w")?];
+        let mut last: Option<f64> = None;
+        let mut table = std::collections::HashMap::new();
+        self.scan(&cols, |t, v| {
+            if last.is_none_or(|l| t > l) {
+                last = Some(t);
+                table.clear();
+            }
+            table.insert((v[0] as u32, v[1] as u32), v[2]);
+        })?;
+        Ok(last.map(|t| (t, table)))
+    }
+
     /// Whether this is a weight recording (columns `w[<pre>,<post>]`).
     pub fn is_weights(&self) -> bool {
         self.columns
