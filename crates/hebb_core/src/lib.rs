@@ -15,6 +15,9 @@
 //! - [`parallel`]: partitions by postsynaptic neuron and the [`parallel::Executor`] that runs
 //!   them on threads, bit for bit like one thread.
 //! - [`record`]: spike, state and weight recorders whose memory grows only with what is asked.
+//! - [`initial`]: per-neuron initial values of any settable state variable (constant, list,
+//!   `Uniform`, truncated `Normal`), drawn per neuron.
+//! - [`table`]: numeric tables (CSV, NPY) that model params name, e.g. rate schedules.
 //!
 //! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
 
@@ -24,6 +27,7 @@ pub mod codegen;
 pub mod connectivity;
 pub mod error;
 pub mod finite;
+pub mod initial;
 pub mod parallel;
 pub mod params;
 pub mod plugin;

@@ -18,12 +18,20 @@ use crate::population::Spikes;
 use crate::projection::Weights;
 
 /// A component that exposes named state arrays (e.g. `v`, `u`, `x`, `trace_pre`).
-pub trait StateVariables: Component {
+pub trait StateVariables: Component<Mutability = bevy_ecs::component::Mutable> {
     /// The variable names this component can return.
     const VARIABLES: &'static [&'static str];
     /// The array of `name`, if this component has it.
     fn variable(&self, name: &str) -> Option<&[Real]>;
+    /// The array of `name` to write (initial values, `Simulation::set_initial`), if this
+    /// component lets it be set from outside. Default: none is settable.
+    fn variable_mut(&mut self, _name: &str) -> Option<&mut [Real]> {
+        None
+    }
 }
+
+/// Writes a named variable of an entity with the given function; whether it was found.
+pub type VariableWriter = fn(&mut World, Entity, &str, &mut dyn FnMut(&mut [Real])) -> bool;
 
 /// Reads a named variable of an entity.
 pub type VariableReader = for<'w> fn(&'w World, Entity, &str) -> Option<&'w [Real]>;
@@ -32,6 +40,7 @@ pub type VariableReader = for<'w> fn(&'w World, Entity, &str) -> Option<&'w [Rea
 #[derive(Resource, Default, Clone)]
 pub struct VariableReaders {
     readers: Vec<(VariableReader, &'static [&'static str])>,
+    writers: Vec<VariableWriter>,
 }
 
 impl VariableReaders {
@@ -44,6 +53,23 @@ impl VariableReaders {
         ) -> Option<&'w [Real]> {
             world.get::<T>(e)?.variable(name)
         }
+        fn write<T: StateVariables>(
+            world: &mut World,
+            e: Entity,
+            name: &str,
+            f: &mut dyn FnMut(&mut [Real]),
+        ) -> bool {
+            let Some(mut component) = world.get_mut::<T>(e) else {
+                return false;
+            };
+            match component.variable_mut(name) {
+                Some(values) => {
+                    f(values);
+                    true
+                }
+                None => false,
+            }
+        }
         let reader: VariableReader = read::<T>;
         if !self
             .readers
@@ -51,7 +77,20 @@ impl VariableReaders {
             .any(|(r, _)| std::ptr::fn_addr_eq(*r, reader))
         {
             self.readers.push((reader, T::VARIABLES));
+            self.writers.push(write::<T>);
         }
+    }
+
+    /// Apply `f` to variable `name` of `entity` if a registered component lets it be set;
+    /// whether one did.
+    pub fn write(
+        &self,
+        world: &mut World,
+        entity: Entity,
+        name: &str,
+        f: &mut dyn FnMut(&mut [Real]),
+    ) -> bool {
+        self.writers.iter().any(|w| w(world, entity, name, f))
     }
 
     /// The reader that has `name` on `entity`.

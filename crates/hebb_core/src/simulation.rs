@@ -78,7 +78,7 @@ impl NetworkIndex {
             .map(|(_, e)| *e)
     }
 
-    fn population_or_err(&self, name: &str) -> Result<Entity, BuildError> {
+    pub(crate) fn population_or_err(&self, name: &str) -> Result<Entity, BuildError> {
         self.population(name)
             .ok_or_else(|| BuildError::UnknownName {
                 kind: "population",
@@ -1335,6 +1335,9 @@ impl StateVariables for Membrane {
     const VARIABLES: &'static [&'static str] = &["v"];
     fn variable(&self, name: &str) -> Option<&[crate::Real]> {
         (name == "v").then_some(self.v.as_slice())
+    }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [crate::Real]> {
+        (name == "v").then_some(self.v.as_mut_slice())
     }
 }
 

@@ -415,6 +415,14 @@ impl StateVariables for AdExState {
             _ => None,
         }
     }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [Real]> {
+        match name {
+            "w" => Some(&mut self.w),
+            "syn_ex" => Some(&mut self.syn_ex),
+            "syn_in" => Some(&mut self.syn_in),
+            _ => None,
+        }
+    }
 }
 
 /// The state vector of one neuron: (V, syn_ex, syn_in, w).

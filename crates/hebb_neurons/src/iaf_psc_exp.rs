@@ -289,6 +289,13 @@ impl StateVariables for IafPscExpState {
             _ => None,
         }
     }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [Real]> {
+        match name {
+            "i_syn_ex" => Some(&mut self.i_syn_ex),
+            "i_syn_in" => Some(&mut self.i_syn_in),
+            _ => None,
+        }
+    }
 }
 
 /// The arrays one `IafPscExp` step reads and writes; all have the population's size.

@@ -249,7 +249,8 @@ impl IzhikevichConstants {
 /// State of an `Izhikevich` population beside its [`Membrane`].
 #[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IzhikevichState {
-    /// Recovery variable u (the f32 copy that recorders read).
+    /// Recovery variable u (the f32 copy that recorders read; a value changed from outside,
+    /// e.g. by `initial`, is taken over).
     pub u: Vec<Real>,
     /// Membrane potential, the integrated `f64` state (`Membrane.v` is its copy).
     pub v_f64: Vec<f64>,
@@ -261,6 +262,9 @@ impl StateVariables for IzhikevichState {
     const VARIABLES: &'static [&'static str] = &["u"];
     fn variable(&self, name: &str) -> Option<&[Real]> {
         (name == "u").then_some(self.u.as_slice())
+    }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [Real]> {
+        (name == "u").then_some(self.u.as_mut_slice())
     }
 }
 
@@ -304,7 +308,11 @@ fn izhikevich_kernel<const CONSISTENT: bool>(c: &IzhikevichConstants, s: Izhikev
         } else {
             f64::from(s.v[i])
         };
-        let mut ui = u64[i];
+        let mut ui = if u[i] == u64[i] as Real {
+            u64[i]
+        } else {
+            f64::from(u[i])
+        };
         let (i_stim, i_e) = (f64::from(current[i]), c.i_e);
         any_jump |= jump[i].to_bits();
         let j = f64::from(jump[i]);

@@ -308,6 +308,9 @@ impl StateVariables for LifState {
             _ => None,
         }
     }
+    fn variable_mut(&mut self, name: &str) -> Option<&mut [Real]> {
+        (name == "theta").then_some(self.theta.as_mut_slice())
+    }
 }
 
 /// The arrays one `Lif` step reads and writes; all have the population's size.

@@ -54,6 +54,10 @@ impl Scene {
                 model: pop.model.params.clone(),
             })
             .map_err(|e| self.build_error(Element::Population(i), e))?;
+            for (variable, values) in &pop.initial {
+                sim.set_initial(&pop.name, variable, values)
+                    .map_err(|e| self.build_error(Element::Population(i), e))?;
+            }
         }
         for (i, proj) in self.projections.iter().enumerate() {
             sim.add_projection(ProjectionSpec {

@@ -45,7 +45,8 @@ pub const DEFAULT_DT_MS: f64 = 0.1;
 ///     dt_ms: 0.1,            // default 0.1
 ///     duration_ms: 1000.0,
 ///     seed: 42,              // default 0
-///     populations: [(name: "exc", size: 400, model: Lif(tau_m_ms: 20.0))],
+///     populations: [(name: "exc", size: 400, model: Lif(tau_m_ms: 20.0),
+///                    initial: {"v": Uniform(low: -70.0, high: -55.0)})],   // default {}
 ///     projections: [],       // default []
 ///     inputs: [],            // stimuli, default []
 ///     reward: None,          // optional reward model
@@ -113,6 +114,11 @@ pub struct PopulationDef {
     /// A neuron or input model.
     #[serde(deserialize_with = "field::population")]
     pub model: ModelSpec,
+    /// Initial values of state variables by name, per neuron: a constant, a list or a
+    /// distribution (`initial: {"v": Uniform(low: -60.0, high: -50.0)}`), applied after the
+    /// model's own initialization, for any neuron model. Default none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub initial: std::collections::BTreeMap<String, hebb_core::initial::NeuronValues>,
 }
 
 /// A projection from one population to another.
@@ -398,6 +404,11 @@ impl Scene {
                 return Err(self.error(el, Some("size"), "size must be >= 1, got 0".into()));
             }
             self.check_model(el, "model", &pop.model)?;
+            for (variable, values) in &pop.initial {
+                values
+                    .validate(&format!("initial.{variable}"))
+                    .map_err(|e| self.param_error(el, None, e))?;
+            }
         }
         let known = names.join(", ");
         let check_population = |el: Element, field: &str, name: &str| {
