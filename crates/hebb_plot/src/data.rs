@@ -20,6 +20,9 @@ pub const MAX_RASTER_POINTS: usize = 30_000;
 /// The name of the time column of every recording.
 pub const TIME_COLUMN: &str = "t_ms";
 
+/// One table of a weight table file: `(pre, post) → w`.
+pub type WeightTable = std::collections::HashMap<(u32, u32), f64>;
+
 /// A CSV recording: its path, file stem and column names (the header only).
 #[derive(Debug, Clone)]
 pub struct CsvFile {
@@ -116,9 +119,7 @@ impl CsvFile {
     }
 
     /// The last table of a weight table file: its time and `(pre, post) → w`.
-    pub fn last_table(
-        &self,
-    ) -> Result<Option<(f64, std::collections::HashMap<(u32, u32), f64>)>, PlotError> {
+    pub fn last_table(&self) -> Result<Option<(f64, WeightTable)>, PlotError> {
         let cols = [self.column("pre")?, self.column("post")?, self.column("w")?];
         let mut last: Option<f64> = None;
         let mut table = std::collections::HashMap::new();
