@@ -449,8 +449,9 @@ pub(crate) fn record(world: &mut World) {
 }
 
 impl Recorders {
-    /// Whether [`sample`] would record anything this step: a spike recorder whose population
-    /// spiked, or a state recorder due at this step. Most steps of a small network record
+    /// Whether [`sample`] may record anything this step: a spike recorder whose population
+    /// spiked, a state recorder due at this step, or a rate recorder (it counts every step).
+    /// Most steps of a small network record
     /// nothing, and taking the recorders out and back costs more than the check. Keep this in
     /// step with [`sample`] (a recorder kind it samples must make this true when it has work).
     fn samples_at(&self, world: &World) -> bool {
@@ -467,7 +468,7 @@ impl Recorders {
         let step = world.resource::<Clock>().step;
         self.states
             .iter()
-            .any(|rec| step.is_multiple_of(u64::from(rec.stride)))
+            .any(|rec| rec.rate.is_some() || step.is_multiple_of(u64::from(rec.stride)))
     }
 }
 

@@ -166,19 +166,29 @@ pub trait Rule: Model {
 /// "No spike yet" in [`RuleState`]'s last-spike arrays.
 const NEVER: u64 = u64::MAX;
 
-/// A synapse as a hook sees it: the traces of its two neurons, its state and its accumulator.
+/// Where a hook's potentiation and depression go.
+enum Sink<'a> {
+    /// Summed here (from 0, in call order, as the accumulator would) and bounded into the weight
+    /// right after the hook: the synapse gets no other hook this step.
+    Local { pos: Real, neg: Real, touched: bool },
+    /// Into the projection's accumulator, applied at the end of the step: the synapse's two
+    /// neurons both have an event this step, so it gets both hooks.
+    Accumulator(&'a mut WeightUpdate),
+}
+
+/// A synapse as a hook sees it: the traces of its two neurons, its state and its changes.
 pub struct Synapse<'a, S> {
     traces: &'a [SpikeTrace],
     owners: &'a [Owner],
-    last_pre: u64,
-    last_post: u64,
+    last_pre: &'a [u64],
+    last_post: &'a [u64],
     pre: usize,
     post: usize,
     index: usize,
     step: u64,
     dt_ms: f64,
     state: &'a mut S,
-    update: &'a mut WeightUpdate,
+    sink: Sink<'a>,
 }
 
 impl<S> Synapse<'_, S> {
@@ -195,19 +205,35 @@ impl<S> Synapse<'_, S> {
     /// Add potentiation `amount ≥ 0` (how it moves the weight is the bounds' business).
     #[inline]
     pub fn potentiate(&mut self, amount: Real) {
-        self.update.potentiate(self.index, amount);
+        match &mut self.sink {
+            Sink::Local { pos, touched, .. } => {
+                *pos += amount;
+                *touched = true;
+            }
+            Sink::Accumulator(update) => update.potentiate(self.index, amount),
+        }
     }
 
     /// Add depression `amount ≥ 0`.
     #[inline]
     pub fn depress(&mut self, amount: Real) {
-        self.update.depress(self.index, amount);
+        match &mut self.sink {
+            Sink::Local { neg, touched, .. } => {
+                *neg += amount;
+                *touched = true;
+            }
+            Sink::Accumulator(update) => update.depress(self.index, amount),
+        }
     }
 
     /// Add a signed change: potentiation when ≥ 0, depression otherwise.
     #[inline]
     pub fn change(&mut self, delta: Real) {
-        self.update.add_value(self.index, delta);
+        if delta >= 0.0 {
+            self.potentiate(delta);
+        } else {
+            self.depress(-delta);
+        }
     }
 
     /// This synapse's state.
@@ -219,13 +245,15 @@ impl<S> Synapse<'_, S> {
     /// The step of the presynaptic neuron's last arrival before this step's hooks, if any.
     #[inline]
     pub fn last_pre(&self) -> Option<u64> {
-        (self.last_pre != NEVER).then_some(self.last_pre)
+        let last = self.last_pre[self.pre];
+        (last != NEVER).then_some(last)
     }
 
     /// The step of the postsynaptic neuron's last spike before this step's hooks, if any.
     #[inline]
     pub fn last_post(&self) -> Option<u64> {
-        (self.last_post != NEVER).then_some(self.last_post)
+        let last = self.last_post[self.post];
+        (last != NEVER).then_some(last)
     }
 
     /// The current step.
@@ -259,6 +287,12 @@ pub struct RuleState<R: Rule> {
     last_post: Vec<u64>,
     synapses: Vec<R::SynapseState>,
     dt_ms: f64,
+    /// This step's arrivals (per presynaptic neuron) while both hook passes run (scratch).
+    #[serde(skip)]
+    arriving: Vec<bool>,
+    /// This step's post spikes (per postsynaptic neuron) while both hook passes run (scratch).
+    #[serde(skip)]
+    spiking: Vec<bool>,
     #[serde(skip)]
     rule: PhantomData<fn() -> R>,
 }
@@ -290,6 +324,8 @@ impl<R: Rule> RuleState<R> {
             last_post: vec![NEVER; n_post],
             synapses: vec![R::SynapseState::default(); n_synapses],
             dt_ms,
+            arriving: Vec::new(),
+            spiking: Vec::new(),
             rule: PhantomData,
         }
     }
@@ -319,6 +355,30 @@ impl<R: Rule> RuleState<R> {
         }
     }
 
+    /// Mark (or unmark) this step's arrivals and post spikes, when both happen: a synapse whose
+    /// two neurons both have an event gets both hooks, so its changes go to the accumulator.
+    fn mark_both(&mut self, arrivals: &[u32], post_spikes: &[u32], on: bool) {
+        if self.arriving.len() != self.last_pre.len() {
+            self.arriving = vec![false; self.last_pre.len()];
+            self.spiking = vec![false; self.last_post.len()];
+        }
+        for &i in arrivals {
+            self.arriving[i as usize] = on;
+        }
+        for &j in post_spikes {
+            self.spiking[j as usize] = on;
+        }
+    }
+
+    /// The hooks of `owner` for every synapse of every neuron in `neurons`. A synapse that gets
+    /// only this hook this step (`both` is false, or its other neuron has no event) has its
+    /// changes bounded into its weight right after the hook; the others accumulate. Both give
+    /// the weights of accumulating everything and applying it once (the same sums from 0, the
+    /// same bounded update), since hooks never read weights.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the pieces of one projection's step, borrowed apart"
+    )]
     fn hooks(
         &mut self,
         rule: &R,
@@ -326,7 +386,8 @@ impl<R: Rule> RuleState<R> {
         connectivity: &Connectivity,
         neurons: &[u32],
         step: u64,
-        update: &mut WeightUpdate,
+        both: bool,
+        changes: &mut WeightChanges<'_>,
     ) {
         let Self {
             traces,
@@ -335,28 +396,54 @@ impl<R: Rule> RuleState<R> {
             last_post,
             synapses,
             dt_ms,
+            arriving,
+            spiking,
             ..
         } = self;
         let dt_ms = *dt_ms;
+        let (kernel, order) = (changes.bounding.kernel, changes.bounding.order);
+        let WeightChanges { w, update, .. } = changes;
         for &n in neurons {
             let n = n as usize;
             let mut visit = |s: usize, pre: usize, post: usize| {
+                let other_side = match owner {
+                    Owner::Pre => spiking.get(post),
+                    Owner::Post => arriving.get(pre),
+                };
+                let accumulate =
+                    (both && other_side.copied().unwrap_or(false)) || tests::accumulate_all();
                 let mut synapse = Synapse {
                     traces,
                     owners,
-                    last_pre: last_pre[pre],
-                    last_post: last_post[post],
+                    last_pre,
+                    last_post,
                     pre,
                     post,
                     index: s,
                     step,
                     dt_ms,
                     state: &mut synapses[s],
-                    update,
+                    sink: if accumulate {
+                        Sink::Accumulator(update)
+                    } else {
+                        Sink::Local {
+                            pos: 0.0,
+                            neg: 0.0,
+                            touched: false,
+                        }
+                    },
                 };
                 match owner {
                     Owner::Pre => rule.on_pre(&mut synapse),
                     Owner::Post => rule.on_post(&mut synapse),
+                }
+                if let Sink::Local {
+                    pos,
+                    neg,
+                    touched: true,
+                } = synapse.sink
+                {
+                    w[s] = kernel.apply(order, w[s], pos, neg);
                 }
             };
             match owner {
@@ -365,6 +452,16 @@ impl<R: Rule> RuleState<R> {
             }
         }
     }
+}
+
+/// A projection's weights and how they change: what [`rule_kernel`] writes.
+pub struct WeightChanges<'a> {
+    /// The weights.
+    pub w: &'a mut [Real],
+    /// The accumulator (used for synapses that get both hooks in one step; empty between steps).
+    pub update: &'a mut WeightUpdate,
+    /// The bounds and update order.
+    pub bounding: &'a WeightBounding,
 }
 
 impl<R: Rule> StateVariables for RuleState<R> {
@@ -380,8 +477,9 @@ impl<R: Rule> StateVariables for RuleState<R> {
 pub struct RuleParams<R: Rule>(pub R);
 
 /// One step of rule `R` on one projection: the hooks for this step's `arrivals` and
-/// `post_spikes` in the order of [`Rule::SAME_STEP`], then the trace jumps. Pure over its
-/// arguments (no World), O(spikes × fan-out).
+/// `post_spikes` in the order of [`Rule::SAME_STEP`], then the trace jumps; the weights leave
+/// with the step's bounded changes applied. Pure over its arguments (no World),
+/// O(spikes × fan-out).
 #[inline]
 pub fn rule_kernel<R: Rule>(
     rule: &R,
@@ -390,7 +488,7 @@ pub fn rule_kernel<R: Rule>(
     step: u64,
     arrivals: &[u32],
     post_spikes: &[u32],
-    update: &mut WeightUpdate,
+    changes: &mut WeightChanges<'_>,
 ) {
     if arrivals.is_empty() && post_spikes.is_empty() {
         return;
@@ -398,26 +496,35 @@ pub fn rule_kernel<R: Rule>(
     for trace in &mut state.traces {
         trace.seek(step);
     }
+    let both = !arrivals.is_empty() && !post_spikes.is_empty();
+    if both {
+        state.mark_both(arrivals, post_spikes, true);
+    }
+    let (pre, post) = (Owner::Pre, Owner::Post);
     match R::SAME_STEP {
         SameStep::Neither => {
-            state.hooks(rule, Owner::Post, connectivity, post_spikes, step, update);
-            state.hooks(rule, Owner::Pre, connectivity, arrivals, step, update);
-            state.jump(Owner::Pre, arrivals, step);
-            state.jump(Owner::Post, post_spikes, step);
+            state.hooks(rule, post, connectivity, post_spikes, step, both, changes);
+            state.hooks(rule, pre, connectivity, arrivals, step, both, changes);
+            state.jump(pre, arrivals, step);
+            state.jump(post, post_spikes, step);
         }
         SameStep::PreFirst => {
-            state.hooks(rule, Owner::Pre, connectivity, arrivals, step, update);
-            state.jump(Owner::Pre, arrivals, step);
-            state.hooks(rule, Owner::Post, connectivity, post_spikes, step, update);
-            state.jump(Owner::Post, post_spikes, step);
+            state.hooks(rule, pre, connectivity, arrivals, step, both, changes);
+            state.jump(pre, arrivals, step);
+            state.hooks(rule, post, connectivity, post_spikes, step, both, changes);
+            state.jump(post, post_spikes, step);
         }
         SameStep::Both => {
-            state.jump(Owner::Pre, arrivals, step);
-            state.jump(Owner::Post, post_spikes, step);
-            state.hooks(rule, Owner::Post, connectivity, post_spikes, step, update);
-            state.hooks(rule, Owner::Pre, connectivity, arrivals, step, update);
+            state.jump(pre, arrivals, step);
+            state.jump(post, post_spikes, step);
+            state.hooks(rule, post, connectivity, post_spikes, step, both, changes);
+            state.hooks(rule, pre, connectivity, arrivals, step, both, changes);
         }
     }
+    if both {
+        state.mark_both(arrivals, post_spikes, false);
+    }
+    apply_accumulated(changes.update, changes.w, changes.bounding);
 }
 
 /// What [`rule_step`] reads and writes of each projection of rule `R`.
@@ -433,8 +540,8 @@ type RuleProjection<'a, R> = (
     &'a mut Weights,
 );
 
-/// The `Plasticity` system of rule `R`: the hooks, then the projection's accumulated changes
-/// applied with its bounds ([`apply_accumulated`]).
+/// The `Plasticity` system of rule `R`: [`rule_kernel`] for each of its projections (which
+/// leaves the step's bounded changes applied).
 pub fn rule_step<R: Rule>(
     clock: Res<Clock>,
     recorders: Res<Recorders>,
@@ -461,11 +568,12 @@ pub fn rule_step<R: Rule>(
             clock.step,
             &arrivals.pre,
             post,
-            &mut update,
+            &mut WeightChanges {
+                w: &mut weights.w,
+                update: &mut update,
+                bounding,
+            },
         );
-        if !update.is_empty() {
-            apply_accumulated(&mut update, &mut weights.w, bounding);
-        }
         if recorded_at(&recorders, entity, clock.step) {
             for trace in &mut state.traces {
                 trace.refresh_view_at(clock.step);
@@ -647,11 +755,112 @@ macro_rules! plasticity_rule {
 /// `use hebb::plugin::prelude::*;`).
 pub mod prelude {
     pub use super::{
-        Owner, Rule, RuleParams, RulePlugin, RuleState, SameStep, Synapse, Trace, rule_kernel,
+        Owner, Rule, RuleParams, RulePlugin, RuleState, SameStep, Synapse, Trace, WeightChanges,
+        rule_kernel,
     };
     pub use crate::bounds::{Bounds, UpdateOrder};
     pub use crate::plasticity_rule;
     pub use crate::trace::TraceMode;
     pub use crate::update::{WeightBounding, WeightUpdate};
     pub use hebb_core::prelude::*;
+}
+
+#[cfg(not(test))]
+mod tests {
+    /// Production: synapses with one hook this step apply their changes at once.
+    #[inline(always)]
+    pub(super) fn accumulate_all() -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::triplet::TripletStdp;
+    use crate::vogels_sprekeler::VogelsSprekeler;
+
+    thread_local! {
+        static ACCUMULATE_ALL: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The reference mode of the tests: every change goes through the accumulator.
+    pub(super) fn accumulate_all() -> bool {
+        ACCUMULATE_ALL.with(Cell::get)
+    }
+
+    /// Weights after every step of a dense `n_pre × n_post` projection with random spikes
+    /// (probability `p` per neuron and step, many same-step pre/post events).
+    fn run<R: Rule>(rule: &R, accumulate: bool, w0: Real) -> Vec<Vec<Real>> {
+        ACCUMULATE_ALL.with(|a| a.set(accumulate));
+        let (n_pre, n_post, steps, p) = (13, 7, 400, 0.15);
+        let conn = Connectivity::Dense { n_pre, n_post };
+        let mut state = RuleState::new(rule, n_pre, n_post, n_pre * n_post, 0.1);
+        let mut update = WeightUpdate::new(n_pre * n_post);
+        let (bounds, order) = rule.bounds();
+        let bounding = WeightBounding::new(bounds, order);
+        let mut w = vec![w0; n_pre * n_post];
+        let mut seed = 12345u64;
+        let mut draw = |n: usize| -> Vec<u32> {
+            (0..n as u32)
+                .filter(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((seed >> 33) as f64 / (1u64 << 31) as f64) < p
+                })
+                .collect()
+        };
+        let mut out = Vec::new();
+        for step in 0..steps {
+            let (a, b) = (draw(n_pre), draw(n_post));
+            let mut changes = WeightChanges {
+                w: &mut w,
+                update: &mut update,
+                bounding: &bounding,
+            };
+            rule_kernel(rule, &conn, &mut state, step, &a, &b, &mut changes);
+            assert!(update.is_empty());
+            out.push(w.clone());
+        }
+        ACCUMULATE_ALL.with(|a| a.set(false));
+        out
+    }
+
+    #[test]
+    fn applying_single_hook_changes_at_once_equals_accumulating_everything() {
+        // Large amplitudes and a low w_max so that the bounds clip often.
+        let triplet = TripletStdp {
+            a2_plus: 0.05,
+            a3_plus: 0.02,
+            a2_minus: 0.07,
+            a3_minus: 0.01,
+            bounds: Bounds::Nest {
+                w_max: 1.0,
+                mu_plus: 0.5,
+                mu_minus: 1.0,
+            },
+            ..TripletStdp::default()
+        };
+        let reference = run(&triplet, true, 0.5);
+        assert_eq!(run(&triplet, false, 0.5), reference);
+        let changed = reference
+            .last()
+            .unwrap()
+            .iter()
+            .filter(|&&w| w != 0.5)
+            .count();
+        assert!(changed > 80, "{changed}");
+        // Potentiation and depression in one hook, negative weights.
+        let vogels = VogelsSprekeler {
+            eta: 0.05,
+            w_max: -2.0,
+            ..VogelsSprekeler::default()
+        };
+        let reference = run(&vogels, true, -0.5);
+        assert_eq!(run(&vogels, false, -0.5), reference);
+        assert!(reference.last().unwrap().iter().any(|&w| w != -0.5));
+    }
 }

@@ -117,13 +117,18 @@ mod tests {
         let mut state = RuleState::new(rule, 1, 1, 1, 0.1);
         let mut update = WeightUpdate::new(1);
         let (bounds, order) = rule.bounds();
+        let bounding = WeightBounding::new(bounds, order);
         let mut w = vec![1.0];
         (0..steps)
             .map(|s| {
                 let a: &[u32] = if pre.contains(&s) { &[0] } else { &[] };
                 let p: &[u32] = if post.contains(&s) { &[0] } else { &[] };
-                rule_kernel(rule, &conn, &mut state, s, a, p, &mut update);
-                update.apply_to(&mut w, bounds.kernel(), order);
+                let mut changes = WeightChanges {
+                    w: &mut w,
+                    update: &mut update,
+                    bounding: &bounding,
+                };
+                rule_kernel(rule, &conn, &mut state, s, a, p, &mut changes);
                 w[0]
             })
             .collect()
