@@ -303,19 +303,19 @@ pub fn lif_ref_step_with<T: PerNeuron>(c: &LifRefConstants, s: LifRefSlices<'_>,
     }
 }
 
+/// What [`lif_ref_system`] reads and writes of each `LifRef` population.
+type LifRefPopulation<'a> = (
+    &'a LifRefConstants,
+    &'a mut LifRefState,
+    &'a mut Membrane,
+    &'a mut SynapticInput,
+    &'a mut SpikeFlags,
+    &'a mut Spikes,
+    Option<&'a NeuronParams>,
+);
+
 /// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes.
-pub fn lif_ref_system(
-    executor: Res<Executor>,
-    mut populations: Query<(
-        &LifRefConstants,
-        &mut LifRefState,
-        &mut Membrane,
-        &mut SynapticInput,
-        &mut SpikeFlags,
-        &mut Spikes,
-        Option<&NeuronParams>,
-    )>,
-) {
+pub fn lif_ref_system(executor: Res<Executor>, mut populations: Query<LifRefPopulation<'_>>) {
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
         &mut populations
     {
