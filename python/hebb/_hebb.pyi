@@ -33,6 +33,8 @@ class Simulation:
     """A built network and its state (use ``hebb.Network``)."""
 
     step: int
+    threads: int
+    def set_threads(self, threads: int) -> None: ...
     t_ms: float
     dt_ms: float
     seed: int

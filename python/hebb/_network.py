@@ -357,6 +357,9 @@ class Network:
         ``hebb.SceneError`` / ``hebb.BuildError`` with hebb's messages."""
         if self._sim is None:
             self._sim = _hebb.parse_scene(self._scene_text(), "<network>")
+            threads = getattr(self, "_threads", None)
+            if threads is not None:
+                self._sim.set_threads(threads)
         return self
 
     @property
@@ -422,6 +425,23 @@ class Network:
     def dt_ms(self) -> float:
         """Time step, ms."""
         return self._sim.dt_ms if self._sim is not None else self.dt_ms_
+
+    @property
+    def threads(self) -> int:
+        """Threads the network steps on (as ``hebb run --threads``; by default the count
+        ``hebb run`` picks). Results are bit-identical for every count; set it at any time."""
+        if self._sim is not None:
+            return int(self._sim.threads)
+        threads = getattr(self, "_threads", None)
+        return 1 if threads is None else threads
+
+    @threads.setter
+    def threads(self, threads: int) -> None:
+        if isinstance(threads, bool) or int(threads) != threads or threads < 1:
+            raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+        self._threads = int(threads)
+        if self._sim is not None:
+            self._sim.set_threads(self._threads)
 
     @property
     def seed(self) -> int:
@@ -503,13 +523,17 @@ class Network:
         return f"<hebb.Network {self._sim.path}: t = {self._sim.t_ms} ms; {pops}>"
 
 
-def load(path: PathLike, seed: Optional[int] = None) -> Network:
-    """Read the scene file at ``path`` and build its network (``seed`` replaces the scene's).
+def load(path: PathLike, seed: Optional[int] = None, threads: Optional[int] = None) -> Network:
+    """Read the scene file at ``path`` and build its network (``seed`` replaces the scene's;
+    ``threads``, as ``hebb run --threads``, sets the thread count, see ``Network.threads``).
 
     Raises ``hebb.SceneError`` (file:line:column, element, value) for a bad scene and
     ``hebb.BuildError`` when a valid scene's network cannot be built.
     """
-    return Network._wrap(_hebb.load_scene(os.fspath(path), None if seed is None else int(seed)))
+    net = Network._wrap(_hebb.load_scene(os.fspath(path), None if seed is None else int(seed)))
+    if threads is not None:
+        net.threads = threads
+    return net
 
 
 def loads(text: str, name: str = "<scene>", seed: Optional[int] = None) -> Network:

@@ -13,7 +13,7 @@ use hebb_core::simulation::Simulation;
 use hebb_plasticity::reward::RewardExt;
 use hebb_scene::{Scene, load_snapshot, save_snapshot};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
-use pyo3::exceptions::PyKeyError;
+use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::errors::{HebbError, build_error, scene_error, value_error};
@@ -41,8 +41,16 @@ pub struct PySimulation {
 
 fn build(py: Python<'_>, scene: Scene) -> PyResult<PySimulation> {
     scene.validate().map_err(|e| scene_error(py, &e))?;
-    let sim = scene.build(plugins()).map_err(|e| build_error(py, &e))?;
+    let mut sim = scene.build(plugins()).map_err(|e| build_error(py, &e))?;
+    default_threads(&mut sim)?;
     Ok(PySimulation { scene, sim })
+}
+
+/// The thread count `hebb run` picks without `--threads` (results never depend on it).
+fn default_threads(sim: &mut Simulation) -> PyResult<()> {
+    let threads = sim.auto_threads();
+    sim.set_threads(threads)
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
 /// Load the scene file at `path` (its seed replaced by `seed` when given) and build it.
@@ -84,7 +92,8 @@ pub(crate) fn canonical_scene(py: Python<'_>, text: &str, name: &str) -> PyResul
 #[pyfunction]
 pub(crate) fn resume_snapshot(py: Python<'_>, path: &str) -> PyResult<PySimulation> {
     let snapshot = load_snapshot(path, registry()).map_err(|e| scene_error(py, &e))?;
-    let sim = snapshot.build(plugins()).map_err(|e| build_error(py, &e))?;
+    let mut sim = snapshot.build(plugins()).map_err(|e| build_error(py, &e))?;
+    default_threads(&mut sim)?;
     Ok(PySimulation {
         scene: snapshot.scene,
         sim,
@@ -239,6 +248,19 @@ impl PySimulation {
     #[getter]
     fn seed(&self) -> u64 {
         self.sim.seed()
+    }
+
+    /// Threads the steps run on (results are bit-identical for every count).
+    #[getter]
+    fn threads(&self) -> usize {
+        self.sim.threads()
+    }
+
+    /// Run the following steps on `threads` threads (at least 1).
+    fn set_threads(&mut self, threads: usize) -> PyResult<()> {
+        self.sim
+            .set_threads(threads)
+            .map_err(|e| PyValueError::new_err(format!("threads: {e}")))
     }
 
     /// The scene's `duration_ms`.

@@ -82,10 +82,21 @@ impl RecordingSink for CsvSink {
         let Some((_, w)) = self.spikes.iter_mut().find(|(n, _)| *n == recorder.name) else {
             return Ok(());
         };
+        // The spikes of one step share their time: format it once per step (it is most of
+        // the cost of a row), then append each neuron's index.
+        let mut step = None;
+        let mut time = String::new();
+        let mut index = itoa::Buffer::new();
         for (&s, &n) in steps.iter().zip(neurons) {
-            self.line.clear();
-            let _ = writeln!(self.line, "{},{n}", time_ms(s, dt_ms));
-            w.buffer().extend_from_slice(self.line.as_bytes());
+            if step != Some(s) {
+                step = Some(s);
+                time.clear();
+                let _ = write!(time, "{},", time_ms(s, dt_ms));
+            }
+            let buffer = w.buffer();
+            buffer.extend_from_slice(time.as_bytes());
+            buffer.extend_from_slice(index.format(n).as_bytes());
+            buffer.push(b'\n');
             w.rows_done(1)?;
         }
         Ok(())
