@@ -125,6 +125,8 @@ fn recorder_field(spec: &RecorderSpec, e: &BuildError, message: &str) -> Option<
         (_, BuildError::Duplicate { .. }) => "name",
         (RecorderSpec::Spikes { .. }, BuildError::UnknownName { .. }) => "population",
         (RecorderSpec::PopulationRate { .. }, BuildError::UnknownName { .. }) => "population",
+        (RecorderSpec::WeightTable { .. }, BuildError::UnknownName { .. }) => "projection",
+        _ if message.contains("at_ms") => "at_ms",
         _ if message.contains("from_ms") => "from_ms",
         _ if message.contains("to_ms") => "to_ms",
         _ if message.contains("bin_ms") => "bin_ms",

@@ -552,6 +552,23 @@ impl Scene {
                 }
                 (name, &[][..], None, None)
             }
+            RecorderSpec::WeightTable { name, at_ms, .. } => {
+                if let Some(&bad) = at_ms
+                    .iter()
+                    .find(|&&ms| steps_on_grid(ms, self.dt_ms).is_none())
+                {
+                    return Err(self.error(
+                        el,
+                        Some("at_ms"),
+                        format!(
+                            "at_ms must be >= 0 and whole numbers of time steps (dt = {} ms), got {}",
+                            short(self.dt_ms),
+                            short(bad)
+                        ),
+                    ));
+                }
+                (name, &[][..], None, None)
+            }
             RecorderSpec::State {
                 name,
                 target,
