@@ -119,6 +119,10 @@ pub struct PopulationDef {
     /// model's own initialization, for any neuron model. Default none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub initial: std::collections::BTreeMap<String, hebb_core::initial::NeuronValues>,
+    /// Model params given per neuron (`per_neuron: {"v_threshold_mv": Normal(mean: -50.0,
+    /// std: 1.0)}`), for the params the model lists as per-neuron. Default none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub per_neuron: std::collections::BTreeMap<String, hebb_core::initial::NeuronValues>,
 }
 
 /// A projection from one population to another.
@@ -407,6 +411,11 @@ impl Scene {
             for (variable, values) in &pop.initial {
                 values
                     .validate(&format!("initial.{variable}"))
+                    .map_err(|e| self.param_error(el, None, e))?;
+            }
+            for (param, values) in &pop.per_neuron {
+                values
+                    .validate(&format!("per_neuron.{param}"))
                     .map_err(|e| self.param_error(el, None, e))?;
             }
         }
