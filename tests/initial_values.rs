@@ -122,7 +122,7 @@ fn initial_errors_name_file_line_and_field() {
     let e = build_error(r#""w": Constant(1.0)"#);
     assert!(e.starts_with("bad.ron:"), "{e}");
     assert!(
-        e.contains("initial.w") && e.contains("settable: v, u"),
+        e.contains("initial `w` is not a settable") && e.contains("settable: v, u"),
         "{e}"
     );
     let e = build_error(r#""v": Values([1.0, 2.0, 3.0])"#);
@@ -130,4 +130,99 @@ fn initial_errors_name_file_line_and_field() {
         e.contains("initial.v must have one value per neuron (2), got 3"),
         "{e}"
     );
+}
+
+/// (step, neuron) of every spike of `population` (recorded by the scene) after `steps` steps.
+fn raster(sim: &mut Simulation, population: &str, steps: u64) -> Vec<(u64, u32)> {
+    sim.run_steps(steps);
+    let rec = sim.recorders().spikes_of(population).unwrap();
+    rec.steps
+        .iter()
+        .copied()
+        .zip(rec.neurons.iter().copied())
+        .collect()
+}
+
+#[test]
+fn per_neuron_thresholds_equal_separate_homogeneous_populations() {
+    // Three LifRef neurons with thresholds 12, 15 and 19 mV under the same noisy drive spike
+    // exactly like three one-neuron populations with those thresholds (and the same noise:
+    // the white noise of neuron i is drawn for neuron i, so each single population gets the
+    // first neuron's noise — hence a constant drive here, plus neuron-specific v0).
+    let thresholds = [12.0, 15.0, 19.0];
+    let text = format!(
+        "(version: 1, dt_ms: 0.1, duration_ms: 1.0, seed: 5,
+          populations: [(name: \"n\", size: 3, model: LifRef(tau_ms: 10.0, tau_ref_ms: 2.0, bias_current: 20.5),
+                         per_neuron: {{\"v_threshold_mv\": Values({thresholds:?})}})],
+          recorders: [Spikes(population: \"n\")])"
+    );
+    let mut sim = build(&text);
+    let together = raster(&mut sim, "n", 3000);
+    for (k, th) in thresholds.iter().enumerate() {
+        let mut single = build(&format!(
+            "(version: 1, dt_ms: 0.1, duration_ms: 1.0, seed: 5,
+              populations: [(name: \"n\", size: 1, model: LifRef(tau_ms: 10.0, tau_ref_ms: 2.0, bias_current: 20.5, v_threshold_mv: {th:?}))],
+              recorders: [Spikes(population: \"n\")])"
+        ));
+        let alone: Vec<u64> = raster(&mut single, "n", 3000).iter().map(|s| s.0).collect();
+        let mine: Vec<u64> = together
+            .iter()
+            .filter(|s| s.1 == k as u32)
+            .map(|s| s.0)
+            .collect();
+        assert!(alone.len() > 5, "{th}: {alone:?}");
+        assert_eq!(mine, alone, "threshold {th}");
+    }
+    // Lower thresholds fire more.
+    let count = |k: u32| together.iter().filter(|s| s.1 == k).count();
+    assert!(count(0) > count(1) && count(1) > count(2));
+}
+
+#[test]
+fn per_neuron_thresholds_give_the_same_spikes_on_one_and_three_threads() {
+    let text = r#"(version: 1, dt_ms: 0.1, duration_ms: 1.0, seed: 5,
+        populations: [(name: "n", size: 1000, model: LifRef(tau_ms: 10.0, tau_ref_ms: 2.0, bias_current: 16.0),
+                       per_neuron: {"v_threshold_mv": Normal(mean: 20.0, std: 2.0, min: 14.0, max: 26.0)},
+                       initial: {"v": Uniform(low: 0.0, high: 14.0)})],
+        inputs: [(population: "n", model: WhiteNoise(density_sqrt_ms: 12.0))],
+        recorders: [Spikes(population: "n")])"#;
+    let mut one = build(text);
+    let a = raster(&mut one, "n", 2000);
+    let mut three = build(text);
+    three.set_threads(3).unwrap();
+    let b = raster(&mut three, "n", 2000);
+    assert!(a.len() > 1000);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn per_neuron_errors_name_the_field() {
+    let registry = registry_of(DefaultPlugins);
+    let error = |model: &str, per_neuron: &str| {
+        let text = format!(
+            "(version: 1, duration_ms: 1.0,\n populations: [(name: \"n\", size: 3, model: {model},\n  per_neuron: {{{per_neuron}}})])"
+        );
+        Scene::parse(&text, "pn.ron", &registry)
+            .unwrap()
+            .build(DefaultPlugins)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    let e = error("Lif()", r#""v_threshold_mv": Constant(-50.0)"#);
+    assert!(e.starts_with("pn.ron:3:"), "{e}");
+    assert!(
+        e.contains("`Lif` does not take `v_threshold_mv` per neuron (it takes: none)"),
+        "{e}"
+    );
+    let e = error(
+        "LifRef(v_reset_mv: -5.0)",
+        r#""v_threshold_mv": Values([20.0, -6.0, 10.0])"#,
+    );
+    assert!(
+        e.contains("per_neuron v_threshold_mv[1] must be greater than v_reset_mv (-5), got -6"),
+        "{e}"
+    );
+    let e = error("LifRef()", r#""tau_ms": Constant(5.0)"#);
+    assert!(e.contains("(it takes: v_threshold_mv)"), "{e}");
 }

@@ -5,7 +5,10 @@
    (`wall_seconds` in summary.json), alternating the two, median of the per-pair ratios.
 2. The same run with a callback every 10 ms of simulated time (it sets the reward), against
    the run without callback, alternating, median ratio.
-3. Reading a 1000-column x 10 000-row state recording into numpy (`net.state`), median time.
+3. Reading a 1000-column x 10 000-row state recording into numpy (`net.state`): one memcpy of
+   the recorder's buffer into a new array. Median time, and the median ratio to numpy's own
+   copy of an array of the same size taken right after it (on a loaded machine the absolute
+   time is memory-bound and varies with the load; the ratio shows the overhead).
 
     python python/benches/overhead.py [--seconds 20] [--pairs 5]
 """
@@ -19,6 +22,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 import hebb
 
@@ -78,13 +83,21 @@ def main() -> None:
     net.population("n", 1000, hebb.models.LifRef(bias_current=5.0))
     net.record_state("v", "n", ["v"])
     net.run(1000.0, progress=False)
-    times = []
-    for _ in range(7):
+    same_size = np.ones((10000, 1000), dtype=np.float32)
+    times, copies = [], []
+    for _ in range(15):
         start = time.perf_counter()
         t, v = net.state("v")
         times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        c = same_size.copy()
+        copies.append(time.perf_counter() - start)
+        del c
     assert v.shape == (10000, 1000), v.shape
-    print(f"net.state of a {v.shape[0]} x {v.shape[1]} recording: median {1000 * statistics.median(times):.1f} ms")
+    ratio = statistics.median(a / b for a, b in zip(times, copies))
+    print(f"net.state of a {v.shape[0]} x {v.shape[1]} recording: median {1000 * statistics.median(times):.1f} ms "
+          f"(min {1000 * min(times):.1f} ms); numpy's copy of the same size: median {1000 * statistics.median(copies):.1f} ms; "
+          f"ratio {ratio:.2f}")
 
 
 if __name__ == "__main__":

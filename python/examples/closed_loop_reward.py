@@ -33,8 +33,8 @@ def build(seed: int) -> hebb.Network:
     net.projection("input_to_neuron", "input", "neuron", connectivity=hebb.AllToAll(),
                    weights=hebb.Uniform(0.0, 0.09),
                    synapse=hebb.models.Conductance(tau_ms=5.0, e_rev_mv=0.0), plasticity=rule)
-    # A reward source is required with a reward-modulated rule; it sets 0 every step, and the
-    # reward Python sets between steps wins for the next step.
+    # A reward source is required with a reward-modulated rule; it starts the reward at 0, and
+    # the reward Python sets between steps holds from the next step until it is set again.
     net.reward(hebb.models.RewardConstant(value=0.0))
     net.record_spikes("neuron")
     return net
@@ -50,20 +50,17 @@ def main() -> None:
 
     net = build(args.seed)
     history = []
-    current = [0.0]
 
     def reward(n: hebb.Network) -> None:
-        # Every step: apply the current reward; every 10 ms: compute it from the output.
-        if n.step % 100 == 0:
-            t, _ = n.spikes("neuron")
-            now = n.t_ms
-            window = min(args.window_ms, now)
-            rate = np.count_nonzero(t > now - window) / (window / 1000.0)
-            current[0] = float(np.clip((args.target_hz - rate) / args.target_hz, -1.0, 1.0))
-            history.append((now, rate))
-        n.set_reward(current[0])
+        # Every 10 ms: the reward from the output rate; it holds for the next 10 ms.
+        t, _ = n.spikes("neuron")
+        now = n.t_ms
+        window = min(args.window_ms, now)
+        rate = np.count_nonzero(t > now - window) / (window / 1000.0)
+        n.set_reward(float(np.clip((args.target_hz - rate) / args.target_hz, -1.0, 1.0)))
+        history.append((now, rate))
 
-    net.run(args.seconds * 1000.0, every_ms=net.dt_ms, callback=reward)
+    net.run(args.seconds * 1000.0, every_ms=10.0, callback=reward)
     history = np.array(history)
     quarter = max(1, len(history) // 4)
     first = history[:quarter, 1].mean()

@@ -471,12 +471,11 @@ class Network:
     def state(self, recorder: str) -> Tuple[np.ndarray, np.ndarray]:
         """A State or Weights recorder: ``(times_ms (T,), values (T, N))``; the column names are
         ``state_columns(recorder)``."""
-        t, v, _ = self._built.state(str(recorder))
-        return t, v
+        return self._built.state(str(recorder))
 
     def state_columns(self, recorder: str) -> TList[str]:
         """Column names of a state recorder (``v[3]``, ``w[0,1]``), as in the CSV header."""
-        return self._built.state(str(recorder))[2]
+        return self._built.state_columns(str(recorder))
 
     def weights(self, projection: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Current weights of ``projection``: ``(pre, post, w)``, copies, one entry per
@@ -496,12 +495,14 @@ class Network:
         sim.set_weights(str(projection), np.ascontiguousarray(arr))
 
     def set_reward(self, value: float) -> None:
-        """Set the reward (neuromodulator) the next step's plasticity uses."""
+        """Set the reward (neuromodulator) that reward-modulated plasticity uses from the next
+        step on. The value holds until it is set again (or until a ``RewardSchedule`` of the
+        scene reaches its next change); a ``RewardConstant`` source only sets the start value."""
         self._built.set_reward(float(value))
 
     @property
     def reward_value(self) -> float:
-        """The reward the next step will use."""
+        """The reward the next step will use (the held value)."""
         return self._built.reward()
 
     def impose_spikes(self, population: str, neurons: Sequence[int]) -> None:

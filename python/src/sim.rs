@@ -153,6 +153,18 @@ impl PySimulation {
         })
     }
 
+    /// The state or weight recorder `name`, or a `KeyError` listing the recorders.
+    fn state_recorder(&self, name: &str) -> PyResult<&hebb_core::record::StateRecording> {
+        let r = self.sim.recorders();
+        r.state(name).ok_or_else(|| {
+            let names: Vec<&str> = r.states.iter().map(|s| s.name.as_str()).collect();
+            PyKeyError::new_err(format!(
+                "no state recorder `{name}`; recorders: [{}]",
+                names.join(", ")
+            ))
+        })
+    }
+
     fn names(&self, populations: bool) -> Vec<String> {
         let index = self.sim.index();
         let list = if populations {
@@ -344,29 +356,37 @@ impl PySimulation {
         ))
     }
 
-    /// State or weight recorder `name`: `(times_ms (T,), values (T, N), columns)`.
+    /// State or weight recorder `name`: `(times_ms (T,), values (T, N))`. The values are one
+    /// copy (a memcpy) of the recorder's row-major buffer into a new numpy array.
     fn state<'py>(
         &self,
         py: Python<'py>,
         name: &str,
-    ) -> PyResult<(Array1<'py, f64>, Array2<'py, Real>, Vec<String>)> {
-        let r = self.sim.recorders();
-        let rec = r.state(name).ok_or_else(|| {
-            let names: Vec<&str> = r.states.iter().map(|s| s.name.as_str()).collect();
-            PyKeyError::new_err(format!(
-                "no state recorder `{name}`; recorders: [{}]",
-                names.join(", ")
-            ))
-        })?;
+    ) -> PyResult<(Array1<'py, f64>, Array2<'py, Real>)> {
+        let rec = self.state_recorder(name)?;
         let rows = rec.times_ms.len();
         let cols = rec.columns.len();
-        let times: Vec<f64> = rec
-            .times_ms
-            .iter()
-            .map(|&t| hebb_io::clean_time(t))
-            .collect();
-        let values = PyArray1::from_vec(py, rec.values.clone()).reshape([rows, cols])?;
-        Ok((PyArray1::from_vec(py, times), values, rec.columns.clone()))
+        if rec.values.len() != rows * cols {
+            return Err(HebbError::new_err(format!(
+                "recorder `{name}` holds {} values for {rows} rows of {cols} columns",
+                rec.values.len()
+            )));
+        }
+        let times = PyArray1::from_iter(py, rec.times_ms.iter().map(|&t| hebb_io::clean_time(t)));
+        // SAFETY: `new` allocates an uninitialised C-contiguous (rows, cols) array, which the
+        // copy fills completely (`values` holds exactly rows·cols elements, checked above)
+        // before Python can see it.
+        let values = unsafe {
+            let array = PyArray2::<Real>::new(py, [rows, cols], false);
+            std::ptr::copy_nonoverlapping(rec.values.as_ptr(), array.data(), rec.values.len());
+            array
+        };
+        Ok((times, values))
+    }
+
+    /// Column names of state or weight recorder `name` (`v[3]`, `w[0,1]`), as in the CSV header.
+    fn state_columns(&self, name: &str) -> PyResult<Vec<String>> {
+        Ok(self.state_recorder(name)?.columns.clone())
     }
 
     /// Current weights of `projection`: `(pre, post, w)` copies in synapse order.
@@ -426,7 +446,8 @@ impl PySimulation {
         Ok(())
     }
 
-    /// Set the reward the next step's plasticity uses.
+    /// Set the reward from the next step on; it holds until set again or until a
+    /// `RewardSchedule` change.
     fn set_reward(&mut self, value: f64) -> PyResult<()> {
         if !value.is_finite() {
             return Err(value_error(format!("reward must be finite, got {value}")));

@@ -18,7 +18,8 @@ RECORDERS = (
     'recorders=[Spikes(population: "neurons"), '
     'State(name: "v_all", target: "neurons", variables: ["v"], stride: 10), '
     'Weights(name: "w_all", projection: "exc_to_neurons", stride: 500), '
-    'PopulationRate(name: "rate", population: "neurons[0:50]", bin_ms: 10.0)]'
+    'PopulationRate(name: "rate", population: "neurons[0:50]", bin_ms: 10.0), '
+    'WeightTable(name: "w_table", projection: "exc_to_neurons", at_ms: [100.0])]'
 )
 
 
@@ -32,7 +33,7 @@ def test_npy_files_load_with_plain_numpy_and_match_the_csv(hebb_cli: Path, tmp_p
     run(hebb_cli, tmp_path / "csv", "csv")
     npy, csv = tmp_path / "npy", tmp_path / "csv"
     files = sorted(npy.glob("*.npy"))
-    assert [f.name for f in files] == ["rate.npy", "spikes_neurons.npy", "v_all.npy", "w_all.npy"]
+    assert [f.name for f in files] == ["rate.npy", "spikes_neurons.npy", "v_all.npy", "w_all.npy", "w_table.npy"]
     for f in files:
         np.load(f)  # default allow_pickle=False and max_header_size
 
@@ -58,3 +59,15 @@ def test_npy_files_load_with_plain_numpy_and_match_the_csv(hebb_cli: Path, tmp_p
     # The rate of neurons 0..49 in 10 ms bins, from the spikes.
     counts = np.array([np.sum((i < 50) & (t >= 10.0 * b) & (t < 10.0 * (b + 1)) ) for b in range(20)])
     np.testing.assert_allclose(rate["rate_hz"], counts / (50 * 0.010), rtol=1e-6)
+
+    # The weight table: one row per synapse at 100 ms and at the end (199.9 ms), as in the CSV.
+    table = np.load(npy / "w_table.npy")
+    assert table.dtype.names == ("t_ms", "pre", "post", "w")
+    rows = np.loadtxt(csv / "w_table.csv", delimiter=",", skiprows=1, ndmin=2)
+    np.testing.assert_array_equal(table["t_ms"], rows[:, 0])
+    np.testing.assert_array_equal(table["pre"], rows[:, 1])
+    np.testing.assert_array_equal(table["post"], rows[:, 2])
+    np.testing.assert_array_equal(table["w"], rows[:, 3].astype(np.float32))
+    assert sorted(set(table["t_ms"])) == [100.0, 199.9]
+    n = len(table) // 2
+    assert n == np.load(npy / "w_all.npy")["w"].shape[1]

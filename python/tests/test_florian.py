@@ -66,7 +66,8 @@ def test_florian_closed_loop_from_python_matches_inferno():
                        synapse=hebb.models.Delta(), plasticity=rule)
         net.record_weights(f"w_{name}", name)
         net.record_state(f"traces_{name}", name, ["trace_pre", "trace_post"])
-    # The source sets 0 each step; the callback's set_reward (between steps) wins for the next.
+    # The source sets 0 at the start; the callback's set_reward (between steps) holds from the
+    # next step on.
     net.reward(hebb.models.RewardConstant(value=0.0))
     net.record_state("eligibility", "mstdpet", ["elig_post", "elig_pre", "eligibility"])
     net.record_state("reward", "mstdp", ["reward"])

@@ -140,15 +140,46 @@ def test_callbacks_run_at_the_right_times_and_steer_the_reward():
     assert seen == pytest.approx([10.0 * k for k in range(1, 11)], abs=1e-9)
     assert net.t_ms == pytest.approx(100.0)
     t, r = net.state("r")
-    # The reward set after step k (t = k·dt) wins over the source for step k, recorded at t;
-    # the RewardConstant source sets 0 for every other step.
+    # The reward set after step k (t = k·dt) is the reward of step k, recorded at t, and holds
+    # until the next call (the RewardConstant source set 0 once, at the start).
     k = np.round(t / 0.1).astype(int)
-    expected = np.where((k % 100 == 0) & (k > 0), k * 0.1, 0.0)
+    expected = (k // 100) * 10.0
     np.testing.assert_allclose(r[:, 0], expected.astype(r.dtype), rtol=0, atol=1e-5)
     # Calls continue on the same grid across runs.
     seen.clear()
     net.run(25.0, every_ms=10.0, callback=callback)
     assert seen == pytest.approx([110.0, 120.0], abs=1e-9)
+
+
+def test_set_reward_holds_until_set_again_or_a_scheduled_change():
+    def network(source):
+        net = hebb.Network(dt_ms=1.0, seed=2)
+        net.population("pre", 3, hebb.models.Poisson(rate_hz=50.0))
+        net.population("post", 2, hebb.models.Poisson(rate_hz=50.0))
+        net.projection("p", "pre", "post", synapse=hebb.models.Delta(), plasticity=hebb.models.Mstdp())
+        net.reward(source)
+        net.record_state("r", "p", ["reward"])
+        return net
+
+    net = network(hebb.models.RewardConstant(value=0.25))
+    net.run(3.0)
+    net.set_reward(1.0)
+    assert net.reward_value == 1.0
+    net.run(5.0)
+    assert net.reward_value == 1.0
+    net.set_reward(-2.0)
+    net.run(2.0)
+    t, r = net.state("r")
+    np.testing.assert_array_equal(t, np.arange(10.0))
+    np.testing.assert_array_equal(r[:, 0], [0.25] * 3 + [1.0] * 5 + [-2.0] * 2)
+
+    # A schedule's change replaces the value set by the user; the user's value holds until then.
+    net = network(hebb.models.RewardSchedule(initial=0.0, changes=[{"at_ms": 6.0, "value": 3.0}]))
+    net.run(2.0)
+    net.set_reward(1.0)
+    net.run(8.0)
+    t, r = net.state("r")
+    np.testing.assert_array_equal(r[:, 0], [0.0] * 2 + [1.0] * 4 + [3.0] * 4)
 
 
 def test_callbacks_do_not_change_the_results():

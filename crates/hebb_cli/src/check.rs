@@ -141,6 +141,21 @@ pub fn check_with_sets(
                 population,
                 bin_ms,
             } => println!("  {name}: rate of {population} in bins of {bin_ms} ms"),
+            RecorderSpec::WeightTable {
+                name,
+                projection,
+                at_ms,
+            } => {
+                let synapses = sim
+                    .recorders()
+                    .tables
+                    .iter()
+                    .find(|t| t.name == *name)
+                    .map_or(0, |t| t.pre.len());
+                println!(
+                    "  {name}: table of the {synapses} weights of {projection} at {at_ms:?} ms and at the end"
+                );
+            }
             RecorderSpec::State {
                 name,
                 target,

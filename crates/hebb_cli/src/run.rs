@@ -388,6 +388,39 @@ pub fn resume_with(
     )
 }
 
+/// The file stem of the end-of-run weight table of plastic projection `projection`.
+pub fn final_weights_name(projection: &str) -> String {
+    format!("final_weights_{projection}")
+}
+
+/// Every plastic projection without a `WeightTable` recorder gets one, so its weights at the
+/// end of the run are always in the run directory (`final_weights_<projection>.csv`).
+fn add_final_weight_tables(scene: &Scene, sim: &mut Simulation) -> Result<(), CliError> {
+    for def in &scene.projections {
+        if def.plasticity.is_none() {
+            continue;
+        }
+        let has_table = scene.recorders.iter().any(|r| {
+            matches!(&r.value, RecorderSpec::WeightTable { projection, .. } if *projection == def.name)
+        });
+        if has_table {
+            continue;
+        }
+        sim.add_recorder(&RecorderSpec::WeightTable {
+            name: final_weights_name(&def.name),
+            projection: def.name.clone(),
+            at_ms: Vec::new(),
+        })
+        .map_err(|e| {
+            CliError::Refused(format!(
+                "the end-of-run weight table of projection `{}`: {e} (a recorder of the scene already uses that name; rename it)",
+                def.name
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 /// The scene's `figure` must be one `hebb plot` knows.
 pub fn check_figure(scene: &Scene) -> Result<(), CliError> {
     let Some(name) = &scene.figure else {
@@ -411,7 +444,9 @@ pub fn check_figure(scene: &Scene) -> Result<(), CliError> {
     let recorded = scene.recorders.iter().flat_map(|r| match &r.value {
         RecorderSpec::State { variables, .. } => variables.iter().map(String::as_str).collect(),
         RecorderSpec::Weights { .. } => vec!["w"],
-        RecorderSpec::Spikes { .. } | RecorderSpec::PopulationRate { .. } => Vec::new(),
+        RecorderSpec::Spikes { .. }
+        | RecorderSpec::PopulationRate { .. }
+        | RecorderSpec::WeightTable { .. } => Vec::new(),
     });
     let spike_recordings = scene
         .recorders
@@ -454,6 +489,14 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
              processes is not supported yet; run the first part with one process (snapshots \
              of one process resume with any number of ranks)"
         )));
+    }
+    if ranks > 1 && !sim.recorders().tables.is_empty() {
+        return Err(CliError::Refused(format!(
+            "WeightTable recorders with {ranks} ranks are not supported yet; run with one process"
+        )));
+    }
+    if ranks == 1 {
+        add_final_weight_tables(scene, &mut sim)?;
     }
     if ranks > 1 && sim.recorders().states.iter().any(|s| s.rate.is_some()) {
         return Err(CliError::Refused(format!(
@@ -553,6 +596,8 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         // The end state too (a short run may never reach the periodic check).
         watch.scan(&sim);
     }
+    // Every weight table at the end of the run (interrupted runs: where they stopped).
+    sim.record_weight_tables();
     let wall_seconds = result.wall_seconds;
 
     let writing = Instant::now();

@@ -133,8 +133,40 @@ fn sighup_stops_the_run_like_ctrl_c() {
     signal_stops_like_ctrl_c("SIGHUP", libc::SIGHUP, 129);
 }
 
-/// SIGKILL cannot be caught: the files hold what the last timed flush wrote, in whole rows,
-/// and a `--force` rerun that dies leaves no summary of the previous run behind.
+/// Lines on disk in a file being written (a cheap count while the run goes on; the checks of
+/// whole rows come after the writer is gone).
+fn lines_on_disk(path: &Path) -> usize {
+    std::fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+}
+
+/// Rows the header of an NPY file being written counts (0 until the header is readable).
+fn npy_rows_on_disk(path: &Path) -> u64 {
+    std::fs::File::open(path)
+        .ok()
+        .and_then(|mut f| hebb_io::npy::read_header(&mut f).ok())
+        .map_or(0, |(_, _, rows)| rows)
+}
+
+/// Wait until `rows()` exceeds `n` (the running process has flushed that much), for as long as
+/// a loaded machine may need.
+fn wait_for_rows(what: &str, n: u64, rows: impl Fn() -> u64) {
+    let started = Instant::now();
+    while rows() <= n {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "{what}: no more than {} rows reached the disk in 300 s",
+            rows()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGKILL cannot be caught: the files hold what the last flush wrote, in whole rows, and a
+/// `--force` rerun that dies leaves no summary of the previous run behind.
+///
+/// Robust on a loaded machine: instead of killing after a fixed wall time, it waits until
+/// each run has flushed more than 500 rows to disk while running (the periodic flush at work:
+/// the run is endless), then kills both and checks what survived.
 #[cfg(unix)]
 #[test]
 fn sigkill_leaves_parseable_files_and_no_stale_summary() {
@@ -153,15 +185,27 @@ fn sigkill_leaves_parseable_files_and_no_stale_summary() {
         assert!(o.status.success());
         assert!(out.join("summary.json").exists());
     }
+    // The 50 ms runs wrote 500 rows each: wait for more than that from the new runs.
+    let before_csv = lines_on_disk(&out_csv.join("v_neurons.csv"));
+    assert_eq!(before_csv, 501);
     let long = demo_with_duration(&dir, "100000000.0");
     let csv = spawn_run(&long, &out_csv, &["--force"]);
     let npy = spawn_run(&long, &out_npy, &["--force", "--format", "npy"]);
-    wait_for(&out_npy.join("v_neurons.npy"));
-    // The old summary goes before any recording is truncated.
+    // The old summary goes before any recording is truncated: once a run's recording is
+    // shorter than the old one (truncated), its old summary must be gone.
+    let v_csv = out_csv.join("v_neurons.csv");
+    let v_npy = out_npy.join("v_neurons.npy");
+    wait_for_rows("csv truncated", 0, || {
+        u64::from(lines_on_disk(&v_csv) < before_csv)
+    });
     assert!(!out_csv.join("summary.json").exists());
+    wait_for_rows("npy truncated", 0, || {
+        u64::from(npy_rows_on_disk(&v_npy) < 500)
+    });
     assert!(!out_npy.join("summary.json").exists());
-    // Past one flush interval (2 s) of wall time.
-    std::thread::sleep(Duration::from_millis(3500));
+    // The runs flush while running (they never end by themselves).
+    wait_for_rows("csv", 500, || lines_on_disk(&v_csv) as u64);
+    wait_for_rows("npy", 500, || npy_rows_on_disk(&v_npy));
     send(&csv, libc::SIGKILL);
     send(&npy, libc::SIGKILL);
     let (csv, npy) = (
@@ -173,9 +217,9 @@ fn sigkill_leaves_parseable_files_and_no_stale_summary() {
 
     assert!(!out_csv.join("summary.json").exists());
     assert!(!out_npy.join("summary.json").exists());
-    let rows = complete_csv_rows(&out_csv.join("v_neurons.csv"), "t_ms,v[0],v[1],v[2]", 4);
+    let rows = complete_csv_rows(&v_csv, "t_ms,v[0],v[1],v[2]", 4);
     assert!(rows > 500, "only {rows} rows survived SIGKILL");
-    let rows = consistent_npy_rows(&out_npy.join("v_neurons.npy"), 8 + 3 * 4);
+    let rows = consistent_npy_rows(&v_npy, 8 + 3 * 4);
     assert!(rows > 500, "only {rows} rows survived SIGKILL");
     consistent_npy_rows(&out_npy.join("spikes_neurons.npy"), 12);
 }
@@ -427,6 +471,28 @@ fn bad_inputs_get_plain_early_errors() {
                 .to_string(),
             ],
             "weights must be within ±3.4028235e38",
+        ),
+        (
+            vec![
+                "check".into(),
+                d("tau.ron", "tau_m_ms: 20.0,", "tau_m_ms: 1e300,")
+                    .display()
+                    .to_string(),
+            ],
+            "tau.ron:26:17: populations[2] (`neurons`): model `Lif`: tau_m_ms must fit the simulation's 32-bit floats (magnitude at most 3.4028235e38), got 1e300",
+        ),
+        (
+            vec![
+                "check".into(),
+                d(
+                    "reward_tuple.ron",
+                    "    recorders: [",
+                    "    reward: RewardSchedule(changes: [(50.0, 1.0)]),\n    recorders: [",
+                )
+                .display()
+                .to_string(),
+            ],
+            "`RewardSchedule` params: found `50.0` where a field name was expected: write this value's fields by name, `(name: value, …)`",
         ),
         (
             vec![

@@ -192,3 +192,111 @@ fn check_shows_the_changed_scene() {
         "{text}"
     );
 }
+
+/// Rows of a weight table: `(t_ms, pre, post, w)`.
+fn table(path: &Path) -> Vec<(f64, u32, u32, f64)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t_ms,pre,post,w"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn weights_at_the_end_of_the_run_are_a_sparse_table_the_plots_use() {
+    let dir = scratch("final_weights");
+    let out = dir.join("out");
+    ok(&hebb(&[
+        "run",
+        "scenes/song2000_stdp.ron",
+        "--quiet",
+        "--duration-ms",
+        "2000",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "recorders=[Spikes(population: \"neuron\"), \
+         Weights(name: \"w\", projection: \"input_to_neuron\", stride: 10000), \
+         WeightTable(name: \"w_table\", projection: \"input_to_neuron\", at_ms: [1000.0])]",
+    ]));
+    // The scene's own table (at 1000 ms and at the end) replaces the automatic one.
+    assert!(!out.join("final_weights_input_to_neuron.csv").exists());
+    let rows = table(&out.join("w_table.csv"));
+    assert_eq!(rows.len(), 2 * 1000);
+    assert!(rows[..1000].iter().all(|r| r.0 == 1000.0));
+    // The state after the last step (t = 2000 - dt), as other recorders label it.
+    assert!(rows[1000..].iter().all(|r| r.0 == 1999.9));
+    assert_eq!((rows[1000].1, rows[1000].2), (0, 0));
+    // The table at 1000 ms equals the wide recording's row at 1000 ms.
+    let wide = std::fs::read_to_string(out.join("w.csv")).unwrap();
+    let row_1000: Vec<f64> = wide
+        .lines()
+        .find(|l| l.starts_with("1000,"))
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let table_1000: Vec<f64> = rows[..1000].iter().map(|r| r.3).collect();
+    assert_eq!(row_1000, table_1000);
+    let end: Vec<f64> = rows[1000..].iter().map(|r| r.3).collect();
+    assert_ne!(
+        end, table_1000,
+        "STDP changed the weights in the last second"
+    );
+
+    // The plots' "final weights" are the end of the run, not the last recorded row.
+    let run = hebb_plot::RunDir::open(&out).unwrap();
+    let w = run.recordings().find(|f| f.stem == "w").unwrap();
+    assert!(run.recordings().all(|f| f.stem != "w_table"));
+    let cols = w.variable_columns("w");
+    let (t, values) = run.final_weights(w, &cols).unwrap().unwrap();
+    assert_eq!(t, 1999.9);
+    assert_eq!(values, end);
+
+    // Without a WeightTable recorder, every plastic projection gets one at the end.
+    let plain = dir.join("plain");
+    ok(&hebb(&[
+        "run",
+        "scenes/song2000_stdp.ron",
+        "--quiet",
+        "--duration-ms",
+        "2000",
+        "--out",
+        plain.to_str().unwrap(),
+    ]));
+    let rows = table(&plain.join("final_weights_input_to_neuron.csv"));
+    assert_eq!(rows.len(), 1000);
+    assert_eq!(rows.iter().map(|r| r.3).collect::<Vec<_>>(), end);
+    let files = summary(&plain)["files"].to_string();
+    assert!(
+        files.contains("final_weights_input_to_neuron.csv"),
+        "{files}"
+    );
+}
+
+#[test]
+fn weight_table_times_off_the_grid_are_refused() {
+    let out = hebb(&[
+        "check",
+        "scenes/song2000_stdp.ron",
+        "--set",
+        "recorders=[WeightTable(name: \"t\", projection: \"input_to_neuron\", at_ms: [0.05])]",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .contains("at_ms must be >= 0 and whole numbers of time steps (dt = 0.1 ms), got 0.05"),
+        "{}",
+        stderr(&out)
+    );
+}

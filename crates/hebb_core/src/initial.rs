@@ -1,6 +1,9 @@
 //! Per-neuron values: a constant, a list, or a distribution, drawn per neuron from
 //! counter-based streams; used to set any settable state variable of a population by name
-//! (scene `initial: {"v": Uniform(low: -60.0, high: -50.0)}`), whatever its neuron model.
+//! (scene `initial: {"v": Uniform(low: -60.0, high: -50.0)}`), whatever its neuron model, and
+//! the params a model accepts per neuron (scene `per_neuron: {"v_threshold_mv": …}`, stored in
+//! [`NeuronParams`]; the model's kernel reads them through [`PerNeuron`], generic so that the
+//! homogeneous case compiles to the same code as before).
 //!
 //! The value of neuron `i` is drawn from stream `i` of the population's `"initial.<variable>"`
 //! family ([`crate::rng`]), so it does not depend on the population's split over threads or
@@ -12,10 +15,13 @@ use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
+use bevy_ecs::component::Component;
+
 use crate::Real;
 use crate::error::{BuildError, ParamError};
 use crate::population::Population;
 use crate::record::VariableReaders;
+use crate::registry::ModelParams;
 use crate::rng::Streams;
 use crate::simulation::Simulation;
 
@@ -193,7 +199,103 @@ fn normal_cdf(z: f64) -> f64 {
     0.5 * (1.0 + if z >= 0.0 { erf } else { -erf })
 }
 
+/// The per-neuron values of a population's model params (scene `per_neuron`), by param name.
+/// Fixed at build time (not part of snapshots: rebuilt from the scene).
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct NeuronParams {
+    /// `(param, one value per neuron)`.
+    pub values: Vec<(String, Vec<Real>)>,
+}
+
+impl NeuronParams {
+    /// The values of `param`, if given per neuron.
+    #[inline]
+    pub fn get(&self, param: &str) -> Option<&[Real]> {
+        self.values
+            .iter()
+            .find(|(name, _)| name == param)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// A param read per neuron by a kernel: a constant (`Real`, the homogeneous case, which then
+/// compiles exactly as a plain constant) or one value per neuron (`&[Real]`). Make the kernel
+/// generic over it and call it with whichever the population has.
+pub trait PerNeuron: Copy {
+    /// The value of neuron `i` (of the slice the kernel works on).
+    fn at(self, i: usize) -> Real;
+}
+
+impl PerNeuron for Real {
+    #[inline(always)]
+    fn at(self, _i: usize) -> Real {
+        self
+    }
+}
+
+impl PerNeuron for &[Real] {
+    #[inline(always)]
+    fn at(self, i: usize) -> Real {
+        self[i]
+    }
+}
+
 impl Simulation {
+    /// Give model param `param` of `population` one value per neuron, drawn from `values`
+    /// with the population's `"per_neuron.<param>"` streams (neuron `i` from stream `i`).
+    /// `model` is the population's model params (checked: the model must list `param` in
+    /// [`Model::PER_NEURON`](crate::registry::Model::PER_NEURON), and its
+    /// `validate_per_neuron` must accept the values). Errors name `per_neuron.<param>`.
+    pub fn set_per_neuron(
+        &mut self,
+        population: &str,
+        model: &dyn ModelParams,
+        param: &str,
+        values: &NeuronValues,
+    ) -> Result<(), BuildError> {
+        let entity = self.index().population_or_err(population)?;
+        let owner = format!("population `{population}`");
+        let field = format!("per_neuron.{param}");
+        let supported = model.per_neuron();
+        if !supported.contains(&param) {
+            return Err(BuildError::param(
+                owner,
+                ParamError::new(
+                    "per_neuron",
+                    format!(
+                        "`{}` does not take `{param}` per neuron (it takes: {})",
+                        model.model_name(),
+                        if supported.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            supported.join(", ")
+                        }
+                    ),
+                ),
+            ));
+        }
+        values
+            .validate(&field)
+            .map_err(|e| BuildError::param(owner.as_str(), e))?;
+        let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+        let streams = self
+            .world
+            .resource::<crate::rng::SimRng>()
+            .streams(population, &field);
+        let drawn = values
+            .values(size, &streams, &field)
+            .map_err(|e| BuildError::param(owner.as_str(), e))?;
+        model.validate_per_neuron(param, &drawn).map_err(|e| {
+            BuildError::param(owner.as_str(), ParamError::new("per_neuron", e.to_string()))
+        })?;
+        let mut entity = self.world.entity_mut(entity);
+        let mut params = entity.take::<NeuronParams>().unwrap_or_default();
+        params.values.retain(|(name, _)| name != param);
+        params.values.push((param.to_owned(), drawn));
+        entity.insert(params);
+        Ok(())
+    }
+
     /// Set state variable `variable` (e.g. `"v"`, `"w"`, `"u"`) of every neuron of
     /// `population` from `values`, drawn per neuron from the population's
     /// `"initial.<variable>"` streams. Errors name `initial.<variable>`; an unknown or
@@ -238,7 +340,7 @@ impl Simulation {
         Err(BuildError::param(
             owner,
             ParamError::new(
-                field,
+                "initial",
                 format!(
                     "`{variable}` is not a settable variable of this population (settable: {})",
                     if settable.is_empty() {

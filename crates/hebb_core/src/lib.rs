@@ -29,6 +29,7 @@ pub mod error;
 pub mod finite;
 pub mod initial;
 pub mod parallel;
+pub mod param_range;
 pub mod params;
 pub mod plugin;
 pub mod population;

@@ -177,6 +177,18 @@ pub enum RecorderSpec {
         #[serde(default = "one")]
         stride: u32,
     },
+    /// Every weight of a projection as a sparse table, one `(t_ms, pre, post, w)` row per
+    /// synapse, at chosen times and at the end of the run
+    /// (`WeightTable(name: "w_ee", projection: "ee", at_ms: [1000.0])`).
+    WeightTable {
+        /// Recorder name (output file stem).
+        name: String,
+        /// Projection name.
+        projection: String,
+        /// Times (ms, whole steps) at which the table is taken, besides the end of the run.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        at_ms: Vec<f64>,
+    },
 }
 
 fn one() -> u32 {
@@ -300,6 +312,47 @@ impl StateRecording {
     }
 }
 
+/// Every weight of a projection as `(t_ms, pre, post, w)` rows, taken at chosen steps and when
+/// [`crate::simulation::Simulation::record_weight_tables`] is called (the `hebb` command calls
+/// it at the end of every run).
+#[derive(Debug, Clone)]
+pub struct WeightTableRecording {
+    /// Recorder name.
+    pub name: String,
+    /// Projection entity.
+    pub entity: Entity,
+    /// Presynaptic neuron of each synapse (synapse order).
+    pub pre: Vec<u32>,
+    /// Postsynaptic neuron of each synapse.
+    pub post: Vec<u32>,
+    /// Steps after which the table is taken (sorted).
+    pub at_steps: Vec<u64>,
+    /// Time of each buffered table, ms.
+    pub times_ms: Vec<f64>,
+    /// Buffered tables, `times_ms.len() × pre.len()` weights.
+    pub values: Vec<Real>,
+    /// The step of the last table taken (a table is taken once per step).
+    pub last_step: Option<u64>,
+}
+
+impl WeightTableRecording {
+    /// Take the table of the state after step `step` from `world`; returns the values added.
+    pub fn take(&mut self, world: &World, step: u64, dt_ms: f64) -> usize {
+        if self.last_step == Some(step) {
+            return 0;
+        }
+        self.last_step = Some(step);
+        self.times_ms.push(step as f64 * dt_ms);
+        match world.get::<Weights>(self.entity) {
+            Some(w) if w.w.len() == self.pre.len() => self.values.extend_from_slice(&w.w),
+            _ => self
+                .values
+                .extend(std::iter::repeat_n(Real::NAN, self.pre.len())),
+        }
+        self.pre.len()
+    }
+}
+
 /// Receives recorded data while a run goes, so that memory stays bounded (e.g. CSV or NPY
 /// writers). Recorders hand over their buffered data whenever it exceeds
 /// [`Recorders::flush_threshold`] values and on [`crate::simulation::Simulation::flush_recorders`].
@@ -321,6 +374,20 @@ pub trait RecordingSink: Send + Sync + 'static {
     ) -> std::io::Result<()>;
     /// Make everything written so far durable and readable (flush files, fix headers).
     fn flush(&mut self) -> std::io::Result<()>;
+    /// Tables of weight-table recorder `recorder` (`times.len()` tables of
+    /// `recorder.pre.len()` weights). Sinks that predate weight tables refuse them.
+    fn write_table(
+        &mut self,
+        recorder: &WeightTableRecording,
+        times_ms: &[f64],
+        values: &[Real],
+    ) -> std::io::Result<()> {
+        let _ = (times_ms, values);
+        Err(std::io::Error::other(format!(
+            "this recording sink does not write weight tables (recorder `{}`)",
+            recorder.name
+        )))
+    }
 }
 
 /// A shared handle on a sink.
@@ -342,6 +409,8 @@ pub struct Recorders {
     pub spikes: Vec<SpikeRecording>,
     /// State and weight recorders.
     pub states: Vec<StateRecording>,
+    /// Weight-table recorders.
+    pub tables: Vec<WeightTableRecording>,
     /// Where data goes while running; `None` keeps everything in memory.
     pub sink: Option<SharedSink>,
     /// Buffered values (spikes count 2, each recorded value 1) above which data is handed to
@@ -360,6 +429,7 @@ impl std::fmt::Debug for Recorders {
         f.debug_struct("Recorders")
             .field("spikes", &self.spikes)
             .field("states", &self.states)
+            .field("tables", &self.tables)
             .field("sink", &self.sink.is_some())
             .field("positions", &self.positions)
             .field("error", &self.error)
@@ -409,6 +479,13 @@ impl Recorders {
             rec.times_ms.clear();
             rec.values.clear();
         }
+        for rec in &mut self.tables {
+            if result.is_ok() && !rec.times_ms.is_empty() {
+                result = sink.write_table(rec, &rec.times_ms, &rec.values);
+            }
+            rec.times_ms.clear();
+            rec.values.clear();
+        }
         // Flush even after an error: that is where sinks make every file consistent (e.g.
         // rewrite NPY headers to the rows on disk).
         let flushed = sink.flush();
@@ -455,6 +532,14 @@ impl Recorders {
     /// nothing, and taking the recorders out and back costs more than the check. Keep this in
     /// step with [`sample`] (a recorder kind it samples must make this true when it has work).
     fn samples_at(&self, world: &World) -> bool {
+        let step = world.resource::<Clock>().step;
+        if self
+            .tables
+            .iter()
+            .any(|t| t.at_steps.binary_search(&step).is_ok())
+        {
+            return true;
+        }
         if self.spikes.is_empty() && self.states.is_empty() {
             return false;
         }
@@ -465,7 +550,6 @@ impl Recorders {
         }) {
             return true;
         }
-        let step = world.resource::<Clock>().step;
         self.states
             .iter()
             .any(|rec| rec.rate.is_some() || step.is_multiple_of(u64::from(rec.stride)))
@@ -557,6 +641,11 @@ fn sample(world: &World, recorders: &mut Recorders) {
                 rec.values.push(value);
             }
             buffered += rec.sources.len();
+        }
+        for rec in &mut recorders.tables {
+            if rec.at_steps.binary_search(&clock.step).is_ok() {
+                buffered += rec.take(world, clock.step, clock.dt_ms);
+            }
         }
         recorders.buffered += buffered;
         if recorders.sink.is_some() && recorders.buffered >= recorders.flush_threshold {

@@ -234,6 +234,17 @@ pub trait Model:
 
     /// Add the model's components to `ctx.entity` (called after `validate`).
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError>;
+
+    /// The params a population may give per neuron (scene `per_neuron: {"v_threshold_mv":
+    /// …}`); the model's kernel reads them from [`crate::initial::NeuronParams`]. Default:
+    /// none.
+    const PER_NEURON: &'static [&'static str] = &[];
+
+    /// Check per-neuron values of `param` (one of [`Model::PER_NEURON`]) against the other
+    /// params, e.g. every threshold above the reset. Default: no check.
+    fn validate_per_neuron(&self, _param: &str, _values: &[crate::Real]) -> Result<(), ParamError> {
+        Ok(())
+    }
 }
 
 /// Type-erased model params, as held by scenes and network descriptions.
@@ -242,12 +253,17 @@ pub trait ModelParams: erased_serde::Serialize + Debug + Send + Sync + 'static {
     fn model_name(&self) -> &'static str;
     /// Kind.
     fn kind(&self) -> ModelKind;
-    /// See [`Model::validate`].
+    /// [`Model::validate`], then every floating-point parameter against the `f32` range of
+    /// the state ([`crate::param_range::check_f32_range`]).
     fn validate(&self) -> Result<(), ParamError>;
     /// See [`Model::USES_REWARD`].
     fn uses_reward(&self) -> bool;
     /// See [`Model::describe`].
     fn describe(&self) -> Option<String>;
+    /// See [`Model::PER_NEURON`].
+    fn per_neuron(&self) -> &'static [&'static str];
+    /// See [`Model::validate_per_neuron`].
+    fn validate_per_neuron(&self, param: &str, values: &[crate::Real]) -> Result<(), ParamError>;
     /// See [`Model::attach`].
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError>;
     /// Clone into a box.
@@ -266,13 +282,20 @@ impl<T: Model> ModelParams for T {
         T::KIND
     }
     fn validate(&self) -> Result<(), ParamError> {
-        Model::validate(self)
+        Model::validate(self)?;
+        crate::param_range::check_f32_range(self)
     }
     fn uses_reward(&self) -> bool {
         T::USES_REWARD
     }
     fn describe(&self) -> Option<String> {
         Model::describe(self)
+    }
+    fn per_neuron(&self) -> &'static [&'static str] {
+        T::PER_NEURON
+    }
+    fn validate_per_neuron(&self, param: &str, values: &[crate::Real]) -> Result<(), ParamError> {
+        Model::validate_per_neuron(self, param, values)
     }
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         Model::attach(self, ctx)

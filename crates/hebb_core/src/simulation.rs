@@ -827,6 +827,50 @@ impl Simulation {
                 }
                 Ok(())
             }
+            RecorderSpec::WeightTable {
+                name,
+                projection,
+                at_ms,
+            } => {
+                let entity = index.projection_or_err(projection)?;
+                self.check_recorder_name(name, 1)?;
+                if self.recorders().tables.iter().any(|t| t.name == *name) {
+                    return Err(BuildError::Duplicate {
+                        kind: "recorder",
+                        name: name.clone(),
+                    });
+                }
+                let mut at_steps = Vec::new();
+                for &ms in at_ms {
+                    let step = crate::clock::steps_on_grid(ms, self.dt_ms()).ok_or_else(|| {
+                        BuildError::Invalid(format!(
+                            "recorder `{name}`: at_ms must be >= 0 and whole numbers of time steps (dt = {} ms), got {ms}",
+                            self.dt_ms()
+                        ))
+                    })?;
+                    at_steps.push(step);
+                }
+                at_steps.sort_unstable();
+                at_steps.dedup();
+                let (pre, post) = self
+                    .world
+                    .get::<crate::connectivity::Connectivity>(entity)
+                    .map(|c| c.pairs().into_iter().unzip())
+                    .unwrap_or_default();
+                self.world.resource_mut::<Recorders>().tables.push(
+                    crate::record::WeightTableRecording {
+                        name: name.clone(),
+                        entity,
+                        pre,
+                        post,
+                        at_steps,
+                        times_ms: Vec::new(),
+                        values: Vec::new(),
+                        last_step: None,
+                    },
+                );
+                Ok(())
+            }
             RecorderSpec::PopulationRate {
                 name,
                 population,
@@ -1046,6 +1090,21 @@ impl Simulation {
                 values: Vec::new(),
                 rate: None,
             });
+    }
+
+    /// Take every weight table now (the state after the last step run; the `hebb` command
+    /// calls this at the end of a run). A table already taken at this step is not repeated.
+    pub fn record_weight_tables(&mut self) {
+        let step = self.clock().step;
+        let Some(last) = step.checked_sub(1) else {
+            return;
+        };
+        let dt = self.dt_ms();
+        let mut recorders = std::mem::take(&mut *self.world.resource_mut::<Recorders>());
+        for rec in &mut recorders.tables {
+            rec.take(&self.world, last, dt);
+        }
+        *self.world.resource_mut::<Recorders>() = recorders;
     }
 
     /// Hand every recorder's buffered data to its sink and flush the sink (no-op without one).

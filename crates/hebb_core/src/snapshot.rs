@@ -52,6 +52,18 @@ enum LoadError {
     Mismatch(String),
 }
 
+/// A state component that checks a saved value against the one the network was built with,
+/// beyond the shape check every component gets ([`crate::shape`]): derived structure kept in
+/// the state (offsets, index lists, flags computed from the connectivity) must equal the
+/// network's, saved indices must be in range. Register it with
+/// [`Simulation::register_snapshot_checked`]. A failed check refuses the snapshot; nothing
+/// is restored, so stepping never meets an inconsistent state.
+pub trait RestoreCheck {
+    /// `Ok` when `saved` may replace `fresh` (built from the same scene); otherwise what does
+    /// not fit, in a few words.
+    fn check_restored(fresh: &Self, saved: &Self) -> Result<(), String>;
+}
+
 /// Which components and resources snapshots hold.
 #[derive(Resource, Default, Clone)]
 pub struct SnapshotRegistry {
@@ -64,6 +76,24 @@ impl SnapshotRegistry {
     /// an entity that has a `T` of the same shape (array lengths, enum variants; see
     /// [`crate::shape`]).
     pub fn register_component<T: Component + Serialize + DeserializeOwned>(&mut self) {
+        self.push_component::<T>(|world, e, bytes| {
+            load_component::<T>(world, e, bytes, |_, _| Ok(()))
+        });
+    }
+
+    /// Like [`Self::register_component`], and the saved value must also pass
+    /// [`RestoreCheck::check_restored`] against the network's.
+    pub fn register_component_checked<
+        T: Component + Serialize + DeserializeOwned + RestoreCheck,
+    >(
+        &mut self,
+    ) {
+        self.push_component::<T>(|world, e, bytes| {
+            load_component::<T>(world, e, bytes, T::check_restored)
+        });
+    }
+
+    fn push_component<T: Component + Serialize + DeserializeOwned>(&mut self, load: LoadFn) {
         let key = std::any::type_name::<T>();
         if self.components.iter().any(|(k, ..)| *k == key) {
             return;
@@ -71,19 +101,7 @@ impl SnapshotRegistry {
         self.components.push((
             key,
             |world, e| world.get::<T>(e).map(postcard::to_allocvec),
-            |world, e, bytes| {
-                let value: T = postcard::from_bytes(bytes).map_err(LoadError::Codec)?;
-                let current = world.get::<T>(e).ok_or_else(|| {
-                    LoadError::Mismatch("the network has no such component here".into())
-                })?;
-                if !fits(&shape_of(current), &shape_of(&value)) {
-                    return Err(LoadError::Mismatch(
-                        "its array lengths or variants differ from the network's".into(),
-                    ));
-                }
-                world.entity_mut(e).insert(value);
-                Ok(())
-            },
+            load,
             |world, e| world.get::<T>(e).map(shape_of),
         ));
     }
@@ -111,6 +129,28 @@ impl SnapshotRegistry {
             },
         ));
     }
+}
+
+/// Decode a saved `T`, check it against the network's `T` at `e` (shape, then `check`) and
+/// put it in its place.
+fn load_component<T: Component + Serialize + DeserializeOwned>(
+    world: &mut World,
+    e: Entity,
+    bytes: &[u8],
+    check: fn(&T, &T) -> Result<(), String>,
+) -> Result<(), LoadError> {
+    let value: T = postcard::from_bytes(bytes).map_err(LoadError::Codec)?;
+    let current = world
+        .get::<T>(e)
+        .ok_or_else(|| LoadError::Mismatch("the network has no such component here".into()))?;
+    if !fits(&shape_of(current), &shape_of(&value)) {
+        return Err(LoadError::Mismatch(
+            "its array lengths or variants differ from the network's".into(),
+        ));
+    }
+    check(current, &value).map_err(LoadError::Mismatch)?;
+    world.entity_mut(e).insert(value);
+    Ok(())
 }
 
 /// The saved state of one entity: its key (`population/exc`, `projection/in`, `stimulus/0`,
@@ -203,6 +243,17 @@ impl Simulation {
         self.world
             .resource_mut::<SnapshotRegistry>()
             .register_component::<T>();
+        self
+    }
+
+    /// Save component `T` in snapshots; a saved `T` must also pass
+    /// [`RestoreCheck::check_restored`] against the network's to be restored.
+    pub fn register_snapshot_checked<T: Component + Serialize + DeserializeOwned + RestoreCheck>(
+        &mut self,
+    ) -> &mut Self {
+        self.world
+            .resource_mut::<SnapshotRegistry>()
+            .register_component_checked::<T>();
         self
     }
 

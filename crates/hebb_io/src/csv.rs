@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use hebb_core::Real;
-use hebb_core::record::{Recorders, RecordingSink, SpikeRecording, StateRecording};
+use hebb_core::record::{
+    Recorders, RecordingSink, SpikeRecording, StateRecording, WeightTableRecording,
+};
 
 use crate::rowfile::{RowFile, with_path};
 use crate::{OutputFormat, clean_time, recorder_path, spikes_path, time_ms};
@@ -13,6 +15,7 @@ use crate::{OutputFormat, clean_time, recorder_path, spikes_path, time_ms};
 pub struct CsvSink {
     spikes: Vec<(String, RowFile)>,
     states: Vec<(String, RowFile)>,
+    tables: Vec<(String, RowFile)>,
     line: String,
 }
 
@@ -53,9 +56,15 @@ impl CsvSink {
             let path = recorder_path(dir, &rec.name, OutputFormat::Csv);
             states.push((rec.name.clone(), open(path, &header)?));
         }
+        let mut tables = Vec::new();
+        for rec in &recorders.tables {
+            let path = recorder_path(dir, &rec.name, OutputFormat::Csv);
+            tables.push((rec.name.clone(), open(path, "t_ms,pre,post,w")?));
+        }
         Ok(Self {
             spikes,
             states,
+            tables,
             line: String::new(),
         })
     }
@@ -126,9 +135,41 @@ impl RecordingSink for CsvSink {
         Ok(())
     }
 
+    fn write_table(
+        &mut self,
+        recorder: &WeightTableRecording,
+        times_ms: &[f64],
+        values: &[Real],
+    ) -> std::io::Result<()> {
+        use std::fmt::Write as _;
+        let Some((_, w)) = self.tables.iter_mut().find(|(n, _)| *n == recorder.name) else {
+            return Ok(());
+        };
+        let n = recorder.pre.len();
+        for (r, &t) in times_ms.iter().enumerate() {
+            let t = clean_time(t);
+            for (k, v) in values[r * n..(r + 1) * n].iter().enumerate() {
+                self.line.clear();
+                let _ = writeln!(
+                    self.line,
+                    "{t},{},{},{v}",
+                    recorder.pre[k], recorder.post[k]
+                );
+                w.buffer().extend_from_slice(self.line.as_bytes());
+                w.rows_done(1)?;
+            }
+        }
+        Ok(())
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         let mut first = Ok(());
-        for (_, w) in self.spikes.iter_mut().chain(self.states.iter_mut()) {
+        for (_, w) in self
+            .spikes
+            .iter_mut()
+            .chain(self.states.iter_mut())
+            .chain(self.tables.iter_mut())
+        {
             let result = w.write_out();
             if first.is_ok() {
                 first = result;

@@ -3,8 +3,9 @@
 //! [`RecordingSink`](hebb_core::record::RecordingSink)s that write recorders to disk while a run
 //! goes, so a recording of any length runs in a small, flat amount of memory:
 //!
-//! - [`CsvSink`]: `spikes_<population>.csv` (`t_ms,neuron`) and `<recorder>.csv` (`t_ms`, then
-//!   one column per recorded value, named `<var>[<i>]` or `w[<pre>,<post>]`).
+//! - [`CsvSink`]: `spikes_<population>.csv` (`t_ms,neuron`), `<recorder>.csv` (`t_ms`, then
+//!   one column per recorded value, named `<var>[<i>]` or `w[<pre>,<post>]`), and weight
+//!   tables `<recorder>.csv` (`t_ms,pre,post,w`, one row per synapse and time).
 //! - [`NpySink`]: the same content as NumPy `.npy` files that a plain `numpy.load` reads:
 //!   structured arrays with `t_ms` and one field per variable (`np.load("v.npy")["v"]` is
 //!   rows × recorded neurons), the column names in `<recorder>.columns.json` (see [`npy`]).
@@ -67,6 +68,9 @@ pub fn planned_files(recorders: &Recorders, dir: &Path, format: OutputFormat) ->
         if format == OutputFormat::Npy {
             files.push(npy::columns_path(dir, &s.name));
         }
+    }
+    for t in &recorders.tables {
+        files.push(recorder_path(dir, &t.name, format));
     }
     files
 }

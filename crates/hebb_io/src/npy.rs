@@ -3,6 +3,8 @@
 //! over 10 000 bytes by default).
 //!
 //! - spikes: `[('t_ms', '<f8'), ('neuron', '<u4')]`
+//! - weight tables: `[('t_ms', '<f8'), ('pre', '<u4'), ('post', '<u4'), ('w', '<f4')]`, one
+//!   row per synapse and time
 //! - state, weight and rate recorders: `t_ms` and one field per variable, holding that
 //!   variable's recorded elements as a sub-array: `[('t_ms', '<f8'), ('v', '<f4', (3,))]`, so
 //!   `np.load("v_exc.npy")["v"]` is a (rows × 3) array (`'<f8'` with hebb_core's `f64`
@@ -18,7 +20,9 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use hebb_core::Real;
-use hebb_core::record::{Recorders, RecordingSink, SpikeRecording, StateRecording};
+use hebb_core::record::{
+    Recorders, RecordingSink, SpikeRecording, StateRecording, WeightTableRecording,
+};
 
 use crate::rowfile::{RowFile, with_path};
 use crate::{OutputFormat, clean_time, recorder_path, spikes_path, time_ms};
@@ -257,6 +261,7 @@ impl NpyFile {
 pub struct NpySink {
     spikes: Vec<NpyFile>,
     states: Vec<NpyFile>,
+    tables: Vec<NpyFile>,
 }
 
 impl NpySink {
@@ -282,7 +287,23 @@ impl NpySink {
             let sidecar = columns_path(dir, &rec.name);
             std::fs::write(&sidecar, columns_json(rec)).map_err(|e| with_path(&sidecar, e))?;
         }
-        let mut sink = Self { spikes, states };
+        let mut tables = Vec::new();
+        for rec in &recorders.tables {
+            let descr = structured_descr(&[
+                ("t_ms", "<f8"),
+                ("pre", "<u4"),
+                ("post", "<u4"),
+                ("w", REAL_DESCR),
+            ]);
+            let path = recorder_path(dir, &rec.name, OutputFormat::Npy);
+            let row_bytes = 16 + std::mem::size_of::<Real>() as u64;
+            tables.push(NpyFile::open(&path, &rec.name, descr, row_bytes, append)?);
+        }
+        let mut sink = Self {
+            spikes,
+            states,
+            tables,
+        };
         sink.flush()?;
         Ok(sink)
     }
@@ -329,9 +350,38 @@ impl RecordingSink for NpySink {
         Ok(())
     }
 
+    fn write_table(
+        &mut self,
+        recorder: &WeightTableRecording,
+        times_ms: &[f64],
+        values: &[Real],
+    ) -> std::io::Result<()> {
+        let Some(f) = self.tables.iter_mut().find(|f| f.name == recorder.name) else {
+            return Ok(());
+        };
+        let n = recorder.pre.len();
+        for (r, &t) in times_ms.iter().enumerate() {
+            let t = clean_time(t).to_le_bytes();
+            for (k, v) in values[r * n..(r + 1) * n].iter().enumerate() {
+                let row = f.writer.buffer();
+                row.extend_from_slice(&t);
+                row.extend_from_slice(&recorder.pre[k].to_le_bytes());
+                row.extend_from_slice(&recorder.post[k].to_le_bytes());
+                row.extend_from_slice(&v.to_le_bytes());
+                f.rows_done(1)?;
+            }
+        }
+        Ok(())
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         let mut first = Ok(());
-        for f in self.spikes.iter_mut().chain(self.states.iter_mut()) {
+        for f in self
+            .spikes
+            .iter_mut()
+            .chain(self.states.iter_mut())
+            .chain(self.tables.iter_mut())
+        {
             let result = f.flush();
             if first.is_ok() {
                 first = result;

@@ -37,6 +37,7 @@
 //!
 //! Reference: BrainPy `brainpy/dyn/neurons/lif.py::LifRef` (v2.8.2).
 
+use hebb_core::initial::{NeuronParams, PerNeuron};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -138,6 +139,26 @@ impl Model for LifRef {
             doc: "constant input current added every step",
         },
     ];
+
+    const PER_NEURON: &'static [&'static str] = &["v_threshold_mv"];
+
+    fn validate_per_neuron(&self, param: &str, values: &[Real]) -> Result<(), ParamError> {
+        if param == "v_threshold_mv"
+            && let Some((i, &th)) = values
+                .iter()
+                .enumerate()
+                .find(|&(_, &th)| f64::from(th) <= self.v_reset_mv)
+        {
+            return Err(ParamError::new(
+                format!("v_threshold_mv[{i}]"),
+                format!(
+                    "must be greater than v_reset_mv ({}), got {th}",
+                    self.v_reset_mv
+                ),
+            ));
+        }
+        Ok(())
+    }
 
     fn validate(&self) -> Result<(), ParamError> {
         check::positive("tau_ms", self.tau_ms)?;
@@ -245,6 +266,13 @@ pub struct LifRefSlices<'a> {
 
 /// One step of every neuron (the pure kernel).
 pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
+    lif_ref_step_with(c, s, c.v_threshold);
+}
+
+/// [`lif_ref_step`] with the threshold given per neuron (`&[Real]`, one per neuron of the
+/// slices) or as a constant (`Real`: the same code as [`lif_ref_step`]).
+#[inline]
+pub fn lif_ref_step_with<T: PerNeuron>(c: &LifRefConstants, s: LifRefSlices<'_>, threshold: T) {
     let n = s.v.len();
     let (left, current) = (&mut s.refractory_left[..n], &mut s.current[..n]);
     let (jump, flags) = (&mut s.voltage_jump[..n], &mut s.flags[..n]);
@@ -260,7 +288,7 @@ pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
         let v_inf = c.v_rest + c.resistance * current[i];
         let v_new = flush_denormal(v_inf + (v - v_inf) * c.decay + jump[i]);
         let v_new = if left_i > 0 { v } else { v_new };
-        let spike = v_new >= c.v_threshold;
+        let spike = v_new >= threshold.at(i);
         flags[i] = u8::from(spike);
         s.v[i] = if spike { c.v_reset } else { v_new };
         left[i] = if spike {
@@ -275,44 +303,52 @@ pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
     }
 }
 
+/// What [`lif_ref_system`] reads and writes of each `LifRef` population.
+type LifRefPopulation<'a> = (
+    &'a LifRefConstants,
+    &'a mut LifRefState,
+    &'a mut Membrane,
+    &'a mut SynapticInput,
+    &'a mut SpikeFlags,
+    &'a mut Spikes,
+    Option<&'a NeuronParams>,
+);
+
 /// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes.
-pub fn lif_ref_system(
-    executor: Res<Executor>,
-    mut populations: Query<(
-        &LifRefConstants,
-        &mut LifRefState,
-        &mut Membrane,
-        &mut SynapticInput,
-        &mut SpikeFlags,
-        &mut Spikes,
-    )>,
-) {
-    for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
+pub fn lif_ref_system(executor: Res<Executor>, mut populations: Query<LifRefPopulation<'_>>) {
+    for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
+        &mut populations
+    {
         let input = &mut *input;
         let n = membrane.v.len();
-        let step = |((((v, refractory_left), current), voltage_jump), flags)| {
-            lif_ref_step(
-                c,
-                LifRefSlices {
-                    v,
-                    refractory_left,
-                    current,
-                    voltage_jump,
-                    flags,
-                },
-            );
+        let thresholds = per_neuron.and_then(|p| p.get("v_threshold_mv"));
+        let step = |p: usize, ((((v, refractory_left), current), voltage_jump), flags)| {
+            let s = LifRefSlices {
+                v,
+                refractory_left,
+                current,
+                voltage_jump,
+                flags,
+            };
+            match thresholds {
+                None => lif_ref_step(c, s),
+                Some(th) => lif_ref_step_with(c, s, &th[executor.block(n, p)]),
+            }
         };
         if executor.is_single() {
-            step((
+            step(
+                0,
                 (
                     (
-                        (&mut membrane.v[..], &mut state.refractory_left[..]),
-                        &mut input.current[..n],
+                        (
+                            (&mut membrane.v[..], &mut state.refractory_left[..]),
+                            &mut input.current[..n],
+                        ),
+                        &mut input.voltage_jump[..n],
                     ),
-                    &mut input.voltage_jump[..n],
+                    &mut flags.0[..n],
                 ),
-                &mut flags.0[..n],
-            ));
+            );
         } else {
             let work = executor
                 .split_mut(&mut membrane.v)
@@ -320,7 +356,7 @@ pub fn lif_ref_system(
                 .zip(executor.split_mut(&mut input.current[..n]))
                 .zip(executor.split_mut(&mut input.voltage_jump[..n]))
                 .zip(executor.split_mut(&mut flags.0[..n]));
-            executor.for_each_part(work, |_, item| step(item));
+            executor.for_each_part(work, step);
         }
         write_spikes(&flags.0, &mut spikes);
     }

@@ -4,14 +4,16 @@
 //! ## Timing
 //! The [`Reward`] resource holds one value: the reward of the next `Plasticity` stage to run.
 //! Reward-modulated rules read it in the `Plasticity` stage of step `s` (that is `r(s)`) and
-//! keep it as their projection's recordable `reward` variable. Reward sources run in the
-//! `RewardBroadcast` stage of step `s`, after the plasticity, and set `r(s + 1)`. A source
-//! attached at build time sets `r(0)`. With no source the reward keeps its last value (0 at
-//! start); user code sets the next step's reward between steps with [`RewardExt::set_reward`]
-//! (after the sources of the previous step, so it wins over them for that step). A plugin can
-//! add its own source: a system in `Stage::RewardBroadcast` that calls [`Reward::set`] (for
-//! example a function of this step's spikes). When several sources write, the last one to run
-//! wins.
+//! keep it as their projection's recordable `reward` variable. The reward is a held value: it
+//! keeps its last value until something sets another. A source attached at build time sets
+//! `r(0)`; `RewardSchedule` sets the new value at each change (in the `RewardBroadcast` stage
+//! of the step before, so `r(s)` is the value of the change at `s`), and `RewardConstant`
+//! never changes it again. User code sets the reward between steps with
+//! [`RewardExt::set_reward`]: the value holds from the next step on until it is set again or
+//! a schedule's next change (like setting a variable in Brian2 or NEST). A plugin can add its
+//! own source: a system in `Stage::RewardBroadcast` that calls [`Reward::set`] (for example a
+//! function of this step's spikes); a source that sets the reward every step overrides
+//! `set_reward` after one step. When several sources write, the last one to run wins.
 //!
 //! | model | parameters | reward of step `s` |
 //! |---|---|---|
@@ -47,7 +49,8 @@ impl Reward {
 
 /// Reward access from user code.
 pub trait RewardExt {
-    /// Set the reward of the next step to run.
+    /// Set the reward from the next step to run on: it holds until set again or until a
+    /// `RewardSchedule` change (see the module docs).
     fn set_reward(&mut self, value: Real);
     /// The reward the next step will use.
     fn reward(&self) -> Real;
@@ -170,7 +173,7 @@ impl Model for RewardSchedule {
         ParamDoc {
             name: "changes",
             unit: "ms, 1",
-            doc: "list of (at_ms, value): from at_ms on the reward is value; at_ms increasing and on the dt grid",
+            doc: "list of (at_ms: T, value: R): from T on the reward is R; T increasing and on the dt grid",
         },
     ];
 
@@ -258,14 +261,18 @@ fn attach_schedule(
     Ok(())
 }
 
-/// `RewardBroadcast` system: every schedule sets the reward of the next step.
+/// `RewardBroadcast` system: a schedule with a change at the next step sets the reward to it;
+/// otherwise the reward holds (a value set by user code included).
 pub fn broadcast_scheduled_reward(
     clock: Res<Clock>,
     schedules: Query<&RewardScheduleState>,
     mut reward: ResMut<Reward>,
 ) {
+    let next = clock.step + 1;
     for schedule in &schedules {
-        reward.set(schedule.value_at(clock.step + 1));
+        if schedule.steps.binary_search(&next).is_ok() {
+            reward.set(schedule.value_at(next));
+        }
     }
 }
 
@@ -306,6 +313,57 @@ mod tests {
         assert_eq!(s.value_at(101), -1.0);
         assert_eq!(s.value_at(149), -1.0);
         assert_eq!(s.value_at(10_000), 0.5);
+    }
+
+    /// The reward after each of `steps` broadcasts (steps 0, 1, …), with `set` applied as user
+    /// code would between steps: `(before step, value)`.
+    fn broadcast(schedule: RewardScheduleState, steps: u64, set: &[(u64, Real)]) -> Vec<Real> {
+        use bevy_ecs::system::RunSystemOnce;
+        let mut world = World::new();
+        world.insert_resource(Clock::new(0.1));
+        world.insert_resource(Reward {
+            value: schedule.value_at(0),
+        });
+        world.spawn(schedule);
+        let mut seen = Vec::new();
+        for step in 0..steps {
+            if let Some(&(_, v)) = set.iter().find(|(s, _)| *s == step) {
+                world.resource_mut::<Reward>().set(v);
+            }
+            // What the plasticity of this step reads.
+            seen.push(world.resource::<Reward>().value());
+            world.resource_mut::<Clock>().step = step;
+            world.run_system_once(broadcast_scheduled_reward).unwrap();
+        }
+        seen
+    }
+
+    #[test]
+    fn a_set_reward_holds_until_set_again_or_a_scheduled_change() {
+        let constant = RewardScheduleState {
+            initial: 0.0,
+            steps: vec![],
+            values: vec![],
+        };
+        assert_eq!(
+            broadcast(constant, 6, &[(2, 1.0), (4, -0.5)]),
+            [0.0, 0.0, 1.0, 1.0, -0.5, -0.5]
+        );
+        let schedule = RewardScheduleState {
+            initial: 0.0,
+            steps: vec![3, 5],
+            values: vec![2.0, 3.0],
+        };
+        // The user's 1.0 holds until the change at step 3; the schedule's 2.0 holds until the
+        // user's -1.0 at step 4; the change at step 5 wins again.
+        assert_eq!(
+            broadcast(schedule.clone(), 7, &[(1, 1.0), (4, -1.0)]),
+            [0.0, 1.0, 1.0, 2.0, -1.0, 3.0, 3.0]
+        );
+        // Without user code: exactly the schedule.
+        let alone = broadcast(schedule.clone(), 7, &[]);
+        let expected: Vec<Real> = (0..7).map(|s| schedule.value_at(s)).collect();
+        assert_eq!(alone, expected);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub const MAX_RASTER_POINTS: usize = 30_000;
 /// The name of the time column of every recording.
 pub const TIME_COLUMN: &str = "t_ms";
 
+/// One table of a weight table file: `(pre, post) → w`.
+pub type WeightTable = std::collections::HashMap<(u32, u32), f64>;
+
 /// A CSV recording: its path, file stem and column names (the header only).
 #[derive(Debug, Clone)]
 pub struct CsvFile {
@@ -107,6 +110,27 @@ impl CsvFile {
     /// The population of a spike recording (`spikes_<population>.csv`).
     pub fn spikes_population(&self) -> Option<&str> {
         self.stem.strip_prefix("spikes_")
+    }
+
+    /// Whether this is a weight table (`t_ms,pre,post,w`: every weight at chosen times and at
+    /// the end of the run).
+    pub fn is_weight_table(&self) -> bool {
+        self.columns == [TIME_COLUMN, "pre", "post", "w"]
+    }
+
+    /// The last table of a weight table file: its time and `(pre, post) → w`.
+    pub fn last_table(&self) -> Result<Option<(f64, WeightTable)>, PlotError> {
+        let cols = [self.column("pre")?, self.column("post")?, self.column("w")?];
+        let mut last: Option<f64> = None;
+        let mut table = std::collections::HashMap::new();
+        self.scan(&cols, |t, v| {
+            if last.is_none_or(|l| t > l) {
+                last = Some(t);
+                table.clear();
+            }
+            table.insert((v[0] as u32, v[1] as u32), v[2]);
+        })?;
+        Ok(last.map(|t| (t, table)))
     }
 
     /// Whether this is a weight recording (columns `w[<pre>,<post>]`).

@@ -204,6 +204,12 @@ pub fn weights_figure(run: &RunDir, file: &CsvFile) -> Result<Figure, PlotError>
         }],
     )
     .title(format!("mean over {} synapses", w_cols.len()));
+    // The end of the run, when a weight table has it (the last row may be earlier).
+    let mut at = String::new();
+    if let Some((t, end)) = run.final_weights(file, &w_cols)? {
+        last = end;
+        at = format!(" at t = {t} ms");
+    }
     let bins = histogram(&last, HISTOGRAM_BINS, None);
     let hist = Panel::new(
         "synapses",
@@ -213,7 +219,7 @@ pub fn weights_figure(run: &RunDir, file: &CsvFile) -> Result<Figure, PlotError>
         },
     )
     .x_label("final weight w")
-    .title("final weight distribution")
+    .title(format!("final weight distribution{at}"))
     .height(230);
     // With one synapse the mean repeats the trace above it.
     let panels = if w_cols.len() > 1 {

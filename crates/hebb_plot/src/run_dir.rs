@@ -66,11 +66,42 @@ impl RunDir {
             .filter(|f| f.spikes_population().is_some())
     }
 
-    /// The state and weight recordings.
+    /// The state and weight recordings (not the weight tables).
     pub fn recordings(&self) -> impl Iterator<Item = &CsvFile> {
         self.files
             .iter()
-            .filter(|f| f.spikes_population().is_none())
+            .filter(|f| f.spikes_population().is_none() && !f.is_weight_table())
+    }
+
+    /// The weights at the end of the run of the synapses of weight recording `file`, in its
+    /// column order (`w_cols`), with their time: from the last table of a weight table
+    /// (`final_weights_<projection>.csv` or a `WeightTable` recorder) that holds every one of
+    /// them. `None` when no table does (then the recording's last row is the latest there is).
+    pub fn final_weights(
+        &self,
+        file: &CsvFile,
+        w_cols: &[usize],
+    ) -> Result<Option<(f64, Vec<f64>)>, PlotError> {
+        let pairs: Option<Vec<(u32, u32)>> = w_cols
+            .iter()
+            .map(|&c| {
+                let (pre, post) = crate::data::index_part(&file.columns[c]).split_once(',')?;
+                Some((pre.trim().parse().ok()?, post.trim().parse().ok()?))
+            })
+            .collect();
+        let Some(pairs) = pairs else {
+            return Ok(None);
+        };
+        for table in self.files.iter().filter(|f| f.is_weight_table()) {
+            let Some((t, weights)) = table.last_table()? else {
+                continue;
+            };
+            let values: Option<Vec<f64>> = pairs.iter().map(|p| weights.get(p).copied()).collect();
+            if let Some(values) = values {
+                return Ok(Some((t, values)));
+            }
+        }
+        Ok(None)
     }
 
     /// Run length (ms) from the summary.

@@ -54,6 +54,10 @@ impl Scene {
                 model: pop.model.params.clone(),
             })
             .map_err(|e| self.build_error(Element::Population(i), e))?;
+            for (param, values) in &pop.per_neuron {
+                sim.set_per_neuron(&pop.name, pop.model.params.as_ref(), param, values)
+                    .map_err(|e| self.build_error(Element::Population(i), e))?;
+            }
             for (variable, values) in &pop.initial {
                 sim.set_initial(&pop.name, variable, values)
                     .map_err(|e| self.build_error(Element::Population(i), e))?;
@@ -121,6 +125,8 @@ fn recorder_field(spec: &RecorderSpec, e: &BuildError, message: &str) -> Option<
         (_, BuildError::Duplicate { .. }) => "name",
         (RecorderSpec::Spikes { .. }, BuildError::UnknownName { .. }) => "population",
         (RecorderSpec::PopulationRate { .. }, BuildError::UnknownName { .. }) => "population",
+        (RecorderSpec::WeightTable { .. }, BuildError::UnknownName { .. }) => "projection",
+        _ if message.contains("at_ms") => "at_ms",
         _ if message.contains("from_ms") => "from_ms",
         _ if message.contains("to_ms") => "to_ms",
         _ if message.contains("bin_ms") => "bin_ms",

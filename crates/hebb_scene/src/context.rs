@@ -131,11 +131,39 @@ where
         let base = offset_of(text);
         let offset = base.map(|b| b + skip_to_token(text, offset_in(text, e.span.start)));
         let message = match what {
-            Some(what) => format!("{what}: {}", e.code),
-            None => e.code.to_string(),
+            Some(what) => format!("{what}: {}", ron_message(&e.code)),
+            None => ron_message(&e.code),
         };
         fail(offset, message)
     })
+}
+
+/// RON's message for `error`, in the scene's terms where RON's own would mislead: a value
+/// where a field name belongs (`changes: [(50.0, 1.0)]` for `[(at_ms: 50.0, value: 1.0)]`)
+/// makes RON suggest a "raw identifier `r#50.0`".
+pub(crate) fn ron_message(error: &ron::error::Error) -> String {
+    let tuple_hint = |found: &str| {
+        format!(
+            "found `{found}` where a field name was expected: write this value's fields by name, `(name: value, …)`, not as a tuple (`hebb list MODEL` shows the fields)"
+        )
+    };
+    match error {
+        ron::error::Error::SuggestRawIdentifier(found) => tuple_hint(found),
+        ron::error::Error::ExpectedIdentifier => {
+            "expected a field name: write this value's fields by name, `(name: value, …)` (`hebb list MODEL` shows the fields)".to_owned()
+        }
+        other => {
+            // The same error passed up through a nested value arrives as its text.
+            let text = other.to_string();
+            match text
+                .strip_prefix("Found invalid std identifier \"")
+                .and_then(|rest| rest.split_once("\", try the raw identifier"))
+            {
+                Some((found, _)) => tuple_hint(found),
+                None => text,
+            }
+        }
+    }
 }
 
 /// `offset` moved past blanks and comments to the next token of `text` (ron reports some errors

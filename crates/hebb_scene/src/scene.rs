@@ -119,6 +119,10 @@ pub struct PopulationDef {
     /// model's own initialization, for any neuron model. Default none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub initial: std::collections::BTreeMap<String, hebb_core::initial::NeuronValues>,
+    /// Model params given per neuron (`per_neuron: {"v_threshold_mv": Normal(mean: -50.0,
+    /// std: 1.0)}`), for the params the model lists as per-neuron. Default none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub per_neuron: std::collections::BTreeMap<String, hebb_core::initial::NeuronValues>,
 }
 
 /// A projection from one population to another.
@@ -219,7 +223,7 @@ impl Scene {
                     Some(p) => (p.offset, p.message),
                     None => (
                         context::skip_to_token(text, context::offset_in(text, e.span.start)),
-                        e.code.to_string(),
+                        context::ron_message(&e.code),
                     ),
                 };
                 return Err(SceneError::new(SceneErrorKind::Syntax, path, message)
@@ -409,6 +413,11 @@ impl Scene {
                     .validate(&format!("initial.{variable}"))
                     .map_err(|e| self.param_error(el, None, e))?;
             }
+            for (param, values) in &pop.per_neuron {
+                values
+                    .validate(&format!("per_neuron.{param}"))
+                    .map_err(|e| self.param_error(el, None, e))?;
+            }
         }
         let known = names.join(", ");
         let check_population = |el: Element, field: &str, name: &str| {
@@ -538,6 +547,23 @@ impl Scene {
                             "bin_ms must be a whole number (>= 1) of time steps (dt = {} ms), got {}",
                             short(self.dt_ms),
                             short(*bin_ms)
+                        ),
+                    ));
+                }
+                (name, &[][..], None, None)
+            }
+            RecorderSpec::WeightTable { name, at_ms, .. } => {
+                if let Some(&bad) = at_ms
+                    .iter()
+                    .find(|&&ms| steps_on_grid(ms, self.dt_ms).is_none())
+                {
+                    return Err(self.error(
+                        el,
+                        Some("at_ms"),
+                        format!(
+                            "at_ms must be >= 0 and whole numbers of time steps (dt = {} ms), got {}",
+                            short(self.dt_ms),
+                            short(bad)
                         ),
                     ));
                 }

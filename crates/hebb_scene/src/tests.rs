@@ -327,6 +327,39 @@ fn invalid_params_name_element_field_and_value() {
 }
 
 #[test]
+fn params_beyond_f32_are_refused_at_their_field() {
+    // Finite in f64, infinite in the f32 state: refused for every model, not only weights.
+    let text = GOOD.replace("threshold: 0.5,", "threshold: 1e300,");
+    assert_eq!(
+        error(&text),
+        "test.ron:12:13: populations[2] (`out`): model `Integrator`: threshold must fit the simulation's 32-bit floats (magnitude at most 3.4028235e38), got 1e300"
+    );
+    let text = GOOD.replace("tau_ms: 5.0", "tau_ms: 4e38");
+    assert!(
+        error(&text).starts_with(
+            "test.ron:11:13: populations[2] (`out`): model `Integrator`: tau_ms must fit"
+        ),
+        "{}",
+        error(&text)
+    );
+    let text = GOOD.replace("synapse: Kick(gain: 2.0)", "synapse: Kick(gain: -1e39)");
+    assert!(error(&text).contains("gain must fit"), "{}", error(&text));
+}
+
+#[test]
+fn tuple_form_struct_values_get_a_plain_message() {
+    let text = GOOD.replace("threshold: 0.5,", "threshold: 0.5, extra: (1.0, 2.0),");
+    let e = error(&text);
+    assert!(!e.contains("r#"), "{e}");
+    let text = GOOD.replace(
+        "model: Ticker(every: 2)",
+        "model: Ticker(every: 2, nested: [(50.0, 1.0)])",
+    );
+    let e = error(&text);
+    assert!(!e.contains("r#"), "{e}");
+}
+
+#[test]
 fn off_grid_delay_and_duration_are_rejected() {
     let text = GOOD.replace("delay_ms: 1.0", "delay_ms: 0.75");
     assert_eq!(

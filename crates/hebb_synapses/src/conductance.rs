@@ -305,7 +305,7 @@ pub fn conductance_step(
                 .split_mut(&mut state.g)
                 .zip(executor.split_mut(&mut state.pending))
                 .zip(executor.split_mut(&mut input.current[..n]));
-            executor.for_each_part(work, |p, item| run(p, item));
+            executor.for_each_part(work, run);
         }
     }
 }

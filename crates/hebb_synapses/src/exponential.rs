@@ -287,7 +287,7 @@ pub fn exponential_step(
                 .split_mut(&mut state.g)
                 .zip(executor.split_mut(&mut state.pending))
                 .zip(executor.split_mut(&mut input.current[..n]));
-            executor.for_each_part(work, |p, item| run(p, item));
+            executor.for_each_part(work, run);
         }
     }
 }

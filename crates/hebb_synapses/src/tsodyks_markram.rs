@@ -79,6 +79,7 @@
 use hebb_core::clock::Clock;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::prelude::*;
+use hebb_core::snapshot::RestoreCheck;
 use serde::{Deserialize, Serialize};
 
 /// How u and x are advanced over one step (see the module documentation).
@@ -425,6 +426,27 @@ impl TsodyksMarkramState {
     }
 }
 
+/// The row offsets, the unit layout and the propagators are derived from the connectivity and
+/// the params: a saved state must hold the network's own; the previous step's arrivals must be
+/// presynaptic neurons of the projection.
+impl RestoreCheck for TsodyksMarkramState {
+    fn check_restored(fresh: &Self, saved: &Self) -> Result<(), String> {
+        if saved.rows != fresh.rows || saved.per_synapse != fresh.per_synapse {
+            return Err("its synapse rows differ from the projection's connectivity".into());
+        }
+        if saved.propagators != fresh.propagators {
+            return Err("its propagators differ from the ones of the params and dt".into());
+        }
+        let n_pre = fresh.next_step.len();
+        if saved.previous_arrivals.iter().any(|&i| i as usize >= n_pre) {
+            return Err(format!(
+                "a previous arrival is not a presynaptic neuron (0..{n_pre})"
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl StateVariables for TsodyksMarkramState {
     const VARIABLES: &'static [&'static str] = &["u", "x", "released", "Wdyn"];
 
@@ -635,7 +657,7 @@ impl Plugin for TsodyksMarkramPlugin {
     fn build(&self, sim: &mut Simulation) {
         sim.register_model::<TsodyksMarkram>();
         sim.register_variables::<TsodyksMarkramState>();
-        sim.register_snapshot::<TsodyksMarkramState>();
+        sim.register_snapshot_checked::<TsodyksMarkramState>();
         sim.add_model_systems::<TsodyksMarkram, _>(Stage::SynapticStp, tsodyks_markram_step);
     }
 }

@@ -52,6 +52,12 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
         last.clear();
         last.extend_from_slice(values);
     })?;
+    // The end of the run, when a weight table has it (the last row may be earlier).
+    let mut at = String::new();
+    if let Some((t, end)) = run.final_weights(file, &cols)? {
+        last = end;
+        at = format!(" at t = {t} ms");
+    }
     let summary_w_max = run
         .summary
         .as_ref()
@@ -83,7 +89,7 @@ pub fn figure(run: &RunDir) -> Result<Figure, PlotError> {
         },
     )
     .x_label("synapse index")
-    .title(format!("final weights ({} synapses)", scaled.len()))
+    .title(format!("final weights ({} synapses){at}", scaled.len()))
     .y_range_at_least(0.0, 1.0)
     .height(220);
     let hist = Panel::new(
