@@ -495,9 +495,9 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
             "WeightTable recorders with {ranks} ranks are not supported yet; run with one process"
         )));
     }
-    if ranks == 1 {
-        add_final_weight_tables(scene, &mut sim)?;
-    }
+    // With several ranks too: rank 0 gathers every weight from its owner before the end-of-run
+    // tables are taken.
+    add_final_weight_tables(scene, &mut sim)?;
     if ranks > 1 && sim.recorders().states.iter().any(|s| s.rate.is_some()) {
         return Err(CliError::Refused(format!(
             "PopulationRate recorders with {ranks} ranks are not supported yet (each rank counts \
