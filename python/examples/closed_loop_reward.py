@@ -6,8 +6,9 @@ reads the neuron's spikes, estimates its rate over the last 500 ms and sets the 
 r = clip((target - rate) / target, -1, 1): positive below the target (Hebbian STDP potentiates
 the inputs that made the neuron fire), negative above it (the same pairings depress).
 
-With the defaults the rate climbs from about 4 Hz to about the 20 Hz target within 30 s of
-simulated time and settles 10-30 % above it: the weight changes are noisy and the lower weight
+With the defaults the rate climbs from about 5-8 Hz (first quarter) to about the 20 Hz target
+within 30 s of simulated time and settles 30-40 % above it (26-27 Hz in the last quarter, seeds
+1-3): the weight changes are noisy and the lower weight
 bound (0) turns that noise into a slow upward drift, which the reward only partly cancels. (A
 target below the untrained rate is reached less well for the same reason.)
 
