@@ -132,7 +132,7 @@ pub struct OutputArgs {
     /// Build the network even when its memory estimate exceeds the available memory.
     #[arg(long)]
     pub ignore_memory_estimate: bool,
-    /// Threads to run on (at least 1). Default: chosen from the network's size (1 below 20000
+    /// Threads to run on (at least 1). Default: chosen from the network's size (1 below 100000
     /// neurons). Results are identical bit for bit for every thread count.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,

@@ -20,9 +20,10 @@ use bevy_ecs::resource::Resource;
 use super::partition::{SplitBlocks, block_range, split_some_blocks_mut};
 
 /// Networks with fewer (non-input) neurons than this run on one thread by default: below it,
-/// waking a second thread at every parallel stage costs more than the work it takes over
-/// (measured on the project's 2-core machine, see `docs/parallel.md`).
-pub const AUTO_MIN_NEURONS: usize = 20_000;
+/// waking a second thread at every parallel stage (≈ 7 µs per stage on the project's 2-core
+/// VM) costs about as much as the work it takes over. Measured there (`docs/parallel.md`):
+/// COBA 64k 1.02× faster on 2 threads, COBA 1M 1.35×.
+pub const AUTO_MIN_NEURONS: usize = 100_000;
 
 /// The most threads the automatic choice uses.
 pub const AUTO_MAX_THREADS: usize = 8;
