@@ -278,6 +278,14 @@ impl Connectivity {
         }
     }
 
+    /// The postsynaptic neuron of synapse `s`, if that synapse exists.
+    pub fn post_of_synapse(&self, s: usize) -> Option<usize> {
+        match self {
+            Self::Dense { n_pre, n_post } => (s < n_pre * n_post).then(|| s % n_post),
+            Self::Sparse(c) => c.post.get(s).map(|&j| j as usize),
+        }
+    }
+
     /// The synapse index of `(pre, post)`, if that synapse exists.
     pub fn synapse(&self, pre: usize, post: usize) -> Option<usize> {
         match self {
@@ -312,14 +320,6 @@ impl Connectivity {
     pub fn release_incoming(&mut self) {
         if let Self::Sparse(csr) = self {
             csr.release_incoming();
-        }
-    }
-
-    /// Bytes of synapse structure (0 for dense storage, whose synapses are implicit).
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            Self::Dense { .. } => 0,
-            Self::Sparse(csr) => csr.heap_bytes(),
         }
     }
 

@@ -23,8 +23,6 @@
 //! on the rank that owns its postsynaptic neuron, which is where it is read for delivery and
 //! gathered from for outputs.
 //!
-use std::ops::Range;
-
 use bevy_ecs::prelude::*;
 use hebb_core::Real;
 use hebb_core::clock::Clock;
@@ -37,7 +35,7 @@ use hebb_core::stage::Stage;
 
 use crate::error::DistError;
 use crate::exchange::{Exchange, SpikeEvent, SpikeExchange};
-use crate::layout::{check_ranks, communication_interval, owned_range, owner_of};
+use crate::layout::{check_ranks, communication_interval, owner_of};
 
 /// Steps per exchange when no projection leaves a neuron population (nothing needs to travel;
 /// the ranks still meet this often to agree on stopping).
@@ -49,7 +47,6 @@ struct OwnedPopulation {
     entity: Entity,
     /// Index in the network's creation order (the exchange's population number).
     index: u32,
-    owned: Range<usize>,
 }
 
 /// The rank's ownership and its queue of spikes for the next exchange (a World resource).
@@ -76,10 +73,8 @@ fn send_owned_spikes(
             if s.count() == 0 {
                 continue;
             }
-            let indices = s.indices();
-            let lo = indices.partition_point(|&i| (i as usize) < p.owned.start);
-            let hi = indices.partition_point(|&i| (i as usize) < p.owned.end);
-            state.queue.push_all(offset, p.index, &indices[lo..hi]);
+            // Only the owned neurons' spikes are left (`keep_owned_spikes` after NeuronStep).
+            state.queue.push_all(offset, p.index, s.indices());
             s.clear();
         }
     }
@@ -120,7 +115,6 @@ impl RankRun {
             neurons.push(OwnedPopulation {
                 entity: *e,
                 index: i as u32,
-                owned: owned_range(p.size, rank, ranks),
             });
             for (_, pe) in &index.projections {
                 if let Some(proj) = sim.world.get::<Projection>(*pe)
@@ -327,14 +321,10 @@ impl OutputPlan {
         let ranks = self.ranks;
         let connectivity = world.get::<Connectivity>(entity);
         let n = connectivity.map_or(0, Connectivity::n_synapses);
-        (0..n).map(move |s| match connectivity {
-            Some(Connectivity::Dense { n_post, .. }) => owner_of(s % n_post, *n_post, ranks),
-            Some(Connectivity::Sparse(csr)) => owner_of(
-                csr.post_of()[s] as usize,
-                connectivity.map_or(0, Connectivity::n_post),
-                ranks,
-            ),
-            None => 0,
+        (0..n).map(move |s| {
+            connectivity
+                .and_then(|c| Some((c.post_of_synapse(s)?, c.n_post())))
+                .map_or(0, |(j, n_post)| owner_of(j, n_post, ranks))
         })
     }
 
@@ -468,14 +458,8 @@ fn column_owner(
         return 0;
     };
     let n_post = connectivity.n_post();
-    let post_of_synapse = |s: usize| -> Option<usize> {
-        match connectivity {
-            Connectivity::Dense { n_post, .. } => Some(s % n_post),
-            Connectivity::Sparse(csr) => csr.post_of().get(s).map(|&j| j as usize),
-        }
-    };
     let post = match *source {
-        Source::Weight { synapse } => post_of_synapse(synapse),
+        Source::Weight { synapse } => connectivity.post_of_synapse(synapse),
         Source::Variable {
             reader,
             variable,
@@ -486,7 +470,7 @@ fn column_owner(
                 .and_then(|name| reader(world, entity, name))
                 .map_or(0, <[Real]>::len);
             if len == connectivity.n_synapses() {
-                post_of_synapse(index)
+                connectivity.post_of_synapse(index)
             } else if len == n_post {
                 Some(index)
             } else {

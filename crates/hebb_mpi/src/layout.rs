@@ -20,13 +20,15 @@
 
 use std::ops::Range;
 
+use hebb_core::parallel::block_range;
+
 use crate::error::DistError;
 
-/// The neurons of one population owned by one rank: `⌊r·N/K⌋ .. ⌊(r+1)·N/K⌋`.
+/// The neurons of one population owned by one rank: `⌊r·N/K⌋ .. ⌊(r+1)·N/K⌋`, the thread
+/// partitions' block rule ([`block_range`]), so that a rank's threads split exactly its block.
 pub fn owned_range(size: usize, rank: usize, ranks: usize) -> Range<usize> {
     debug_assert!(rank < ranks);
-    let bound = |r: usize| ((r as u128 * size as u128) / ranks as u128) as usize;
-    bound(rank)..bound(rank + 1)
+    block_range(size, rank, ranks)
 }
 
 /// The rank owning neuron `i` of a population of `size` neurons.
