@@ -19,8 +19,8 @@
 pub fn exp(x: f64) -> f64 {
     const LOG2_E: f64 = std::f64::consts::LOG2_E;
     // fdlibm's split of ln 2: LN2_HI has 32 trailing zero bits, so k·LN2_HI is exact.
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // 1.5·2^52: adding it rounds to an integer (to nearest, ties to even) kept in the low bits.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
     const HI: f64 = 709.0;
