@@ -11,13 +11,17 @@
 //!   projection's rows into those blocks.
 //! - [`executor`]: [`Executor`], the resource a system asks to run one closure per partition
 //!   (inline with one thread, on a rayon pool owned by the simulation otherwise).
+//! - [`blocks`]: [`Executor::for_each_block`], which cuts a tuple of per-neuron arrays into the
+//!   partitions' blocks and runs a kernel on each (a plain call with one partition).
 //!
 //! A system that does not use the [`Executor`] simply runs on the calling thread over whole
 //! arrays, as before: that is always correct, only not parallel. See `docs/parallel.md`.
 
+pub mod blocks;
 pub mod executor;
 pub mod partition;
 
+pub use blocks::Blocks;
 pub use executor::{Executor, ThreadsError};
 pub use partition::{block_range, row_block, split_blocks_mut, split_some_blocks_mut};
 
