@@ -576,9 +576,9 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
                                 Some(sink) => sink.clone(),
                                 None => rank_sink.insert(create_sink(sim)?).clone(),
                             };
-                            let mut recorders = sim.world.resource_mut::<Recorders>();
-                            recorders.set_sink(sink, FLUSH_THRESHOLD);
-                            drop(recorders);
+                            sim.world
+                                .resource_mut::<Recorders>()
+                                .set_sink(sink, FLUSH_THRESHOLD);
                             let flushed = sim.flush_recorders();
                             // Until the end, recordings stay in memory to be gathered.
                             sim.world.resource_mut::<Recorders>().sink = None;

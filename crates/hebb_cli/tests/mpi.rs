@@ -323,17 +323,21 @@ fn snapshot_of_two_ranks_resumes_on_one_process_and_on_two_ranks_like_one_proces
     }
     // The run that took the snapshot on 2 ranks wrote what one process writes.
     assert_same_outputs(&single, &ranked);
+    // Both snapshots are resumed from the same path (summary.json names it).
+    let resumed_from = dir.join(snap);
+    std::fs::copy(single.join(snap), &resumed_from).unwrap();
     let reference = dir.join("resumed_from_single");
     run(
         &hebb(),
         0,
         &[
             "resume",
-            single.join(snap).to_str().unwrap(),
+            resumed_from.to_str().unwrap(),
             "--out",
             reference.to_str().unwrap(),
         ],
     );
+    std::fs::copy(ranked.join(snap), &resumed_from).unwrap();
     let spikes = std::fs::read_to_string(reference.join("spikes_exc.csv")).unwrap();
     assert!(spikes.lines().count() > 10, "the test needs spikes after T");
     // Saved on 2 ranks, resumed on 1 process, on 1 process with 2 threads and on 2 ranks: the
@@ -345,7 +349,7 @@ fn snapshot_of_two_ranks_resumes_on_one_process_and_on_two_ranks_like_one_proces
             ranks,
             &[
                 "resume",
-                ranked.join(snap).to_str().unwrap(),
+                resumed_from.to_str().unwrap(),
                 "--out",
                 out.to_str().unwrap(),
                 "--threads",

@@ -213,13 +213,8 @@ fn delayed_plastic_network(dir: &Path) -> PathBuf {
 }
 
 /// Every entity's saved state (postcard bytes of every component), by key.
-fn entity_states(sim: &Simulation) -> Vec<(String, Vec<(String, Vec<u8>)>)> {
-    sim.save_state()
-        .unwrap()
-        .entities
-        .into_iter()
-        .map(|e| (e.key, e.components))
-        .collect()
+fn entity_states(sim: &Simulation) -> Vec<hebb_core::snapshot::EntityState> {
+    sim.save_state().unwrap().entities
 }
 
 /// Run `steps` steps on `ranks` in-process ranks and return rank 0's gathered state.
@@ -265,17 +260,17 @@ fn a_snapshot_gathered_from_ranks_resumes_in_one_process_like_a_straight_run() {
             let got = entity_states(&resumed);
             assert_eq!(got.len(), expected.len());
             for (g, e) in got.iter().zip(&expected) {
-                assert_eq!(g.0, e.0);
-                for (gc, ec) in g.1.iter().zip(&e.1) {
+                assert_eq!(g.key, e.key);
+                for (gc, ec) in g.components.iter().zip(&e.components) {
                     assert!(
                         gc == ec,
                         "{}: snapshot of {ranks} ranks at step {at}, resumed: {} of `{}` differs from a straight run",
                         path.display(),
                         ec.0,
-                        e.0
+                        e.key
                     );
                 }
-                assert_eq!(g.1.len(), e.1.len());
+                assert_eq!(g.components.len(), e.components.len());
             }
         }
     }
