@@ -10,7 +10,9 @@
 //! - [`partition`]: the block rule and the helpers that split a population's arrays and a
 //!   projection's rows into those blocks.
 //! - [`executor`]: [`Executor`], the resource a system asks to run one closure per partition
-//!   (inline with one thread, on a rayon pool owned by the simulation otherwise).
+//!   (inline with one thread, on the simulation's own [`fork_join::ForkJoin`] team otherwise).
+//! - [`fork_join`]: that team: spinning workers with a fixed partition each, so that starting a
+//!   region costs about a microsecond.
 //! - [`blocks`]: [`Executor::for_each_block`], which cuts a tuple of per-neuron arrays into the
 //!   partitions' blocks and runs a kernel on each (a plain call with one partition).
 //!
@@ -19,11 +21,12 @@
 
 pub mod blocks;
 pub mod executor;
+pub mod fork_join;
 pub mod partition;
 
 pub use blocks::Blocks;
 pub use executor::{Executor, ThreadsError};
-pub use partition::{block_range, row_block, split_blocks_mut, split_some_blocks_mut};
+pub use partition::{RowLocator, block_range, row_block, split_blocks_mut, split_some_blocks_mut};
 
 use bevy_ecs::system::{Query, Res};
 
