@@ -18,8 +18,10 @@
 //! No parameters. NEST: `nest.Connect(pre, post, syn_spec={"weight": w, "delay": d})` onto
 //! receptor 0 of these models.
 
+use std::ops::Range;
+
 use hebb_core::prelude::*;
-use hebb_core::projection::for_each_transmission;
+use hebb_core::projection::{for_each_transmission, for_each_transmission_in};
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::Incoming;
@@ -71,8 +73,32 @@ pub fn deliver_by_sign(
     });
 }
 
-/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every receptor projection.
+/// [`deliver_by_sign`] restricted to the postsynaptic neurons in `block` (one partition's):
+/// `excitatory` and `inhibitory` hold those neurons only (`[j − block.start]`). Each neuron
+/// receives the same additions in the same order as with the whole delivery.
+pub fn deliver_by_sign_block(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &[u32],
+    scale: Option<&TransmissionScale>,
+    block: &Range<usize>,
+    excitatory: &mut [Real],
+    inhibitory: &mut [Real],
+) {
+    let start = block.start;
+    for_each_transmission_in(connectivity, weights, arrivals, scale, block, |j, x| {
+        if x > 0.0 {
+            excitatory[j - start] += x;
+        } else {
+            inhibitory[j - start] += x;
+        }
+    });
+}
+
+/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every receptor projection,
+/// each partition into its own postsynaptic block.
 pub fn receptor_step(
+    executor: Res<Executor>,
     projections: Query<Incoming, With<ReceptorOutput>>,
     mut inputs: Query<&mut ReceptorInput>,
 ) {
@@ -83,7 +109,20 @@ pub fn receptor_step(
         let Ok(mut input) = inputs.get_mut(projection.post) else {
             continue;
         };
-        deliver_by_sign(connectivity, &weights.w, &arrivals.pre, scale, &mut input);
+        let input = &mut *input;
+        let n = input.excitatory.len();
+        let arrays = (&mut input.excitatory[..], &mut input.inhibitory[..]);
+        executor.for_each_block(n, arrays, |block, (excitatory, inhibitory)| {
+            deliver_by_sign_block(
+                connectivity,
+                &weights.w,
+                &arrivals.pre,
+                scale,
+                &block,
+                excitatory,
+                inhibitory,
+            );
+        });
     }
 }
 
@@ -116,5 +155,20 @@ mod tests {
         let mut sparse = ReceptorInput::new(2);
         deliver_by_sign(&conn.to_sparse(), &w, &[0, 2], None, &mut sparse);
         assert_eq!(sparse, input);
+        for conn in [conn.clone(), conn.to_sparse()] {
+            let mut split = ReceptorInput::new(2);
+            for block in [0..1, 1..2] {
+                deliver_by_sign_block(
+                    &conn,
+                    &w,
+                    &[0, 2],
+                    None,
+                    &block,
+                    &mut split.excitatory[block.clone()],
+                    &mut split.inhibitory[block.clone()],
+                );
+            }
+            assert_eq!(split, input);
+        }
     }
 }
