@@ -182,11 +182,14 @@ pub fn projections(sim: &Simulation) -> Vec<ProjectionSummary> {
         .filter_map(|(_, e)| {
             let p = sim.world.get::<Projection>(*e)?;
             let c = sim.world.get::<Connectivity>(*e)?;
+            // A rank's share of a projection: the whole projection's count, summed over the
+            // ranks when the outputs were gathered.
+            let total = sim.owned_columns(*e).and_then(|share| share.total_synapses);
             Some(ProjectionSummary {
                 name: p.name.clone(),
                 from: p.pre_name.clone(),
                 to: p.post_name.clone(),
-                synapses: c.n_synapses(),
+                synapses: total.map_or(c.n_synapses(), |n| n as usize),
                 storage: match c {
                     Connectivity::Dense { .. } => "dense",
                     Connectivity::Sparse(_) => "sparse",
@@ -283,6 +286,8 @@ struct Job<'a> {
     resumed_from_ms: Option<f64>,
     /// `--set` arguments applied to the scene.
     sets: Vec<String>,
+    /// The ranks of this run (MPI's world with the `mpi` feature, else one rank).
+    exchange: Box<dyn hebb_mpi::exchange::Exchange>,
 }
 
 /// `hebb run` with the built-in models: build the scene, run it, write its files. Stops early
@@ -312,9 +317,12 @@ pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<
         }
     };
     crate::preflight::before_build(&scene, &args.output)?;
+    // Spread over the ranks of `mpirun` (one rank otherwise): each rank builds only its share
+    // of the static synapses.
+    let exchange = crate::ranks::connect()?;
     tracing::info!(scene = %args.scene.display(), steps, "building");
     let sim = scene
-        .build(plugins.clone())
+        .build_share(plugins.clone(), exchange.rank(), exchange.ranks())
         .map_err(|e| applied.relabel(e))?;
     execute(
         Job {
@@ -326,6 +334,7 @@ pub fn run_with(args: &RunArgs, plugins: &Plugins, stop: &AtomicBool) -> Result<
             snapshot,
             resumed_from_ms: None,
             sets: applied.args,
+            exchange,
         },
         stop,
     )
@@ -357,7 +366,9 @@ pub fn resume_with(
         )));
     }
     crate::preflight::before_build(scene, &args.output)?;
+    let exchange = crate::ranks::connect()?;
     tracing::info!(snapshot = %args.snapshot.display(), from_step = from, "restoring");
+    // Restored whole on every rank (the snapshot holds the whole network's weights).
     let mut sim = snapshot.build(plugins.clone())?;
     // The recordings of a resumed run start at the snapshot's time: drop anything recorded
     // before it that the snapshot may carry (`hebb run` flushes before saving, so usually
@@ -383,6 +394,7 @@ pub fn resume_with(
             snapshot: None,
             resumed_from_ms: Some(snapshot.time_ms()),
             sets: Vec::new(),
+            exchange,
         },
         stop,
     )
@@ -474,13 +486,13 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
         snapshot,
         resumed_from_ms,
         sets,
+        mut exchange,
     } = job;
     let dir = output.out.as_path();
     let threads = output.threads.unwrap_or_else(|| sim.auto_threads());
     sim.set_threads(threads)
         .map_err(|e| CliError::Refused(format!("--threads {threads}: {e}")))?;
-    // Spread over the ranks of `mpirun` (one rank otherwise); only rank 0 writes files.
-    let mut exchange = crate::ranks::connect()?;
+    // Only rank 0 writes files.
     let exchange = exchange.as_mut();
     let (rank, ranks) = (exchange.rank(), exchange.ranks());
     // With several ranks too: rank 0 gathers every weight from its owner before the end-of-run

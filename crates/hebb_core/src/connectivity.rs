@@ -427,54 +427,24 @@ impl ConnectivitySpec {
         same_population: bool,
         streams: &Streams,
     ) -> Result<BuiltConnectivity, ParamError> {
-        self.validate()?;
-        let expected = match self {
-            Self::AllToAll => n_pre as f64 * n_post as f64,
-            Self::OneToOne => n_pre as f64,
-            Self::FixedProbability { p, .. } => n_pre as f64 * n_post as f64 * p,
-            Self::FixedIndegree { k, .. } => *k as f64 * n_post as f64,
-            Self::List(list) => list.len() as f64,
-        };
-        if expected > MAX_SYNAPSES as f64 {
-            return Err(ParamError::new(
-                "connectivity",
-                format!(
-                    "would create about {expected:.3e} synapses; a projection holds at most {MAX_SYNAPSES} (32-bit synapse indices)"
-                ),
-            ));
-        }
+        self.check_sizes(n_pre, n_post, same_population)?;
         match self {
             Self::AllToAll => Ok(BuiltConnectivity {
                 connectivity: Connectivity::Dense { n_pre, n_post },
                 list_index: None,
             }),
-            Self::OneToOne if n_pre != n_post => Err(ParamError::new(
-                "connectivity",
-                format!("OneToOne needs equal sizes, got {n_pre} → {n_post}"),
-            )),
-            Self::FixedIndegree { k, autapses }
-                if *k > available(n_pre, same_population, *autapses) =>
-            {
-                let available = available(n_pre, same_population, *autapses);
-                Err(ParamError::new(
-                    "k",
-                    format!("must be <= {available} (available presynaptic neurons), got {k}"),
-                ))
-            }
             Self::OneToOne | Self::FixedProbability { .. } | Self::FixedIndegree { .. } => {
-                let capacity = expected.min(MAX_SYNAPSES as f64) * 1.05;
+                let capacity = self
+                    .expected_synapses(n_pre, n_post)
+                    .min(MAX_SYNAPSES as f64)
+                    * 1.05;
                 let mut in_pre = Vec::with_capacity(capacity as usize);
                 let mut col_ptr = Vec::with_capacity(n_post + 1);
                 col_ptr.push(0u32);
                 for j in 0..n_post {
                     self.column(j, n_pre, same_population, streams, &mut in_pre);
                     if in_pre.len() > MAX_SYNAPSES {
-                        return Err(ParamError::new(
-                            "connectivity",
-                            format!(
-                                "creates more than {MAX_SYNAPSES} synapses (32-bit synapse indices)"
-                            ),
-                        ));
+                        return Err(too_many_synapses());
                     }
                     col_ptr.push(in_pre.len() as u32);
                 }
@@ -512,6 +482,141 @@ impl ConnectivitySpec {
                     list_index: Some(order),
                 })
             }
+        }
+    }
+
+    /// Whether [`ConnectivitySpec::build_columns`] can build these synapses with `weights`:
+    /// the rules drawn per postsynaptic neuron (`OneToOne`, `FixedProbability`,
+    /// `FixedIndegree`) with weights that have a per-column form (not `Values`).
+    pub fn builds_by_column(&self, weights: &WeightInit) -> bool {
+        matches!(
+            self,
+            Self::OneToOne | Self::FixedProbability { .. } | Self::FixedIndegree { .. }
+        ) && !matches!(weights, WeightInit::Values(_))
+    }
+
+    /// The synapses onto the postsynaptic neurons `columns` only (all of them for
+    /// `0..n_post`), in CSR rows by presynaptic neuron, and their weights: the same synapses,
+    /// numbered in the same order and with the same weight bits as [`ConnectivitySpec::build`]
+    /// followed by [`WeightInit::generate`] gives for those columns (a rank of a distributed run
+    /// builds its own postsynaptic block this way).
+    ///
+    /// Built in two passes over the columns, each drawn from its own stream: the first only
+    /// counts each row's synapses, the second draws the columns again with their weights and
+    /// writes them straight into their rows. The rows and weights (8 bytes per synapse) are
+    /// all this allocates besides two counters per presynaptic neuron: no column-major copy, no
+    /// transposed index (built later if plasticity asks for it). Errors as
+    /// [`ConnectivitySpec::build`] and [`WeightInit::generate`]; a rule without per-column
+    /// form (see [`ConnectivitySpec::builds_by_column`]) is an error too.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the sizes, the two stream families, the weights and the columns are all needed; a struct for one call site would only rename them"
+    )]
+    pub fn build_columns(
+        &self,
+        n_pre: usize,
+        n_post: usize,
+        same_population: bool,
+        streams: &Streams,
+        weights: &WeightInit,
+        weight_streams: &Streams,
+        columns: std::ops::Range<usize>,
+    ) -> Result<(Connectivity, Vec<Real>), ParamError> {
+        self.check_sizes(n_pre, n_post, same_population)?;
+        weights.validate()?;
+        if !self.builds_by_column(weights) {
+            return Err(ParamError::new(
+                "connectivity",
+                "has no per-column form (AllToAll, List, or Values weights): build it whole",
+            ));
+        }
+        let columns = columns.start.min(n_post)..columns.end.min(n_post);
+        let mut row_ptr = vec![0u32; n_pre + 1];
+        let mut partners = Vec::new();
+        let mut total = 0usize;
+        for j in columns.clone() {
+            partners.clear();
+            self.column(j, n_pre, same_population, streams, &mut partners);
+            total += partners.len();
+            if total > MAX_SYNAPSES {
+                return Err(too_many_synapses());
+            }
+            for &i in &partners {
+                row_ptr[i as usize + 1] += 1;
+            }
+        }
+        for i in 0..n_pre {
+            row_ptr[i + 1] += row_ptr[i];
+        }
+        let mut fill = row_ptr[..n_pre].to_vec();
+        let mut post = vec![0u32; total];
+        let mut w = vec![0.0 as Real; total];
+        let mut values = Vec::new();
+        for j in columns {
+            partners.clear();
+            self.column(j, n_pre, same_population, streams, &mut partners);
+            values.clear();
+            weights.column(j, partners.len(), weight_streams, &mut values)?;
+            for (&i, &x) in partners.iter().zip(&values) {
+                let s = fill[i as usize] as usize;
+                fill[i as usize] += 1;
+                post[s] = j as u32;
+                w[s] = x;
+            }
+        }
+        let csr = Csr {
+            n_pre,
+            n_post,
+            row_ptr,
+            post,
+            incoming: OnceLock::new(),
+        };
+        Ok((Connectivity::Sparse(csr), w))
+    }
+
+    /// The expected number of synapses (`p·N_pre·N_post` for `FixedProbability`).
+    fn expected_synapses(&self, n_pre: usize, n_post: usize) -> f64 {
+        match self {
+            Self::AllToAll => n_pre as f64 * n_post as f64,
+            Self::OneToOne => n_pre as f64,
+            Self::FixedProbability { p, .. } => n_pre as f64 * n_post as f64 * p,
+            Self::FixedIndegree { k, .. } => *k as f64 * n_post as f64,
+            Self::List(list) => list.len() as f64,
+        }
+    }
+
+    /// The checks of [`ConnectivitySpec::build`] that need the population sizes.
+    fn check_sizes(
+        &self,
+        n_pre: usize,
+        n_post: usize,
+        same_population: bool,
+    ) -> Result<(), ParamError> {
+        self.validate()?;
+        let expected = self.expected_synapses(n_pre, n_post);
+        if expected > MAX_SYNAPSES as f64 {
+            return Err(ParamError::new(
+                "connectivity",
+                format!(
+                    "would create about {expected:.3e} synapses; a projection holds at most {MAX_SYNAPSES} (32-bit synapse indices)"
+                ),
+            ));
+        }
+        match self {
+            Self::OneToOne if n_pre != n_post => Err(ParamError::new(
+                "connectivity",
+                format!("OneToOne needs equal sizes, got {n_pre} → {n_post}"),
+            )),
+            Self::FixedIndegree { k, autapses }
+                if *k > available(n_pre, same_population, *autapses) =>
+            {
+                let available = available(n_pre, same_population, *autapses);
+                Err(ParamError::new(
+                    "k",
+                    format!("must be <= {available} (available presynaptic neurons), got {k}"),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -571,6 +676,14 @@ impl ConnectivitySpec {
             Self::AllToAll | Self::List(_) => {}
         }
     }
+}
+
+/// The error for a projection beyond [`MAX_SYNAPSES`].
+fn too_many_synapses() -> ParamError {
+    ParamError::new(
+        "connectivity",
+        format!("creates more than {MAX_SYNAPSES} synapses (32-bit synapse indices)"),
+    )
 }
 
 /// Presynaptic neurons a postsynaptic neuron may connect to.
@@ -922,6 +1035,67 @@ mod tests {
             let pres: Vec<usize> = column_of(30, 13).iter().map(|&(i, _)| i).collect();
             assert_eq!(alone.iter().map(|&i| i as usize).collect::<Vec<_>>(), pres);
         }
+    }
+
+    #[test]
+    fn columns_built_in_two_passes_equal_the_whole_build() {
+        let weights = WeightInit::Normal {
+            mean: 1.0,
+            std: 0.5,
+            min: 0.0,
+            max: 2.0,
+        };
+        for spec in [
+            ConnectivitySpec::FixedProbability {
+                p: 0.2,
+                autapses: false,
+            },
+            ConnectivitySpec::FixedIndegree {
+                k: 7,
+                autapses: true,
+            },
+            ConnectivitySpec::OneToOne,
+        ] {
+            let built = spec.build(40, 40, true, &rng()).unwrap();
+            let w = weights.generate(&built, &rng()).unwrap();
+            let w_streams = SimRng { seed: 1 }.streams("projection", "test");
+            for columns in [0..40, 0..13, 13..27, 27..40] {
+                let (conn, w_cols) = spec
+                    .build_columns(40, 40, true, &rng(), &weights, &w_streams, columns.clone())
+                    .unwrap();
+                let Connectivity::Sparse(csr) = &conn else {
+                    panic!("sparse");
+                };
+                assert!(!csr.has_incoming(), "no transposed index is built");
+                let expected: Vec<(u32, u32, u32)> = built
+                    .connectivity
+                    .pairs()
+                    .iter()
+                    .zip(&w)
+                    .filter(|((_, j), _)| columns.contains(&(*j as usize)))
+                    .map(|(&(i, j), x)| (i, j, x.to_bits()))
+                    .collect();
+                let got: Vec<(u32, u32, u32)> = conn
+                    .pairs()
+                    .iter()
+                    .zip(&w_cols)
+                    .map(|(&(i, j), x)| (i, j, x.to_bits()))
+                    .collect();
+                assert!(!got.is_empty());
+                assert_eq!(got, expected, "{spec:?} {columns:?}");
+            }
+        }
+        let too_many = ConnectivitySpec::FixedIndegree {
+            k: 50,
+            autapses: true,
+        };
+        assert!(
+            too_many
+                .build_columns(40, 40, true, &rng(), &weights, &rng(), 0..40)
+                .is_err()
+        );
+        assert!(!ConnectivitySpec::AllToAll.builds_by_column(&weights));
+        assert!(!ConnectivitySpec::OneToOne.builds_by_column(&WeightInit::Values(vec![1.0])));
     }
 
     /// Issue 13: these panicked in `generate` (NaN clip bounds, an infinite uniform range) or

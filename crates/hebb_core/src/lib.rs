@@ -39,6 +39,7 @@ pub mod record;
 pub mod registry;
 pub mod rng;
 pub mod shape;
+pub mod share;
 pub mod simulation;
 pub mod snapshot;
 pub mod stage;

@@ -188,6 +188,9 @@ pub struct Simulation {
     initialized: bool,
     /// Systems waiting for the first use of one of their models.
     deferred: Vec<DeferredSystems>,
+    /// A distributed rank's share of the synapses (kept out of the World: see
+    /// [`crate::share`]).
+    share: Option<crate::share::SynapseShare>,
 }
 
 /// Systems that join the schedule only once one of `models` is attached somewhere, so a
@@ -241,6 +244,7 @@ impl Simulation {
             plugins: Vec::new(),
             initialized: false,
             deferred: Vec::new(),
+            share: None,
         };
         sim.register_variables::<Membrane>();
         sim.register_snapshot::<Spikes>()
@@ -637,23 +641,47 @@ impl Simulation {
         let n_pre = self.world.get::<Population>(pre).map_or(0, |p| p.size);
         let n_post = self.world.get::<Population>(post).map_or(0, |p| p.size);
         let master = *self.world.resource::<SimRng>();
-        let mut built = spec
-            .connectivity
-            .build(
-                n_pre,
-                n_post,
-                pre == post,
-                &master.streams(&spec.name, "connectivity"),
-            )
-            .map_err(|e| BuildError::param(&owner, e))?;
-        let w = spec
-            .weights
-            .generate(&built, &master.streams(&spec.name, "weights"))
-            .map_err(|e| BuildError::param(&owner, e))?;
-        if spec.storage == Storage::Sparse {
-            built.connectivity = built.connectivity.to_sparse();
-        }
-        let n_synapses = built.connectivity.n_synapses();
+        let connectivity_streams = master.streams(&spec.name, "connectivity");
+        let weight_streams = master.streams(&spec.name, "weights");
+        // Drawn column by column straight into rows (8 bytes per synapse at the peak) when the
+        // rules allow; only this rank's columns for a static projection of a distributed run.
+        let share = self
+            .share
+            .as_ref()
+            .filter(|share| {
+                share.ranks > 1
+                    && spec.stp.is_none()
+                    && spec.plasticity.is_none()
+                    && !share.keep_whole.contains(&spec.name)
+            })
+            .map(|share| share.columns(n_post));
+        let (connectivity, w) = if spec.connectivity.builds_by_column(&spec.weights) {
+            spec.connectivity
+                .build_columns(
+                    n_pre,
+                    n_post,
+                    pre == post,
+                    &connectivity_streams,
+                    &spec.weights,
+                    &weight_streams,
+                    share.clone().unwrap_or(0..n_post),
+                )
+                .map_err(|e| BuildError::param(&owner, e))?
+        } else {
+            let mut built = spec
+                .connectivity
+                .build(n_pre, n_post, pre == post, &connectivity_streams)
+                .map_err(|e| BuildError::param(&owner, e))?;
+            let w = spec
+                .weights
+                .generate(&built, &weight_streams)
+                .map_err(|e| BuildError::param(&owner, e))?;
+            if spec.storage == Storage::Sparse {
+                built.connectivity = built.connectivity.to_sparse();
+            }
+            (built.connectivity, w)
+        };
+        let n_synapses = connectivity.n_synapses();
         let entity = self
             .world
             .spawn((
@@ -665,12 +693,25 @@ impl Simulation {
                     post_name: spec.post.clone(),
                     delay_steps,
                 },
-                built.connectivity,
+                connectivity,
                 Weights { w },
                 DelayLine::new(delay_steps),
                 Arrivals::default(),
             ))
             .id();
+        if let Some(columns) = share
+            && spec.connectivity.builds_by_column(&spec.weights)
+        {
+            if let Some(share) = &mut self.share {
+                share.shares.push((
+                    entity,
+                    crate::share::OwnedColumns {
+                        columns,
+                        total_synapses: None,
+                    },
+                ));
+            }
+        }
         let target = Target::Projection {
             pre,
             post,
@@ -702,6 +743,51 @@ impl Simulation {
             .projections
             .push((spec.name, entity));
         Ok(entity)
+    }
+
+    /// Build only rank `rank`'s share of the static projections added from now on (see
+    /// [`crate::share`]): the synapses onto the neurons the rank owns. `keep_whole` names
+    /// projections to build whole anyway (those whose weights are recorded). Used by
+    /// `hebb_mpi` runs before the scene's projections are added; with one rank it changes
+    /// nothing. Errors for 0 ranks or `rank >= ranks`.
+    pub fn set_synapse_share(
+        &mut self,
+        rank: usize,
+        ranks: usize,
+        keep_whole: Vec<String>,
+    ) -> Result<(), BuildError> {
+        if rank >= ranks {
+            return Err(BuildError::Invalid(format!(
+                "rank {rank} of {ranks}: the rank must be below the number of ranks"
+            )));
+        }
+        self.share = Some(crate::share::SynapseShare {
+            rank,
+            ranks,
+            keep_whole,
+            shares: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// This rank's share of the synapses, if it builds one ([`Simulation::set_synapse_share`]).
+    pub fn synapse_share(&self) -> Option<&crate::share::SynapseShare> {
+        self.share.as_ref()
+    }
+
+    /// The columns projection `entity` holds, if it was built as this rank's share.
+    pub fn owned_columns(&self, entity: Entity) -> Option<&crate::share::OwnedColumns> {
+        self.share.as_ref()?.owned_columns(entity)
+    }
+
+    /// Record the whole projection's synapse count of share `entity` (known once the ranks
+    /// have counted together; `hebb_mpi` sets it on rank 0).
+    pub fn set_total_synapses(&mut self, entity: Entity, total: u64) {
+        if let Some(share) = &mut self.share
+            && let Some((_, owned)) = share.shares.iter_mut().find(|(e, _)| *e == entity)
+        {
+            owned.total_synapses = Some(total);
+        }
     }
 
     /// Run `check` on every projection added from now on, once its models are attached (see

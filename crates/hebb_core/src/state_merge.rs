@@ -48,6 +48,43 @@ pub(crate) fn merge_encoded<T: Serialize + DeserializeOwned>(
     postcard::to_allocvec(&merged).map_err(|e| e.to_string())
 }
 
+/// The saved [`crate::projection::Weights`] of a projection built as shares
+/// ([`crate::share`]): rank `r`'s `parts[r]` holds the weights of its own synapses, row by row,
+/// with `row_counts[r][i]` synapses in row `i`. The whole projection's row `i` is rank 0's row
+/// `i`, then rank 1's, …, so the weights one process would have saved are those rows
+/// interleaved in that order.
+pub fn merge_share_weights(parts: &[&[u8]], row_counts: &[Vec<u32>]) -> Result<Vec<u8>, String> {
+    use crate::projection::Weights;
+    if parts.len() != row_counts.len() || parts.is_empty() {
+        return Err("one weight share and one list of row counts per rank expected".into());
+    }
+    let shares = parts
+        .iter()
+        .map(|bytes| postcard::from_bytes::<Weights>(bytes).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, String>>()?;
+    let rows = row_counts[0].len();
+    for (r, (share, counts)) in shares.iter().zip(row_counts).enumerate() {
+        let total: usize = counts.iter().map(|&c| c as usize).sum();
+        if counts.len() != rows || total != share.w.len() {
+            return Err(format!(
+                "rank {r}: {} weights but row counts for {total} synapses in {} rows (expected {rows})",
+                share.w.len(),
+                counts.len()
+            ));
+        }
+    }
+    let mut w = Vec::with_capacity(shares.iter().map(|s| s.w.len()).sum());
+    let mut next = vec![0usize; shares.len()];
+    for i in 0..rows {
+        for (r, share) in shares.iter().enumerate() {
+            let n = row_counts[r][i] as usize;
+            w.extend_from_slice(&share.w[next[r]..next[r] + n]);
+            next[r] += n;
+        }
+    }
+    postcard::to_allocvec(&Weights { w }).map_err(|e| e.to_string())
+}
+
 /// Combine one value of every rank (rank order; at least one).
 fn merge_values(mut parts: Vec<Value>, rule: &MergeRule<'_>) -> Value {
     let ranks = parts.len();
@@ -144,6 +181,24 @@ mod tests {
         lists: Vec<Vec<u32>>,
         count: u64,
         mode: Option<(u8, f64)>,
+    }
+
+    #[test]
+    fn share_weights_are_interleaved_row_by_row_in_rank_order() {
+        use crate::projection::Weights;
+        // 3 rows; rank 0 holds (row 0: 2, row 1: 0, row 2: 1), rank 1 (1, 2, 0).
+        let w0 = postcard::to_allocvec(&Weights {
+            w: vec![1.0, 2.0, 6.0],
+        })
+        .unwrap();
+        let w1 = postcard::to_allocvec(&Weights {
+            w: vec![3.0, 4.0, 5.0],
+        })
+        .unwrap();
+        let merged = merge_share_weights(&[&w0, &w1], &[vec![2, 0, 1], vec![1, 2, 0]]).unwrap();
+        let merged: Weights = postcard::from_bytes(&merged).unwrap();
+        assert_eq!(merged.w, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert!(merge_share_weights(&[&w0, &w1], &[vec![2, 0, 1], vec![1, 1, 0]]).is_err());
     }
 
     #[test]

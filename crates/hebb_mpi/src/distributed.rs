@@ -18,10 +18,13 @@
 //! (the `LifRef`/`Lif` neuron steps and the `Conductance`/`Exponential`/`Delta` synapses)
 //! work on the rank's block of every population, and drops other ranks' spikes after
 //! [`Stage::NeuronStep`] (a model that is not partitioned steps every neuron, correctly for
-//! the owned ones). Every rank still builds the whole network's synapses (memory is not yet
-//! divided), and plasticity runs over every synapse on every rank: a synapse's weight is right
-//! on the rank that owns its postsynaptic neuron, which is where it is read for delivery and
-//! gathered from for outputs.
+//! the owned ones). A rank built with `Scene::build_share` holds only its share of the static
+//! projections ([`hebb_core::share`]: the synapses onto its neurons); plastic projections, those
+//! with short-term plasticity and those a recorder reads are built whole on every rank, and
+//! plasticity runs over every synapse on every rank: a synapse's weight is right on the rank
+//! that owns its postsynaptic neuron, which is where it is read for delivery and gathered from
+//! for outputs. The weights of a share are not gathered at the end (nothing reads them), only
+//! its synapse count (`OwnedColumns::total_synapses` on rank 0).
 //!
 use bevy_ecs::prelude::*;
 use hebb_core::Real;
@@ -456,6 +459,14 @@ impl OutputPlan {
             out.u64(world.get::<SpikeCount>(e).map_or(0, |c| c.0));
         }
         for &e in &self.projections {
+            if sim.owned_columns(e).is_some() {
+                // A share (static, not recorded): only its size is needed on rank 0.
+                let n = world
+                    .get::<Connectivity>(e)
+                    .map_or(0, Connectivity::n_synapses);
+                out.u64(n as u64);
+                continue;
+            }
             let w = world.get::<Weights>(e).map_or(&[][..], |w| w.w.as_slice());
             for (s, owner) in self.synapse_owners(world, e).enumerate() {
                 if owner == rank {
@@ -567,6 +578,14 @@ impl OutputPlan {
             }
         }
         for &e in &self.projections {
+            if sim.owned_columns(e).is_some() {
+                let mut total = 0;
+                for reader in &mut readers {
+                    total += reader.u64().ok_or_else(corrupt)?;
+                }
+                sim.set_total_synapses(e, total);
+                continue;
+            }
             let owners: Vec<usize> = self.synapse_owners(&sim.world, e).collect();
             if let Some(mut weights) = sim.world.get_mut::<Weights>(e) {
                 for (w, owner) in weights.w.iter_mut().zip(owners) {

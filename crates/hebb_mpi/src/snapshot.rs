@@ -18,6 +18,11 @@
 //! wait in the delay lines, where one process keeps them too), so every rank's delay lines hold
 //! every spike emitted so far.
 //!
+//! A projection built as shares ([`hebb_core::share`]: every rank holds only the synapses onto
+//! its own neurons) is put together on rank 0: its weights row by row in rank order (every
+//! rank also sends the length of each of its rows), its per-postsynaptic-neuron arrays from
+//! their owners. Rank 0 holds that projection's whole weights while merging.
+//!
 //! A projection with as many synapses as postsynaptic neurons whose synapses are not in
 //! postsynaptic order (per-synapse and per-neuron arrays could not be told apart) is refused
 //! with a plain error.
@@ -27,7 +32,7 @@ use hebb_core::connectivity::Connectivity;
 use hebb_core::population::{Population, StimulusOf};
 use hebb_core::simulation::Simulation;
 use hebb_core::snapshot::{EntityState, SnapshotRegistry, StateSnapshot, keyed_entities};
-use hebb_core::state_merge::MergeRule;
+use hebb_core::state_merge::{MergeRule, merge_share_weights};
 
 use crate::distributed::RankRun;
 use crate::error::DistError;
@@ -43,6 +48,10 @@ enum Owners<'w> {
     Neurons { size: usize },
     /// A projection: per postsynaptic neuron and per synapse.
     Synapses(&'w Connectivity),
+    /// A projection built as shares ([`Simulation::owned_columns`]): arrays of `n_post` entries are per
+    /// postsynaptic neuron; its weights are put together row by row
+    /// ([`merge_share_weights`]); anything else is rank 0's.
+    Share { n_post: usize },
 }
 
 impl RankRun {
@@ -65,6 +74,9 @@ impl RankRun {
             .and_then(|s| s.to_bytes())
             .map_err(snapshot_error)?;
         let all = exchange.gather_bytes(&mine)?;
+        // The row lengths of every share (the same projections on every rank), to put their
+        // weights together in the whole projection's order.
+        let rows = exchange.gather_bytes(&share_rows(sim))?;
         if self.rank() != 0 {
             return Ok(None);
         }
@@ -73,14 +85,64 @@ impl RankRun {
             .map(|bytes| StateSnapshot::from_bytes(bytes))
             .collect::<Result<Vec<_>, _>>()
             .map_err(snapshot_error)?;
-        merge_states(sim, parts, self.ranks()).map(Some)
+        merge_states(sim, parts, &rows, self.ranks()).map(Some)
     }
+}
+
+/// The projections built as this rank's share ([`Simulation::owned_columns`]), in the network's order.
+fn shares(sim: &Simulation) -> Vec<Entity> {
+    sim.index()
+        .projections
+        .iter()
+        .map(|(_, e)| *e)
+        .filter(|e| sim.owned_columns(*e).is_some())
+        .collect()
+}
+
+/// The number of synapses in every row of every share of this rank, as little-endian `u32`s.
+fn share_rows(sim: &Simulation) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in shares(sim) {
+        if let Some(connectivity) = sim.world.get::<Connectivity>(e)
+            && let Connectivity::Sparse(csr) = connectivity
+        {
+            for i in 0..connectivity.n_pre() {
+                out.extend_from_slice(&(csr.row(i).len() as u32).to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// Rank `r`'s row lengths of share `e` from its [`share_rows`] bytes.
+fn rows_of(sim: &Simulation, bytes: &[u8], e: Entity) -> Result<Vec<u32>, DistError> {
+    let mut offset = 0;
+    for share in shares(sim) {
+        let n_pre = sim
+            .world
+            .get::<Connectivity>(share)
+            .map_or(0, Connectivity::n_pre);
+        if share == e {
+            let words = bytes.get(offset..offset + 4 * n_pre).ok_or_else(|| {
+                DistError::Exchange("snapshot: a rank sent too few row lengths".into())
+            })?;
+            return Ok(words
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+                .collect());
+        }
+        offset += 4 * n_pre;
+    }
+    Err(DistError::Exchange(
+        "snapshot: a projection is a share on rank 0 only".into(),
+    ))
 }
 
 /// Rank 0's snapshot with every entity's components merged from the ranks' `parts`.
 fn merge_states(
     sim: &Simulation,
     mut parts: Vec<StateSnapshot>,
+    row_lengths: &[Vec<u8>],
     ranks: usize,
 ) -> Result<StateSnapshot, DistError> {
     let world = &sim.world;
@@ -95,10 +157,11 @@ fn merge_states(
                 "ranks saved different entities at `{key}`"
             )));
         }
-        let owners = owners_of(world, *entity, ranks, key)?;
+        let owners = owners_of(sim, *entity, ranks, key)?;
         let owner = |len: usize, i: usize| match owners {
             Owners::Shared => None,
             Owners::Neurons { size } => (len == size).then(|| owner_of(i, size, ranks)),
+            Owners::Share { n_post } => (len == n_post).then(|| owner_of(i, n_post, ranks)),
             Owners::Synapses(connectivity) => {
                 let n_post = connectivity.n_post();
                 if len == n_post {
@@ -124,6 +187,16 @@ fn merge_states(
                     "ranks saved different components of `{key}`"
                 )));
             }
+            if matches!(owners, Owners::Share { .. }) && name.ends_with("::Weights") {
+                let rows = row_lengths
+                    .iter()
+                    .map(|bytes| rows_of(sim, bytes, *entity))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let merged = merge_share_weights(&bytes, &rows)
+                    .map_err(|e| mismatch(format!("`{key}`, {name}: {e}")))?;
+                components.push((name.clone(), merged));
+                continue;
+            }
             // Each rank counts its own neurons' spikes (an input population's count is whole
             // on every rank).
             let rule = MergeRule {
@@ -148,11 +221,12 @@ fn merge_states(
 
 /// How entity `entity` (`key`)'s arrays are owned.
 fn owners_of<'w>(
-    world: &'w World,
+    sim: &'w Simulation,
     entity: Entity,
     ranks: usize,
     key: &str,
 ) -> Result<Owners<'w>, DistError> {
+    let world = &sim.world;
     let neurons = |e: Entity| match world.get::<Population>(e) {
         Some(p) if !p.is_input => Owners::Neurons { size: p.size },
         _ => Owners::Shared,
@@ -167,6 +241,9 @@ fn owners_of<'w>(
         return Ok(Owners::Shared);
     };
     let n_post = connectivity.n_post();
+    if sim.owned_columns(entity).is_some() {
+        return Ok(Owners::Share { n_post });
+    }
     let n_synapses = connectivity.n_synapses();
     if n_synapses == n_post
         && (0..n_synapses).any(|s| {

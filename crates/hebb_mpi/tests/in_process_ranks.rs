@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use hebb::prelude::*;
 use hebb::scene::{Scene, registry_of};
+use hebb_core::connectivity::Connectivity;
 use hebb_core::population::{Membrane, SpikeCount};
 use hebb_core::projection::Weights;
 use hebb_mpi::prelude::*;
@@ -17,8 +18,10 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Everything rank 0 reports: recordings (bits) and spike counts.
-fn outputs(sim: &Simulation) -> Vec<String> {
+/// Everything rank 0 reports: recordings (bits), spike counts, synapse counts and the weights
+/// of every projection but those named in `shares` (held as shares by the ranks, compared rank
+/// by rank in `each_rank_holds_only_the_synapses_onto_its_own_neurons`).
+fn outputs(sim: &Simulation, shares: &[String]) -> Vec<String> {
     let rec = sim.recorders();
     let mut out = Vec::new();
     for s in &rec.spikes {
@@ -36,32 +39,66 @@ fn outputs(sim: &Simulation) -> Vec<String> {
         out.push(format!("{name}: {count} spikes"));
     }
     for (name, e) in &sim.index().projections {
-        let w = sim.world.get::<Weights>(*e).unwrap();
-        let bits: Vec<u32> = w.w.iter().map(|x| x.to_bits()).collect();
-        out.push(format!("{name} weights: {bits:?}"));
+        let n = sim.world.get::<Connectivity>(*e).unwrap().n_synapses();
+        match sim.owned_columns(*e) {
+            // A share's weights stay on their ranks; its total is gathered.
+            Some(share) => out.push(format!("{name}: {:?} synapses", share.total_synapses)),
+            None => {
+                out.push(format!("{name}: {:?} synapses", Some(n as u64)));
+                if !shares.contains(name) {
+                    let w = sim.world.get::<Weights>(*e).unwrap();
+                    let bits: Vec<u32> = w.w.iter().map(|x| x.to_bits()).collect();
+                    out.push(format!("{name} weights: {bits:?}"));
+                }
+            }
+        }
     }
     out
 }
 
+/// The projections `sim` holds as this rank's share.
+fn shares(sim: &Simulation) -> Vec<String> {
+    sim.index()
+        .projections
+        .iter()
+        .filter(|(_, e)| sim.owned_columns(*e).is_some())
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
 fn build(path: &Path, triplet: bool) -> Simulation {
+    build_rank(path, triplet, 0, 1)
+}
+
+/// The scene built as rank `rank` of `ranks` (`Scene::build_share`).
+fn build_rank(path: &Path, triplet: bool, rank: usize, ranks: usize) -> Simulation {
     if triplet {
         let scene = Scene::load(path, &registry_of((TripletStdpPlugin, DefaultPlugins))).unwrap();
-        scene.build((TripletStdpPlugin, DefaultPlugins)).unwrap()
+        scene
+            .build_share((TripletStdpPlugin, DefaultPlugins), rank, ranks)
+            .unwrap()
     } else {
         let scene = Scene::load(path, &registry_of(DefaultPlugins)).unwrap();
-        scene.build(DefaultPlugins).unwrap()
+        scene.build_share(DefaultPlugins, rank, ranks).unwrap()
     }
 }
 
 /// Run `steps` steps on `ranks` in-process ranks (in chunks of `chunk` steps, as a CLI would);
 /// return rank 0's gathered outputs.
-fn distributed(path: &Path, triplet: bool, ranks: usize, steps: u64, chunk: u64) -> Vec<String> {
+/// Also returns the projections held as shares.
+fn distributed(
+    path: &Path,
+    triplet: bool,
+    ranks: usize,
+    steps: u64,
+    chunk: u64,
+) -> (Vec<String>, Vec<String>) {
     let handles: Vec<_> = InProcessExchange::group(ranks)
         .into_iter()
         .map(|mut exchange| {
             let path = path.to_owned();
             std::thread::spawn(move || {
-                let mut sim = build(&path, triplet);
+                let mut sim = build_rank(&path, triplet, exchange.rank(), ranks);
                 let mut run = RankRun::prepare(&mut sim, exchange.rank(), ranks).unwrap();
                 let mut done = 0;
                 while done < steps {
@@ -70,7 +107,8 @@ fn distributed(path: &Path, triplet: bool, ranks: usize, steps: u64, chunk: u64)
                     done += n;
                 }
                 run.gather_outputs(&mut sim, &mut exchange).unwrap();
-                outputs(&sim)
+                let shares = shares(&sim);
+                (outputs(&sim, &shares), shares)
             })
         })
         .collect();
@@ -81,17 +119,32 @@ fn distributed(path: &Path, triplet: bool, ranks: usize, steps: u64, chunk: u64)
 fn check(path: &Path, triplet: bool, steps: u64) {
     let mut single = build(path, triplet);
     single.run_steps(steps);
-    let expected = outputs(&single);
-    assert!(
-        expected.iter().any(|l| !l.ends_with(": 0 spikes")),
-        "{}: the test needs spikes",
-        path.display()
-    );
     for ranks in 1..=3 {
         // Chunks that do not divide the communication interval.
-        let got = distributed(path, triplet, ranks, steps, 7);
+        let (got, shares) = distributed(path, triplet, ranks, steps, 7);
+        if ranks == 1 {
+            assert!(shares.is_empty());
+        }
+        let expected = outputs(&single, &shares);
+        assert!(
+            expected.iter().any(|l| !l.ends_with(": 0 spikes")),
+            "{}: the test needs spikes",
+            path.display()
+        );
         assert_eq!(got.len(), expected.len());
         for (g, e) in got.iter().zip(&expected) {
+            let first = g
+                .bytes()
+                .zip(e.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            assert!(
+                g == e,
+                "{}: {ranks} ranks differ from one process at byte {first}:\n{}\n{}",
+                path.display(),
+                &g[first.saturating_sub(200)..(first + 100).min(g.len())],
+                &e[first.saturating_sub(200)..(first + 100).min(e.len())],
+            );
             assert!(
                 g == e,
                 "{}: {ranks} ranks differ from one process:\n{g:.300}\n{e:.300}",
@@ -224,7 +277,7 @@ fn gathered_state(path: &Path, ranks: usize, steps: u64) -> hebb_core::snapshot:
         .map(|mut exchange| {
             let path = path.to_owned();
             std::thread::spawn(move || {
-                let mut sim = build(&path, false);
+                let mut sim = build_rank(&path, false, exchange.rank(), ranks);
                 let mut run = RankRun::prepare(&mut sim, exchange.rank(), ranks).unwrap();
                 run.run_steps(&mut sim, &mut exchange, steps).unwrap();
                 run.gather_state(&mut sim, &mut exchange).unwrap()
@@ -275,4 +328,59 @@ fn a_snapshot_gathered_from_ranks_resumes_in_one_process_like_a_straight_run() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With 2 and 3 ranks, each rank of COBA holds exactly the synapses onto its own neurons of
+/// every (static) projection, with the weights and numbering order of the whole projection's
+/// synapses onto them, and the ranks' shares add up to the whole projection.
+#[test]
+fn each_rank_holds_only_the_synapses_onto_its_own_neurons() {
+    let path = root().join("scenes/brette2007_coba.ron");
+    let whole = build(&path, false);
+    for ranks in [2, 3] {
+        let mut totals = vec![0usize; whole.index().projections.len()];
+        for rank in 0..ranks {
+            let share = build_rank(&path, false, rank, ranks);
+            assert_eq!(
+                shares(&share).len(),
+                totals.len(),
+                "COBA's projections are static"
+            );
+            for (k, (name, e)) in whole.index().projections.iter().enumerate() {
+                let all = whole.world.get::<Connectivity>(*e).unwrap();
+                let w_all = &whole.world.get::<Weights>(*e).unwrap().w;
+                let mine_e = share.index().projection(name).unwrap();
+                let mine = share.world.get::<Connectivity>(mine_e).unwrap();
+                let w_mine = &share.world.get::<Weights>(mine_e).unwrap().w;
+                let owned = share.owned_columns(mine_e).unwrap().columns.clone();
+                assert_eq!(owned, owned_range(all.n_post(), rank, ranks));
+                // The whole projection's synapses onto the owned neurons, in synapse order.
+                let expected: Vec<(u32, u32, u32)> = all
+                    .pairs()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, j))| owned.contains(&(*j as usize)))
+                    .map(|(s, &(i, j))| (i, j, w_all[s].to_bits()))
+                    .collect();
+                let got: Vec<(u32, u32, u32)> = mine
+                    .pairs()
+                    .iter()
+                    .zip(w_mine)
+                    .map(|(&(i, j), w)| (i, j, w.to_bits()))
+                    .collect();
+                assert_eq!(got, expected, "{name}, rank {rank} of {ranks}");
+                assert_eq!(mine.n_synapses(), w_mine.len());
+                assert!(
+                    mine.n_synapses() < all.n_synapses(),
+                    "{name}: a share, not the whole"
+                );
+                assert_eq!((mine.n_pre(), mine.n_post()), (all.n_pre(), all.n_post()));
+                totals[k] += mine.n_synapses();
+            }
+        }
+        for (k, (name, e)) in whole.index().projections.iter().enumerate() {
+            let n = whole.world.get::<Connectivity>(*e).unwrap().n_synapses();
+            assert_eq!(totals[k], n, "{name}: the shares of {ranks} ranks add up");
+        }
+    }
 }

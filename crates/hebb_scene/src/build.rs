@@ -40,9 +40,38 @@ impl Scene {
     /// duration. It runs on one thread; use [`Scene::build_with`] or
     /// [`Simulation::set_threads`] for more.
     pub fn build(&self, plugins: impl PluginGroup) -> Result<Simulation, SceneError> {
+        self.build_share(plugins, 0, 1)
+    }
+
+    /// [`Scene::build`] for rank `rank` of `ranks` of a distributed run (`hebb_mpi`): every
+    /// static projection drawn per postsynaptic neuron holds only the synapses onto the
+    /// neurons this rank owns ([`hebb_core::share`]), except projections a recorder reads
+    /// (weights, tables, state), which are built whole. With one rank this is [`Scene::build`].
+    pub fn build_share(
+        &self,
+        plugins: impl PluginGroup,
+        rank: usize,
+        ranks: usize,
+    ) -> Result<Simulation, SceneError> {
         self.validate()?;
         let mut sim = Simulation::new(self.dt_ms, self.seed)
             .map_err(|e| self.build_error(Element::Top, e))?;
+        if ranks > 1 {
+            let keep_whole = self
+                .recorders
+                .iter()
+                .filter_map(|r| match &r.value {
+                    RecorderSpec::Weights { projection, .. }
+                    | RecorderSpec::WeightTable { projection, .. }
+                    | RecorderSpec::State {
+                        target: projection, ..
+                    } => Some(projection.clone()),
+                    _ => None,
+                })
+                .collect();
+            sim.set_synapse_share(rank, ranks, keep_whole)
+                .map_err(|e| self.build_error(Element::Top, e))?;
+        }
         sim.add_plugins(plugins);
         if let Some(dir) = self.data_dir() {
             sim.insert_resource(hebb_core::table::DataDir(dir));
