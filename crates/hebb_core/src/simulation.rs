@@ -701,16 +701,15 @@ impl Simulation {
             .id();
         if let Some(columns) = share
             && spec.connectivity.builds_by_column(&spec.weights)
+            && let Some(share) = &mut self.share
         {
-            if let Some(share) = &mut self.share {
-                share.shares.push((
-                    entity,
-                    crate::share::OwnedColumns {
-                        columns,
-                        total_synapses: None,
-                    },
-                ));
-            }
+            share.shares.push((
+                entity,
+                crate::share::OwnedColumns {
+                    columns,
+                    total_synapses: None,
+                },
+            ));
         }
         let target = Target::Projection {
             pre,

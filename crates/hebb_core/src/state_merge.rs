@@ -76,10 +76,10 @@ pub fn merge_share_weights(parts: &[&[u8]], row_counts: &[Vec<u32>]) -> Result<V
     let mut w = Vec::with_capacity(shares.iter().map(|s| s.w.len()).sum());
     let mut next = vec![0usize; shares.len()];
     for i in 0..rows {
-        for (r, share) in shares.iter().enumerate() {
-            let n = row_counts[r][i] as usize;
-            w.extend_from_slice(&share.w[next[r]..next[r] + n]);
-            next[r] += n;
+        for ((share, counts), next) in shares.iter().zip(row_counts).zip(&mut next) {
+            let n = counts[i] as usize;
+            w.extend_from_slice(&share.w[*next..*next + n]);
+            *next += n;
         }
     }
     postcard::to_allocvec(&Weights { w }).map_err(|e| e.to_string())
