@@ -41,7 +41,11 @@ use hebb_core::initial::{NeuronParams, PerNeuron};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, flush_denormal, whole_steps, write_spikes};
+use hebb_core::parallel::PerPartition;
+
+use crate::spiking::{
+    BlockSpikes, SpikeFlags, collect_spikes, flush_denormal, set_spikes, whole_steps,
+};
 
 /// `LifRef` params (scene name `LifRef`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -314,37 +318,57 @@ type LifRefPopulation<'a> = (
     Option<&'a NeuronParams>,
 );
 
-/// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes.
-pub fn lif_ref_system(executor: Res<Executor>, mut populations: Query<LifRefPopulation<'_>>) {
-    for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
-        &mut populations
+/// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes. All populations
+/// step in one parallel region; each partition also lists its own block's spikes (while its
+/// flags are in its core's cache), and the lists are joined afterwards.
+pub fn lif_ref_system(
+    executor: Res<Executor>,
+    mut populations: Query<LifRefPopulation<'_>>,
+    mut found: Local<BlockSpikes>,
+) {
+    let threads = executor.threads();
+    let count = populations.iter().len();
+    let mut constants = Vec::with_capacity(count);
+    let mut outputs = Vec::with_capacity(count);
+    let mut items = Vec::with_capacity(count);
+    for ((c, state, membrane, input, flags, spikes, per_neuron), lists) in
+        populations.iter_mut().zip(found.lists(count, threads))
     {
-        let input = &mut *input;
+        let (state, membrane) = (state.into_inner(), membrane.into_inner());
+        let (input, flags) = (input.into_inner(), flags.into_inner());
         let n = membrane.v.len();
-        let thresholds = per_neuron.and_then(|p| p.get("v_threshold_mv"));
-        let arrays = (
-            &mut membrane.v[..],
-            &mut state.refractory_left[..],
-            &mut input.current[..n],
-            &mut input.voltage_jump[..n],
-            &mut flags.0[..n],
-            thresholds,
-        );
-        executor.for_each_block(n, arrays, |_, arrays| {
-            let (v, refractory_left, current, voltage_jump, flags, thresholds) = arrays;
-            let s = LifRefSlices {
-                v,
-                refractory_left,
-                current,
-                voltage_jump,
-                flags,
-            };
-            match thresholds {
-                None => lif_ref_step(c, s),
-                Some(th) => lif_ref_step_with(c, s, th),
-            }
-        });
-        write_spikes(&flags.0, &mut spikes);
+        constants.push(c);
+        outputs.push(spikes);
+        items.push((
+            n,
+            (
+                &mut membrane.v[..],
+                &mut state.refractory_left[..],
+                &mut input.current[..n],
+                &mut input.voltage_jump[..n],
+                &mut flags.0[..n],
+                per_neuron.and_then(|p| p.get("v_threshold_mv")),
+                PerPartition(lists),
+            ),
+        ));
+    }
+    executor.for_each_block_in_each(items, |k, block, arrays| {
+        let (v, refractory_left, current, voltage_jump, flags, thresholds, mut list) = arrays;
+        let s = LifRefSlices {
+            v,
+            refractory_left,
+            current,
+            voltage_jump,
+            flags,
+        };
+        match thresholds {
+            None => lif_ref_step(constants[k], s),
+            Some(th) => lif_ref_step_with(constants[k], s, th),
+        }
+        collect_spikes(flags, block.start, list.get());
+    });
+    for (k, spikes) in outputs.iter_mut().enumerate() {
+        set_spikes(spikes, found.of(k, threads));
     }
 }
 

@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
 use crate::exponential::{DECAY_PARAMS, Decay, InputTiming, SynapseState, advance, decay_factor};
+use crate::region::{PostArrays, PostTargets};
 
 /// Conductance synapse params (scene name `Conductance`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,54 +241,60 @@ pub fn conductance_kernel_next_step(
 }
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g·(E − V)` (or `g·D`).
+/// Every conductance projection runs in one parallel region: each partition delivers and
+/// integrates all projections onto its own block, in creation order.
 pub fn conductance_step(
     executor: Res<Executor>,
     mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
-    mut posts: Query<(&mut SynapticInput, Option<&Membrane>)>,
+    mut posts: Query<PostArrays>,
 ) {
-    for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
-        &mut projections
-    {
-        let Ok((mut input, membrane)) = posts.get_mut(projection.post) else {
+    let mut targets = PostTargets::default();
+    let mut incoming = Vec::new();
+    let mut items = Vec::new();
+    for (projection_in, output, state) in &mut projections {
+        let post = projection_in.0.post;
+        if !posts.contains(post) {
             continue;
-        };
-        // Without a membrane (a reversal potential needs one) the arrivals are still
-        // delivered, and `g` waits.
-        let v: Option<&[Real]> = membrane.map(|m| m.v.as_slice());
-        let state = &mut *state;
-        let n = state.g.len();
-        let arrays = (
-            &mut state.g[..],
-            &mut state.pending[..],
-            &mut input.current[..n],
-            v,
-        );
-        executor.for_each_block(n, arrays, |block, (g, pending, current, v)| {
-            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-            let a = output.alpha;
-            match (output.timing, output.drive, v) {
-                (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
-                    conductance_kernel_next_step(a, Some(e), g, pending, v, current);
-                }
-                (InputTiming::NextStep, DrivingForce::Fixed(d), _) => {
-                    conductance_kernel_next_step(a, None, g, pending, &[d], current);
-                }
-                (InputTiming::BeforeDecay, DrivingForce::Reversal(e), Some(v)) => {
-                    conductance_kernel::<true>(a, e, g, pending, v, current);
-                }
-                (InputTiming::AfterDecay, DrivingForce::Reversal(e), Some(v)) => {
-                    conductance_kernel::<false>(a, e, g, pending, v, current);
-                }
-                (InputTiming::BeforeDecay, DrivingForce::Fixed(d), _) => {
-                    fixed_drive_kernel::<true>(a, d, g, pending, current);
-                }
-                (InputTiming::AfterDecay, DrivingForce::Fixed(d), _) => {
-                    fixed_drive_kernel::<false>(a, d, g, pending, current);
-                }
-                (_, DrivingForce::Reversal(_), None) => {}
-            }
-        });
+        }
+        let state = state.into_inner();
+        let target = targets.index(post, state.g.len());
+        incoming.push((projection_in, *output));
+        items.push((target, (&mut state.g[..], &mut state.pending[..])));
     }
+    if items.is_empty() {
+        return;
+    }
+    // Without a membrane (a reversal potential needs one) the arrivals are still delivered, and
+    // `g` waits.
+    let targets = targets.arrays(&mut posts);
+    executor.for_each_block_into(targets, items, |k, block, (current, v), (g, pending)| {
+        let ((_, connectivity, weights, arrivals, scale), output) = incoming[k];
+        deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+        let a = output.alpha;
+        let v = v.as_deref();
+        let current = &mut **current;
+        match (output.timing, output.drive, v) {
+            (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
+                conductance_kernel_next_step(a, Some(e), g, pending, v, current);
+            }
+            (InputTiming::NextStep, DrivingForce::Fixed(d), _) => {
+                conductance_kernel_next_step(a, None, g, pending, &[d], current);
+            }
+            (InputTiming::BeforeDecay, DrivingForce::Reversal(e), Some(v)) => {
+                conductance_kernel::<true>(a, e, g, pending, v, current);
+            }
+            (InputTiming::AfterDecay, DrivingForce::Reversal(e), Some(v)) => {
+                conductance_kernel::<false>(a, e, g, pending, v, current);
+            }
+            (InputTiming::BeforeDecay, DrivingForce::Fixed(d), _) => {
+                fixed_drive_kernel::<true>(a, d, g, pending, current);
+            }
+            (InputTiming::AfterDecay, DrivingForce::Fixed(d), _) => {
+                fixed_drive_kernel::<false>(a, d, g, pending, current);
+            }
+            (_, DrivingForce::Reversal(_), None) => {}
+        }
+    });
 }
 
 /// Registers the `Conductance` synapse output, its recordable `g` and its system.

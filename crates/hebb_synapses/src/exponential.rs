@@ -38,6 +38,7 @@ use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
+use crate::region::{PostArrays, PostTargets};
 
 /// How `g` decays over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,39 +239,45 @@ impl Model for Exponential {
 }
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g` to the input current.
+/// Every exponential projection runs in one parallel region (see [`crate::region`]).
 pub fn exponential_step(
     executor: Res<Executor>,
     mut projections: Query<(Incoming, &ExponentialOutput, &mut SynapseState)>,
-    mut inputs: Query<&mut SynapticInput>,
+    mut posts: Query<PostArrays>,
 ) {
-    for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
-        &mut projections
-    {
-        let Ok(mut input) = inputs.get_mut(projection.post) else {
+    let mut targets = PostTargets::default();
+    let mut incoming = Vec::new();
+    let mut items = Vec::new();
+    for (projection_in, output, state) in &mut projections {
+        let post = projection_in.0.post;
+        if !posts.contains(post) {
             continue;
-        };
-        let state = &mut *state;
-        let n = state.g.len();
-        let arrays = (
-            &mut state.g[..],
-            &mut state.pending[..],
-            &mut input.current[..n],
-        );
-        executor.for_each_block(n, arrays, |block, (g, pending, current)| {
-            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-            match output.timing {
-                InputTiming::AfterDecay => {
-                    exponential_kernel::<false>(output.alpha, g, pending, current)
-                }
-                InputTiming::BeforeDecay => {
-                    exponential_kernel::<true>(output.alpha, g, pending, current)
-                }
-                InputTiming::NextStep => {
-                    exponential_kernel_next_step(output.alpha, g, pending, current)
-                }
-            }
-        });
+        }
+        let state = state.into_inner();
+        let target = targets.index(post, state.g.len());
+        incoming.push((projection_in, *output));
+        items.push((target, (&mut state.g[..], &mut state.pending[..])));
     }
+    if items.is_empty() {
+        return;
+    }
+    let targets = targets.arrays(&mut posts);
+    executor.for_each_block_into(targets, items, |k, block, (current, _), (g, pending)| {
+        let ((_, connectivity, weights, arrivals, scale), output) = incoming[k];
+        deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+        let current = &mut **current;
+        match output.timing {
+            InputTiming::AfterDecay => {
+                exponential_kernel::<false>(output.alpha, g, pending, current)
+            }
+            InputTiming::BeforeDecay => {
+                exponential_kernel::<true>(output.alpha, g, pending, current)
+            }
+            InputTiming::NextStep => {
+                exponential_kernel_next_step(output.alpha, g, pending, current)
+            }
+        }
+    });
 }
 
 /// Registers the `Exponential` synapse output, its recordable `g` and its system.
