@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use hebb_core::parallel::PerPartition;
 
 use crate::spiking::{
-    BlockSpikes, SpikeFlags, collect_spikes, flush_denormal, set_spikes, whole_steps,
+    BlockSpikes, SpikeFlags, collect_spikes, flush_denormal, set_spikes, whole_steps, write_spikes,
 };
 
 /// `LifRef` params (scene name `LifRef`).
@@ -318,39 +318,55 @@ type LifRefPopulation<'a> = (
     Option<&'a NeuronParams>,
 );
 
-/// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes. All populations
-/// step in one parallel region; each partition also lists its own block's spikes (while its
-/// flags are in its core's cache), and the lists are joined afterwards.
+/// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes.
+///
+/// With several partitions all populations step in one parallel region, and each partition
+/// lists its own block's spikes while its flags are in its core's cache; the lists are joined
+/// afterwards. With one thread each population is one plain call and one scan of its flags.
 pub fn lif_ref_system(
     executor: Res<Executor>,
     mut populations: Query<LifRefPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {
+    if executor.is_single() {
+        for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
+            &mut populations
+        {
+            let n = membrane.v.len();
+            let input = &mut *input;
+            let s = LifRefSlices {
+                v: &mut membrane.v,
+                refractory_left: &mut state.refractory_left,
+                current: &mut input.current[..n],
+                voltage_jump: &mut input.voltage_jump[..n],
+                flags: &mut flags.0[..n],
+            };
+            step(c, s, per_neuron.and_then(|p| p.get("v_threshold_mv")));
+            write_spikes(&flags.0, &mut spikes);
+        }
+        return;
+    }
     let threads = executor.threads();
     let count = populations.iter().len();
     let mut constants = Vec::with_capacity(count);
-    let mut outputs = Vec::with_capacity(count);
     let mut items = Vec::with_capacity(count);
-    for ((c, state, membrane, input, flags, spikes, per_neuron), lists) in
+    for ((c, state, membrane, input, flags, _, per_neuron), lists) in
         populations.iter_mut().zip(found.lists(count, threads))
     {
         let (state, membrane) = (state.into_inner(), membrane.into_inner());
         let (input, flags) = (input.into_inner(), flags.into_inner());
         let n = membrane.v.len();
+        let arrays = (
+            &mut membrane.v[..],
+            &mut state.refractory_left[..],
+            &mut input.current[..n],
+            &mut input.voltage_jump[..n],
+            &mut flags.0[..n],
+            per_neuron.and_then(|p| p.get("v_threshold_mv")),
+            PerPartition(lists),
+        );
         constants.push(c);
-        outputs.push(spikes);
-        items.push((
-            n,
-            (
-                &mut membrane.v[..],
-                &mut state.refractory_left[..],
-                &mut input.current[..n],
-                &mut input.voltage_jump[..n],
-                &mut flags.0[..n],
-                per_neuron.and_then(|p| p.get("v_threshold_mv")),
-                PerPartition(lists),
-            ),
-        ));
+        items.push((n, arrays));
     }
     executor.for_each_block_in_each(items, |k, block, arrays| {
         let (v, refractory_left, current, voltage_jump, flags, thresholds, mut list) = arrays;
@@ -361,14 +377,20 @@ pub fn lif_ref_system(
             voltage_jump,
             flags,
         };
-        match thresholds {
-            None => lif_ref_step(constants[k], s),
-            Some(th) => lif_ref_step_with(constants[k], s, th),
-        }
+        step(constants[k], s, thresholds);
         collect_spikes(flags, block.start, list.get());
     });
-    for (k, spikes) in outputs.iter_mut().enumerate() {
-        set_spikes(spikes, found.of(k, threads));
+    for (k, (.., mut spikes, _)) in populations.iter_mut().enumerate() {
+        set_spikes(&mut spikes, found.of(k, threads));
+    }
+}
+
+/// One step of `s` with the population's threshold, or one per neuron.
+#[inline]
+fn step(c: &LifRefConstants, s: LifRefSlices<'_>, thresholds: Option<&[Real]>) {
+    match thresholds {
+        None => lif_ref_step(c, s),
+        Some(th) => lif_ref_step_with(c, s, th),
     }
 }
 

@@ -48,8 +48,8 @@ pub fn collect_spikes(flags: &[u8], start: usize, out: &mut Vec<u32>) {
 /// partition order, hence ascending).
 pub fn set_spikes(spikes: &mut Spikes, lists: &[Vec<u32>]) {
     spikes.clear();
-    for &i in lists.iter().flatten() {
-        spikes.push(i as usize);
+    for list in lists {
+        spikes.extend_ascending(list);
     }
 }
 

@@ -241,13 +241,28 @@ pub fn conductance_kernel_next_step(
 }
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g·(E − V)` (or `g·D`).
-/// Every conductance projection runs in one parallel region: each partition delivers and
-/// integrates all projections onto its own block, in creation order.
+/// With several partitions every conductance projection runs in one parallel region: each
+/// partition delivers and integrates all projections onto its own block, in creation order
+/// ([`crate::region`]). With one thread each projection is one plain call on whole arrays.
 pub fn conductance_step(
     executor: Res<Executor>,
     mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
     mut posts: Query<PostArrays>,
 ) {
+    if executor.is_single() {
+        for (incoming, output, mut state) in &mut projections {
+            let Ok((_, mut input, membrane)) = posts.get_mut(incoming.0.post) else {
+                continue;
+            };
+            let state = &mut *state;
+            let n = state.g.len();
+            let v = membrane.map(|m| &m.v[..n]);
+            let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
+            let post = (&mut input.current[..n], v);
+            conductance_block(incoming, output, 0..n, g, pending, post);
+        }
+        return;
+    }
     let mut targets = PostTargets::default();
     let mut incoming = Vec::new();
     let mut items = Vec::new();
@@ -258,43 +273,54 @@ pub fn conductance_step(
         }
         let state = state.into_inner();
         let target = targets.index(post, state.g.len());
-        incoming.push((projection_in, *output));
+        incoming.push((projection_in, output));
         items.push((target, (&mut state.g[..], &mut state.pending[..])));
     }
     if items.is_empty() {
         return;
     }
-    // Without a membrane (a reversal potential needs one) the arrivals are still delivered, and
-    // `g` waits.
     let targets = targets.arrays(&mut posts);
     executor.for_each_block_into(targets, items, |k, block, (current, v), (g, pending)| {
-        let ((_, connectivity, weights, arrivals, scale), output) = incoming[k];
-        deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-        let a = output.alpha;
-        let v = v.as_deref();
-        let current = &mut **current;
-        match (output.timing, output.drive, v) {
-            (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
-                conductance_kernel_next_step(a, Some(e), g, pending, v, current);
-            }
-            (InputTiming::NextStep, DrivingForce::Fixed(d), _) => {
-                conductance_kernel_next_step(a, None, g, pending, &[d], current);
-            }
-            (InputTiming::BeforeDecay, DrivingForce::Reversal(e), Some(v)) => {
-                conductance_kernel::<true>(a, e, g, pending, v, current);
-            }
-            (InputTiming::AfterDecay, DrivingForce::Reversal(e), Some(v)) => {
-                conductance_kernel::<false>(a, e, g, pending, v, current);
-            }
-            (InputTiming::BeforeDecay, DrivingForce::Fixed(d), _) => {
-                fixed_drive_kernel::<true>(a, d, g, pending, current);
-            }
-            (InputTiming::AfterDecay, DrivingForce::Fixed(d), _) => {
-                fixed_drive_kernel::<false>(a, d, g, pending, current);
-            }
-            (_, DrivingForce::Reversal(_), None) => {}
-        }
+        let (incoming, output) = incoming[k];
+        conductance_block(incoming, output, block, g, pending, (current, *v));
     });
+}
+
+/// One projection on one block of its postsynaptic neurons: deliver the arrivals into
+/// `pending`, advance `g`, add the current. Without a membrane (a reversal potential needs one)
+/// the arrivals are still delivered, and `g` waits.
+#[inline]
+fn conductance_block(
+    (_, connectivity, weights, arrivals, scale): Incoming<'_>,
+    output: &ConductanceOutput,
+    block: std::ops::Range<usize>,
+    g: &mut [Real],
+    pending: &mut [Real],
+    (current, v): (&mut [Real], Option<&[Real]>),
+) {
+    deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+    let a = output.alpha;
+    match (output.timing, output.drive, v) {
+        (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
+            conductance_kernel_next_step(a, Some(e), g, pending, v, current);
+        }
+        (InputTiming::NextStep, DrivingForce::Fixed(d), _) => {
+            conductance_kernel_next_step(a, None, g, pending, &[d], current);
+        }
+        (InputTiming::BeforeDecay, DrivingForce::Reversal(e), Some(v)) => {
+            conductance_kernel::<true>(a, e, g, pending, v, current);
+        }
+        (InputTiming::AfterDecay, DrivingForce::Reversal(e), Some(v)) => {
+            conductance_kernel::<false>(a, e, g, pending, v, current);
+        }
+        (InputTiming::BeforeDecay, DrivingForce::Fixed(d), _) => {
+            fixed_drive_kernel::<true>(a, d, g, pending, current);
+        }
+        (InputTiming::AfterDecay, DrivingForce::Fixed(d), _) => {
+            fixed_drive_kernel::<false>(a, d, g, pending, current);
+        }
+        (_, DrivingForce::Reversal(_), None) => {}
+    }
 }
 
 /// Registers the `Conductance` synapse output, its recordable `g` and its system.

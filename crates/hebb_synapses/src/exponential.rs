@@ -239,12 +239,25 @@ impl Model for Exponential {
 }
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g` to the input current.
-/// Every exponential projection runs in one parallel region (see [`crate::region`]).
+/// With several partitions every exponential projection runs in one parallel region
+/// ([`crate::region`]); with one thread each projection is one plain call on whole arrays.
 pub fn exponential_step(
     executor: Res<Executor>,
     mut projections: Query<(Incoming, &ExponentialOutput, &mut SynapseState)>,
     mut posts: Query<PostArrays>,
 ) {
+    if executor.is_single() {
+        for (incoming, output, mut state) in &mut projections {
+            let Ok((_, mut input, _)) = posts.get_mut(incoming.0.post) else {
+                continue;
+            };
+            let state = &mut *state;
+            let n = state.g.len();
+            let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
+            exponential_block(incoming, output, 0..n, g, pending, &mut input.current[..n]);
+        }
+        return;
+    }
     let mut targets = PostTargets::default();
     let mut incoming = Vec::new();
     let mut items = Vec::new();
@@ -255,7 +268,7 @@ pub fn exponential_step(
         }
         let state = state.into_inner();
         let target = targets.index(post, state.g.len());
-        incoming.push((projection_in, *output));
+        incoming.push((projection_in, output));
         items.push((target, (&mut state.g[..], &mut state.pending[..])));
     }
     if items.is_empty() {
@@ -263,21 +276,28 @@ pub fn exponential_step(
     }
     let targets = targets.arrays(&mut posts);
     executor.for_each_block_into(targets, items, |k, block, (current, _), (g, pending)| {
-        let ((_, connectivity, weights, arrivals, scale), output) = incoming[k];
-        deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-        let current = &mut **current;
-        match output.timing {
-            InputTiming::AfterDecay => {
-                exponential_kernel::<false>(output.alpha, g, pending, current)
-            }
-            InputTiming::BeforeDecay => {
-                exponential_kernel::<true>(output.alpha, g, pending, current)
-            }
-            InputTiming::NextStep => {
-                exponential_kernel_next_step(output.alpha, g, pending, current)
-            }
-        }
+        let (incoming, output) = incoming[k];
+        exponential_block(incoming, output, block, g, pending, current);
     });
+}
+
+/// One projection on one block of its postsynaptic neurons: deliver the arrivals into
+/// `pending`, advance `g`, add it to the current.
+#[inline]
+fn exponential_block(
+    (_, connectivity, weights, arrivals, scale): Incoming<'_>,
+    output: &ExponentialOutput,
+    block: std::ops::Range<usize>,
+    g: &mut [Real],
+    pending: &mut [Real],
+    current: &mut [Real],
+) {
+    deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+    match output.timing {
+        InputTiming::AfterDecay => exponential_kernel::<false>(output.alpha, g, pending, current),
+        InputTiming::BeforeDecay => exponential_kernel::<true>(output.alpha, g, pending, current),
+        InputTiming::NextStep => exponential_kernel_next_step(output.alpha, g, pending, current),
+    }
 }
 
 /// Registers the `Exponential` synapse output, its recordable `g` and its system.
