@@ -289,7 +289,7 @@ pub fn conductance_step(
 /// One projection on one block of its postsynaptic neurons: deliver the arrivals into
 /// `pending`, advance `g`, add the current. Without a membrane (a reversal potential needs one)
 /// the arrivals are still delivered, and `g` waits.
-#[inline]
+#[inline(always)]
 fn conductance_block(
     (_, connectivity, weights, arrivals, scale): Incoming<'_>,
     output: &ConductanceOutput,

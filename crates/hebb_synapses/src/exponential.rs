@@ -283,7 +283,7 @@ pub fn exponential_step(
 
 /// One projection on one block of its postsynaptic neurons: deliver the arrivals into
 /// `pending`, advance `g`, add it to the current.
-#[inline]
+#[inline(always)]
 fn exponential_block(
     (_, connectivity, weights, arrivals, scale): Incoming<'_>,
     output: &ExponentialOutput,
