@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
 use crate::exponential::{DECAY_PARAMS, Decay, InputTiming, SynapseState, advance, decay_factor};
-use crate::region::{PostArrays, PostTargets};
+use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections};
 
 /// Conductance synapse params (scene name `Conductance`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -246,44 +246,17 @@ pub fn conductance_kernel_next_step(
 /// ([`crate::region`]). With one thread each projection is one plain call on whole arrays.
 pub fn conductance_step(
     executor: Res<Executor>,
-    mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
+    mut projections: Query<StatefulProjection<ConductanceOutput>>,
     mut posts: Query<PostArrays>,
 ) {
-    if executor.is_single() {
-        for (incoming, output, mut state) in &mut projections {
-            let Ok((_, mut input, membrane)) = posts.get_mut(incoming.0.post) else {
-                continue;
-            };
-            let state = &mut *state;
-            let n = state.g.len();
-            let v = membrane.map(|m| &m.v[..n]);
-            let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
-            let post = (&mut input.current[..n], v);
-            conductance_block(incoming, output, 0..n, g, pending, post);
-        }
-        return;
-    }
-    let mut targets = PostTargets::default();
-    let mut incoming = Vec::new();
-    let mut items = Vec::new();
-    for (projection_in, output, state) in &mut projections {
-        let post = projection_in.0.post;
-        if !posts.contains(post) {
-            continue;
-        }
-        let state = state.into_inner();
-        let target = targets.index(post, state.g.len());
-        incoming.push((projection_in, output));
-        items.push((target, (&mut state.g[..], &mut state.pending[..])));
-    }
-    if items.is_empty() {
-        return;
-    }
-    let targets = targets.arrays(&mut posts);
-    executor.for_each_block_into(targets, items, |k, block, (current, v), (g, pending)| {
-        let (incoming, output) = incoming[k];
-        conductance_block(incoming, output, block, g, pending, (current, *v));
-    });
+    step_projections(
+        &executor,
+        &mut projections,
+        &mut posts,
+        |incoming, output, block, g, pending, post| {
+            conductance_block(incoming, output, block, g, pending, post);
+        },
+    );
 }
 
 /// One projection on one block of its postsynaptic neurons: deliver the arrivals into
@@ -296,7 +269,7 @@ fn conductance_block(
     block: std::ops::Range<usize>,
     g: &mut [Real],
     pending: &mut [Real],
-    (current, v): (&mut [Real], Option<&[Real]>),
+    (current, v): PostSlices<'_>,
 ) {
     deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
     let a = output.alpha;

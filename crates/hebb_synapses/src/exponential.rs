@@ -38,7 +38,7 @@ use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
-use crate::region::{PostArrays, PostTargets};
+use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections};
 
 /// How `g` decays over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,42 +243,17 @@ impl Model for Exponential {
 /// ([`crate::region`]); with one thread each projection is one plain call on whole arrays.
 pub fn exponential_step(
     executor: Res<Executor>,
-    mut projections: Query<(Incoming, &ExponentialOutput, &mut SynapseState)>,
+    mut projections: Query<StatefulProjection<ExponentialOutput>>,
     mut posts: Query<PostArrays>,
 ) {
-    if executor.is_single() {
-        for (incoming, output, mut state) in &mut projections {
-            let Ok((_, mut input, _)) = posts.get_mut(incoming.0.post) else {
-                continue;
-            };
-            let state = &mut *state;
-            let n = state.g.len();
-            let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
-            exponential_block(incoming, output, 0..n, g, pending, &mut input.current[..n]);
-        }
-        return;
-    }
-    let mut targets = PostTargets::default();
-    let mut incoming = Vec::new();
-    let mut items = Vec::new();
-    for (projection_in, output, state) in &mut projections {
-        let post = projection_in.0.post;
-        if !posts.contains(post) {
-            continue;
-        }
-        let state = state.into_inner();
-        let target = targets.index(post, state.g.len());
-        incoming.push((projection_in, output));
-        items.push((target, (&mut state.g[..], &mut state.pending[..])));
-    }
-    if items.is_empty() {
-        return;
-    }
-    let targets = targets.arrays(&mut posts);
-    executor.for_each_block_into(targets, items, |k, block, (current, _), (g, pending)| {
-        let (incoming, output) = incoming[k];
-        exponential_block(incoming, output, block, g, pending, current);
-    });
+    step_projections(
+        &executor,
+        &mut projections,
+        &mut posts,
+        |incoming, output, block, g, pending, post| {
+            exponential_block(incoming, output, block, g, pending, post);
+        },
+    );
 }
 
 /// One projection on one block of its postsynaptic neurons: deliver the arrivals into
@@ -290,7 +265,7 @@ fn exponential_block(
     block: std::ops::Range<usize>,
     g: &mut [Real],
     pending: &mut [Real],
-    current: &mut [Real],
+    (current, _): PostSlices<'_>,
 ) {
     deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
     match output.timing {

@@ -9,7 +9,12 @@
 //! cut into partition blocks once and shared, in each partition, by every projection onto it
 //! (see [`hebb_core::parallel::Executor::for_each_block_into`]).
 
+use std::ops::Range;
+
 use hebb_core::prelude::*;
+
+use crate::deliver::Incoming;
+use crate::exponential::SynapseState;
 
 /// What a synapse output writes and reads of a postsynaptic population: its input current and,
 /// if it has one, its membrane potential.
@@ -60,3 +65,69 @@ impl PostTargets {
             .collect()
     }
 }
+
+/// A projection of a `g`/`pending` synapse output, as its system queries it: what it reads
+/// ([`Incoming`]), its output's constants `O` and its [`SynapseState`].
+pub type StatefulProjection<O> = (Incoming<'static>, &'static O, &'static mut SynapseState);
+
+/// The step of every projection of a synapse output with a [`SynapseState`] (`Exponential`,
+/// `Conductance`): `block_step(incoming, output, block, g, pending, (current, v))` on each
+/// projection's postsynaptic block, where `current` and `v` (the membrane, if the population
+/// has one) hold the block's neurons.
+///
+/// With several partitions all projections run in one region, each partition visiting them in
+/// creation order on its own block; with one thread and one rank each projection is one plain
+/// call on whole arrays, without gathering anything. A projection whose postsynaptic population
+/// has no [`SynapticInput`] is skipped.
+#[inline]
+pub fn step_projections<O: Component + Sync>(
+    executor: &Executor,
+    projections: &mut Query<StatefulProjection<O>>,
+    posts: &mut Query<PostArrays>,
+    block_step: impl Fn(Incoming<'_>, &O, Range<usize>, &mut [Real], &mut [Real], PostSlices<'_>) + Sync,
+) {
+    if executor.is_single() {
+        for (incoming, output, mut state) in projections.iter_mut() {
+            let Ok((_, mut input, membrane)) = posts.get_mut(incoming.0.post) else {
+                continue;
+            };
+            let state = &mut *state;
+            let n = state.g.len();
+            let v = membrane.map(|m| &m.v[..n]);
+            let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
+            block_step(
+                incoming,
+                output,
+                0..n,
+                g,
+                pending,
+                (&mut input.current[..n], v),
+            );
+        }
+        return;
+    }
+    let mut targets = PostTargets::default();
+    let mut incoming = Vec::new();
+    let mut items = Vec::new();
+    for (projection_in, output, state) in projections.iter_mut() {
+        let post = projection_in.0.post;
+        if !posts.contains(post) {
+            continue;
+        }
+        let state = state.into_inner();
+        let target = targets.index(post, state.g.len());
+        incoming.push((projection_in, output));
+        items.push((target, (&mut state.g[..], &mut state.pending[..])));
+    }
+    if items.is_empty() {
+        return;
+    }
+    let targets = targets.arrays(posts);
+    executor.for_each_block_into(targets, items, |k, block, (current, v), (g, pending)| {
+        let (incoming, output) = incoming[k];
+        block_step(incoming, output, block, g, pending, (current, *v));
+    });
+}
+
+/// One postsynaptic block's input current and, if the population has one, membrane potential.
+pub type PostSlices<'a> = (&'a mut [Real], Option<&'a [Real]>);

@@ -371,11 +371,14 @@ mod tests {
         // Two targets of different sizes, three items in canonical order (two onto target 0):
         // each neuron must see its items in that order, whatever the split.
         let (n0, n1) = (37, 11);
-        let reference = |ranks: usize, rank: usize, threads: usize| {
-            let exec = Executor::new(threads)
+        let executor = |ranks: usize, rank: usize, threads: usize| {
+            Executor::new(threads)
                 .unwrap()
                 .with_rank(rank, ranks)
-                .unwrap();
+                .unwrap()
+        };
+        let reference = |ranks: usize, rank: usize, threads: usize| {
+            let exec = executor(ranks, rank, threads);
             let mut t0 = vec![1.0f64; n0];
             let mut t1 = vec![1.0f64; n1];
             let mut items = [vec![0.0f64; n0], vec![0.0; n1], vec![0.0; n0]];
@@ -394,10 +397,7 @@ mod tests {
         for ranks in 1..3 {
             for rank in 0..ranks {
                 for threads in 1..4 {
-                    let exec = Executor::new(threads)
-                        .unwrap()
-                        .with_rank(rank, ranks)
-                        .unwrap();
+                    let exec = executor(ranks, rank, threads);
                     let mut t0 = vec![1.0f64; n0];
                     let mut t1 = vec![1.0f64; n1];
                     let mut items = [vec![0.0f64; n0], vec![0.0; n1], vec![0.0; n0]];
