@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
 use crate::exponential::{DECAY_PARAMS, Decay, InputTiming, SynapseState, advance, decay_factor};
-use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections};
+use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections_in_one_region};
 
 /// Conductance synapse params (scene name `Conductance`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -249,14 +249,28 @@ pub fn conductance_step(
     mut projections: Query<StatefulProjection<ConductanceOutput>>,
     mut posts: Query<PostArrays>,
 ) {
-    step_projections(
-        &executor,
-        &mut projections,
-        &mut posts,
-        |incoming, output, block, g, pending, post| {
-            conductance_block(incoming, output, block, g, pending, post);
-        },
-    );
+    if !executor.is_single() {
+        step_projections_in_one_region(
+            &executor,
+            &mut projections,
+            &mut posts,
+            |incoming, output, block, g, pending, post| {
+                conductance_block(incoming, output, block, g, pending, post);
+            },
+        );
+        return;
+    }
+    for (incoming, output, mut state) in &mut projections {
+        let Ok((_, mut input, membrane)) = posts.get_mut(incoming.0.post) else {
+            continue;
+        };
+        let state = &mut *state;
+        let n = state.g.len();
+        let v = membrane.map(|m| &m.v[..n]);
+        let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
+        let post = (&mut input.current[..n], v);
+        conductance_block(incoming, output, 0..n, g, pending, post);
+    }
 }
 
 /// One projection on one block of its postsynaptic neurons: deliver the arrivals into

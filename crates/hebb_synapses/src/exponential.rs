@@ -38,7 +38,7 @@ use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
-use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections};
+use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections_in_one_region};
 
 /// How `g` decays over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,14 +246,27 @@ pub fn exponential_step(
     mut projections: Query<StatefulProjection<ExponentialOutput>>,
     mut posts: Query<PostArrays>,
 ) {
-    step_projections(
-        &executor,
-        &mut projections,
-        &mut posts,
-        |incoming, output, block, g, pending, post| {
-            exponential_block(incoming, output, block, g, pending, post);
-        },
-    );
+    if !executor.is_single() {
+        step_projections_in_one_region(
+            &executor,
+            &mut projections,
+            &mut posts,
+            |incoming, output, block, g, pending, post| {
+                exponential_block(incoming, output, block, g, pending, post);
+            },
+        );
+        return;
+    }
+    for (incoming, output, mut state) in &mut projections {
+        let Ok((_, mut input, _)) = posts.get_mut(incoming.0.post) else {
+            continue;
+        };
+        let state = &mut *state;
+        let n = state.g.len();
+        let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
+        let post = (&mut input.current[..n], None);
+        exponential_block(incoming, output, 0..n, g, pending, post);
+    }
 }
 
 /// One projection on one block of its postsynaptic neurons: deliver the arrivals into
