@@ -100,6 +100,24 @@ impl Spikes {
             keep
         });
     }
+
+    /// Append the neurons `more`, which must be ascending, distinct and above every neuron
+    /// already in (e.g. the partitions' spike lists, joined in partition order).
+    #[inline]
+    pub fn extend_ascending(&mut self, more: &[u32]) {
+        debug_assert!(
+            more.windows(2).all(|w| w[0] < w[1])
+                && more
+                    .first()
+                    .is_none_or(|&i| self.indices.last().is_none_or(|&l| l < i)),
+            "extend_ascending: {more:?} after {:?}",
+            self.indices.last()
+        );
+        for &i in more {
+            self.flags[i as usize] = true;
+        }
+        self.indices.extend_from_slice(more);
+    }
 }
 
 /// Input accumulators of a population, filled by stimuli and synapses during a step and

@@ -41,7 +41,11 @@ use hebb_core::initial::{NeuronParams, PerNeuron};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, flush_denormal, whole_steps, write_spikes};
+use hebb_core::parallel::PerPartition;
+
+use crate::spiking::{
+    BlockSpikes, SpikeFlags, collect_spikes, flush_denormal, set_spikes, whole_steps, write_spikes,
+};
 
 /// `LifRef` params (scene name `LifRef`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -315,36 +319,78 @@ type LifRefPopulation<'a> = (
 );
 
 /// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes.
-pub fn lif_ref_system(executor: Res<Executor>, mut populations: Query<LifRefPopulation<'_>>) {
-    for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
-        &mut populations
+///
+/// With several partitions all populations step in one parallel region, and each partition
+/// lists its own block's spikes while its flags are in its core's cache; the lists are joined
+/// afterwards. With one thread each population is one plain call and one scan of its flags.
+pub fn lif_ref_system(
+    executor: Res<Executor>,
+    mut populations: Query<LifRefPopulation<'_>>,
+    mut found: Local<BlockSpikes>,
+) {
+    if executor.is_single() {
+        for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
+            &mut populations
+        {
+            let n = membrane.v.len();
+            let input = &mut *input;
+            let s = LifRefSlices {
+                v: &mut membrane.v,
+                refractory_left: &mut state.refractory_left,
+                current: &mut input.current[..n],
+                voltage_jump: &mut input.voltage_jump[..n],
+                flags: &mut flags.0[..n],
+            };
+            step(c, s, per_neuron.and_then(|p| p.get("v_threshold_mv")));
+            write_spikes(&flags.0, &mut spikes);
+        }
+        return;
+    }
+    let threads = executor.threads();
+    let count = populations.iter().len();
+    let mut constants = Vec::with_capacity(count);
+    let mut items = Vec::with_capacity(count);
+    for ((c, state, membrane, input, flags, _, per_neuron), lists) in
+        populations.iter_mut().zip(found.lists(count, threads))
     {
-        let input = &mut *input;
+        let (state, membrane) = (state.into_inner(), membrane.into_inner());
+        let (input, flags) = (input.into_inner(), flags.into_inner());
         let n = membrane.v.len();
-        let thresholds = per_neuron.and_then(|p| p.get("v_threshold_mv"));
         let arrays = (
             &mut membrane.v[..],
             &mut state.refractory_left[..],
             &mut input.current[..n],
             &mut input.voltage_jump[..n],
             &mut flags.0[..n],
-            thresholds,
+            per_neuron.and_then(|p| p.get("v_threshold_mv")),
+            PerPartition(lists),
         );
-        executor.for_each_block(n, arrays, |_, arrays| {
-            let (v, refractory_left, current, voltage_jump, flags, thresholds) = arrays;
-            let s = LifRefSlices {
-                v,
-                refractory_left,
-                current,
-                voltage_jump,
-                flags,
-            };
-            match thresholds {
-                None => lif_ref_step(c, s),
-                Some(th) => lif_ref_step_with(c, s, th),
-            }
-        });
-        write_spikes(&flags.0, &mut spikes);
+        constants.push(c);
+        items.push((n, arrays));
+    }
+    executor.for_each_block_in_each(items, |k, block, arrays| {
+        let (v, refractory_left, current, voltage_jump, flags, thresholds, mut list) = arrays;
+        let s = LifRefSlices {
+            v,
+            refractory_left,
+            current,
+            voltage_jump,
+            flags,
+        };
+        step(constants[k], s, thresholds);
+        collect_spikes(flags, block.start, list.get());
+    });
+    for (k, (.., mut spikes, _)) in populations.iter_mut().enumerate() {
+        set_spikes(&mut spikes, found.of(k, threads));
+    }
+}
+
+/// One step of `s` with the population's threshold, or one per neuron.
+#[inline]
+fn step(c: &LifRefConstants, s: LifRefSlices<'_>, thresholds: Option<&[Real]>) {
+    match thresholds {
+        None => lif_ref_step(c, s),
+        Some(th) => lif_ref_step_with(c, s, th),
     }
 }
 

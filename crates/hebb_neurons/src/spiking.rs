@@ -33,34 +33,81 @@ fn word(bytes: &[u8]) -> u64 {
 /// few instructions rather than a scan of its neighbours.
 pub fn write_spikes(flags: &[u8], spikes: &mut Spikes) {
     spikes.clear();
+    for_each_flagged(flags, 0, |i| spikes.push(i));
+}
+
+/// Append `start + k` to `out` for every set `flags[k]`, ascending: the spikes of one
+/// partition's block (`flags` is the block's part of the flags, `start` its first neuron),
+/// found by the partition itself while its flags are in its core's cache. [`set_spikes`] joins
+/// the partitions' lists.
+pub fn collect_spikes(flags: &[u8], start: usize, out: &mut Vec<u32>) {
+    for_each_flagged(flags, start, |i| out.push(i as u32));
+}
+
+/// Replace `spikes` by the concatenation of `lists` (the partitions' [`collect_spikes`], in
+/// partition order, hence ascending).
+pub fn set_spikes(spikes: &mut Spikes, lists: &[Vec<u32>]) {
+    spikes.clear();
+    for list in lists {
+        spikes.extend_ascending(list);
+    }
+}
+
+/// Per-partition spike lists of a neuron system's populations, kept from step to step (a
+/// system's `Local`) so that no step allocates: population `k`'s lists are
+/// `lists(populations, threads)[k]`, one per partition.
+#[derive(Debug, Default)]
+pub struct BlockSpikes(Vec<Vec<u32>>);
+
+impl BlockSpikes {
+    /// `threads` lists for each of `populations`, each cleared.
+    pub fn lists(
+        &mut self,
+        populations: usize,
+        threads: usize,
+    ) -> std::slice::ChunksMut<'_, Vec<u32>> {
+        self.0.resize_with(populations * threads, Vec::new);
+        self.0.iter_mut().for_each(Vec::clear);
+        self.0.chunks_mut(threads.max(1))
+    }
+
+    /// Population `k`'s lists after a region (see [`BlockSpikes::lists`]).
+    pub fn of(&self, k: usize, threads: usize) -> &[Vec<u32>] {
+        &self.0[k * threads..(k + 1) * threads]
+    }
+}
+
+/// Call `push(base + k)` for every non-zero `flags[k]`, ascending.
+#[inline]
+fn for_each_flagged(flags: &[u8], base: usize, mut push: impl FnMut(usize)) {
     let mut blocks = flags.chunks_exact(SCAN_BLOCK);
     for (b, block) in (&mut blocks).enumerate() {
         let any = block.iter().fold(0u8, |a, &f| a | f);
         if any != 0 {
-            push_flagged(block, b * SCAN_BLOCK, spikes);
+            push_flagged(block, base + b * SCAN_BLOCK, &mut push);
         }
     }
     let tail = blocks.remainder();
-    push_flagged(tail, flags.len() - tail.len(), spikes);
+    push_flagged(tail, base + flags.len() - tail.len(), &mut push);
 }
 
-/// Push `base + k` for every non-zero `flags[k]`, ascending.
+/// Call `push(base + k)` for every non-zero `flags[k]`, ascending.
 #[inline]
-fn push_flagged(flags: &[u8], base: usize, spikes: &mut Spikes) {
+fn push_flagged(flags: &[u8], base: usize, push: &mut impl FnMut(usize)) {
     let mut words = flags.chunks_exact(8);
     let mut start = base;
     for w in &mut words {
         let mut bits = word(w);
         while bits != 0 {
             let byte = bits.trailing_zeros() / 8;
-            spikes.push(start + byte as usize);
+            push(start + byte as usize);
             bits &= !(0xff << (byte * 8));
         }
         start += 8;
     }
     for (k, &f) in words.remainder().iter().enumerate() {
         if f != 0 {
-            spikes.push(start + k);
+            push(start + k);
         }
     }
 }
@@ -105,6 +152,26 @@ mod tests {
         assert!(!spikes.contains(7));
         write_spikes(&[0; 200], &mut spikes);
         assert_eq!(spikes.count(), 0);
+    }
+
+    #[test]
+    fn partition_lists_join_into_the_same_spikes_as_one_scan() {
+        let flags: Vec<u8> = (0..300u32)
+            .map(|i| u8::from(i % 7 == 3 || i == 299))
+            .collect();
+        let mut whole = Spikes::new(300);
+        write_spikes(&flags, &mut whole);
+        for parts in 1..5 {
+            let mut store = BlockSpikes::default();
+            for (p, list) in store.lists(1, parts).next().unwrap().iter_mut().enumerate() {
+                let block = hebb_core::parallel::block_range(300, p, parts);
+                collect_spikes(&flags[block.clone()], block.start, list);
+            }
+            let mut joined = Spikes::new(300);
+            joined.push(5);
+            set_spikes(&mut joined, store.of(0, parts));
+            assert_eq!(joined, whole, "{parts} parts");
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
 use crate::exponential::{DECAY_PARAMS, Decay, InputTiming, SynapseState, advance, decay_factor};
+use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections_in_one_region};
 
 /// Conductance synapse params (scene name `Conductance`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,53 +241,72 @@ pub fn conductance_kernel_next_step(
 }
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g·(E − V)` (or `g·D`).
+/// With several partitions every conductance projection runs in one parallel region: each
+/// partition delivers and integrates all projections onto its own block, in creation order
+/// ([`crate::region`]). With one thread each projection is one plain call on whole arrays.
 pub fn conductance_step(
     executor: Res<Executor>,
-    mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
-    mut posts: Query<(&mut SynapticInput, Option<&Membrane>)>,
+    mut projections: Query<StatefulProjection<ConductanceOutput>>,
+    mut posts: Query<PostArrays>,
 ) {
-    for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
-        &mut projections
-    {
-        let Ok((mut input, membrane)) = posts.get_mut(projection.post) else {
+    if !executor.is_single() {
+        step_projections_in_one_region(
+            &executor,
+            &mut projections,
+            &mut posts,
+            |incoming, output, block, g, pending, post| {
+                conductance_block(incoming, output, block, g, pending, post);
+            },
+        );
+        return;
+    }
+    for (incoming, output, mut state) in &mut projections {
+        let Ok((_, mut input, membrane)) = posts.get_mut(incoming.0.post) else {
             continue;
         };
-        // Without a membrane (a reversal potential needs one) the arrivals are still
-        // delivered, and `g` waits.
-        let v: Option<&[Real]> = membrane.map(|m| m.v.as_slice());
         let state = &mut *state;
         let n = state.g.len();
-        let arrays = (
-            &mut state.g[..],
-            &mut state.pending[..],
-            &mut input.current[..n],
-            v,
-        );
-        executor.for_each_block(n, arrays, |block, (g, pending, current, v)| {
-            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-            let a = output.alpha;
-            match (output.timing, output.drive, v) {
-                (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
-                    conductance_kernel_next_step(a, Some(e), g, pending, v, current);
-                }
-                (InputTiming::NextStep, DrivingForce::Fixed(d), _) => {
-                    conductance_kernel_next_step(a, None, g, pending, &[d], current);
-                }
-                (InputTiming::BeforeDecay, DrivingForce::Reversal(e), Some(v)) => {
-                    conductance_kernel::<true>(a, e, g, pending, v, current);
-                }
-                (InputTiming::AfterDecay, DrivingForce::Reversal(e), Some(v)) => {
-                    conductance_kernel::<false>(a, e, g, pending, v, current);
-                }
-                (InputTiming::BeforeDecay, DrivingForce::Fixed(d), _) => {
-                    fixed_drive_kernel::<true>(a, d, g, pending, current);
-                }
-                (InputTiming::AfterDecay, DrivingForce::Fixed(d), _) => {
-                    fixed_drive_kernel::<false>(a, d, g, pending, current);
-                }
-                (_, DrivingForce::Reversal(_), None) => {}
-            }
-        });
+        let v = membrane.map(|m| &m.v[..n]);
+        let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
+        let post = (&mut input.current[..n], v);
+        conductance_block(incoming, output, 0..n, g, pending, post);
+    }
+}
+
+/// One projection on one block of its postsynaptic neurons: deliver the arrivals into
+/// `pending`, advance `g`, add the current. Without a membrane (a reversal potential needs one)
+/// the arrivals are still delivered, and `g` waits.
+#[inline(always)]
+fn conductance_block(
+    (_, connectivity, weights, arrivals, scale): Incoming<'_>,
+    output: &ConductanceOutput,
+    block: std::ops::Range<usize>,
+    g: &mut [Real],
+    pending: &mut [Real],
+    (current, v): PostSlices<'_>,
+) {
+    deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+    let a = output.alpha;
+    match (output.timing, output.drive, v) {
+        (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
+            conductance_kernel_next_step(a, Some(e), g, pending, v, current);
+        }
+        (InputTiming::NextStep, DrivingForce::Fixed(d), _) => {
+            conductance_kernel_next_step(a, None, g, pending, &[d], current);
+        }
+        (InputTiming::BeforeDecay, DrivingForce::Reversal(e), Some(v)) => {
+            conductance_kernel::<true>(a, e, g, pending, v, current);
+        }
+        (InputTiming::AfterDecay, DrivingForce::Reversal(e), Some(v)) => {
+            conductance_kernel::<false>(a, e, g, pending, v, current);
+        }
+        (InputTiming::BeforeDecay, DrivingForce::Fixed(d), _) => {
+            fixed_drive_kernel::<true>(a, d, g, pending, current);
+        }
+        (InputTiming::AfterDecay, DrivingForce::Fixed(d), _) => {
+            fixed_drive_kernel::<false>(a, d, g, pending, current);
+        }
+        (_, DrivingForce::Reversal(_), None) => {}
     }
 }
 

@@ -38,6 +38,7 @@ use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
+use crate::region::{PostArrays, PostSlices, StatefulProjection, step_projections_in_one_region};
 
 /// How `g` decays over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,38 +239,52 @@ impl Model for Exponential {
 }
 
 /// [`Stage::CurrentIntegration`]: deliver arrivals, advance `g`, add `g` to the input current.
+/// With several partitions every exponential projection runs in one parallel region
+/// ([`crate::region`]); with one thread each projection is one plain call on whole arrays.
 pub fn exponential_step(
     executor: Res<Executor>,
-    mut projections: Query<(Incoming, &ExponentialOutput, &mut SynapseState)>,
-    mut inputs: Query<&mut SynapticInput>,
+    mut projections: Query<StatefulProjection<ExponentialOutput>>,
+    mut posts: Query<PostArrays>,
 ) {
-    for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
-        &mut projections
-    {
-        let Ok(mut input) = inputs.get_mut(projection.post) else {
+    if !executor.is_single() {
+        step_projections_in_one_region(
+            &executor,
+            &mut projections,
+            &mut posts,
+            |incoming, output, block, g, pending, post| {
+                exponential_block(incoming, output, block, g, pending, post);
+            },
+        );
+        return;
+    }
+    for (incoming, output, mut state) in &mut projections {
+        let Ok((_, mut input, _)) = posts.get_mut(incoming.0.post) else {
             continue;
         };
         let state = &mut *state;
         let n = state.g.len();
-        let arrays = (
-            &mut state.g[..],
-            &mut state.pending[..],
-            &mut input.current[..n],
-        );
-        executor.for_each_block(n, arrays, |block, (g, pending, current)| {
-            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-            match output.timing {
-                InputTiming::AfterDecay => {
-                    exponential_kernel::<false>(output.alpha, g, pending, current)
-                }
-                InputTiming::BeforeDecay => {
-                    exponential_kernel::<true>(output.alpha, g, pending, current)
-                }
-                InputTiming::NextStep => {
-                    exponential_kernel_next_step(output.alpha, g, pending, current)
-                }
-            }
-        });
+        let (g, pending) = (&mut state.g[..], &mut state.pending[..]);
+        let post = (&mut input.current[..n], None);
+        exponential_block(incoming, output, 0..n, g, pending, post);
+    }
+}
+
+/// One projection on one block of its postsynaptic neurons: deliver the arrivals into
+/// `pending`, advance `g`, add it to the current.
+#[inline(always)]
+fn exponential_block(
+    (_, connectivity, weights, arrivals, scale): Incoming<'_>,
+    output: &ExponentialOutput,
+    block: std::ops::Range<usize>,
+    g: &mut [Real],
+    pending: &mut [Real],
+    (current, _): PostSlices<'_>,
+) {
+    deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+    match output.timing {
+        InputTiming::AfterDecay => exponential_kernel::<false>(output.alpha, g, pending, current),
+        InputTiming::BeforeDecay => exponential_kernel::<true>(output.alpha, g, pending, current),
+        InputTiming::NextStep => exponential_kernel_next_step(output.alpha, g, pending, current),
     }
 }
 

@@ -32,6 +32,7 @@ pub mod delta;
 pub mod exponential;
 pub mod poisson_input;
 pub mod receptor;
+pub mod region;
 pub mod tsodyks_markram;
 
 pub use alpha::{Alpha, AlphaPlugin};

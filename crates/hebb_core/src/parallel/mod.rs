@@ -24,7 +24,7 @@ pub mod executor;
 pub mod fork_join;
 pub mod partition;
 
-pub use blocks::Blocks;
+pub use blocks::{Blocks, PerPartition};
 pub use executor::{Executor, ThreadsError};
 pub use partition::{RowLocator, block_range, row_block, split_blocks_mut, split_some_blocks_mut};
 

@@ -160,16 +160,32 @@ impl RowLocator {
     }
 }
 
+/// Entries [`lower_bound_near`] checks one by one on either side of its guess before it
+/// gallops: with a row of `len` synapses onto uniformly spread neurons the answer lies about
+/// `√(len/4)` entries from the proportional guess (4 for COBA's rows of 64), so most searches end
+/// in this scan, which is cheaper than a gallop and a binary search (callgrind, COBA 64k on 2
+/// threads: 52 → 41 instructions per search, delivery 3 % fewer instructions).
+const SCAN_NEAR: usize = 8;
+
 /// The first position of sorted `posts` whose value is at least `bound` (the
-/// `partition_point` of `< bound`), searched outwards from `guess` by doubling steps.
+/// `partition_point` of `< bound`), searched outwards from `guess`: one by one for
+/// [`SCAN_NEAR`] entries, then by doubling steps.
 #[inline]
 fn lower_bound_near(posts: &[u32], bound: usize, guess: usize) -> usize {
     let n = posts.len();
     let below = |i: usize| (posts[i] as usize) < bound;
     let guess = guess.min(n);
     if guess < n && below(guess) {
-        // The answer lies after `guess`: gallop right.
+        // The answer lies after `guess`: scan, then gallop right. Invariant: every entry
+        // before `lo` is below the bound.
         let mut lo = guess + 1;
+        let near = (lo + SCAN_NEAR).min(n);
+        while lo < near {
+            if !below(lo) {
+                return lo;
+            }
+            lo += 1;
+        }
         let mut step = 1;
         loop {
             let probe = lo + step - 1;
@@ -181,8 +197,16 @@ fn lower_bound_near(posts: &[u32], bound: usize, guess: usize) -> usize {
             step *= 2;
         }
     }
-    // The answer is at most `guess`: gallop left.
+    // The answer is at most `guess`: scan, then gallop left. Invariant: the answer is at most
+    // `hi`.
     let mut hi = guess;
+    let near = hi.saturating_sub(SCAN_NEAR);
+    while hi > near {
+        if below(hi - 1) {
+            return hi;
+        }
+        hi -= 1;
+    }
     let mut step = 1;
     loop {
         if hi == 0 {
@@ -229,6 +253,32 @@ mod tests {
                             "row {posts:?}, block {block:?}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_search_from_any_guess_finds_the_lower_bound() {
+        // Rows with repeats, near and far guesses, bounds below, inside and above the row.
+        let rows: [&[u32]; 5] = [
+            &[],
+            &[3],
+            &[0, 0, 1, 1, 1, 2, 5, 5, 9],
+            &[4; 40],
+            &[
+                1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597, 2584, 4181,
+            ],
+        ];
+        for posts in rows {
+            for bound in 0..4200 {
+                let expected = posts.partition_point(|&j| (j as usize) < bound);
+                for guess in 0..=posts.len() + 2 {
+                    assert_eq!(
+                        lower_bound_near(posts, bound, guess),
+                        expected,
+                        "{posts:?} bound {bound} guess {guess}"
+                    );
                 }
             }
         }
