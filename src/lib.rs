@@ -39,6 +39,7 @@ pub mod plugin {
     /// Everything a plugin needs.
     pub mod prelude {
         pub use crate::prelude::*;
+        pub use hebb_core::record::RecordedEvery;
         pub use hebb_plasticity::WeightUpdatePlugin;
         pub use hebb_plasticity::bounds::{BoundKernel, Bounds, UpdateOrder};
         pub use hebb_plasticity::pair::recorded_at;

@@ -415,6 +415,30 @@ pub struct SinkPositions {
     pub rows: Vec<u64>,
 }
 
+/// The strides of the state recorders that sample an entity (a population or a projection),
+/// kept on the entity by [`crate::simulation::Simulation`] as it adds state recorders. Systems
+/// that fill recorder views only on the steps a recorder samples (plasticity rules' traces)
+/// read it from their own query instead of fetching the [`Recorders`] resource every step.
+#[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedEvery {
+    strides: Vec<u32>,
+}
+
+impl RecordedEvery {
+    /// One more state recorder samples the entity every `stride` steps.
+    pub fn add(&mut self, stride: u32) {
+        self.strides.push(stride);
+    }
+
+    /// Whether a state recorder samples the entity after `step`.
+    #[inline]
+    pub fn at(&self, step: u64) -> bool {
+        self.strides
+            .iter()
+            .any(|&stride| step.is_multiple_of(u64::from(stride)))
+    }
+}
+
 /// All recorders of a simulation.
 #[derive(Resource, Default, Clone)]
 pub struct Recorders {

@@ -1176,6 +1176,15 @@ impl Simulation {
                 values: Vec::new(),
                 rate: None,
             });
+        if let Ok(mut target) = self.world.get_entity_mut(entity) {
+            if let Some(mut recorded) = target.get_mut::<crate::record::RecordedEvery>() {
+                recorded.add(stride);
+            } else {
+                let mut recorded = crate::record::RecordedEvery::default();
+                recorded.add(stride);
+                target.insert(recorded);
+            }
+        }
     }
 
     /// Take every weight table now (the state after the last step run; the `hebb` command

@@ -39,7 +39,7 @@ use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
 use hebb_core::projection::{Arrivals, Projection, Weights};
-use hebb_core::record::Recorders;
+use hebb_core::record::RecordedEvery;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
@@ -219,7 +219,7 @@ pub fn mstdp_kernel(
 
 /// What [`mstdp_step`] reads and writes of each MSTDP projection.
 type MstdpProjection<'a> = (
-    Entity,
+    Option<&'a RecordedEvery>,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -236,13 +236,12 @@ type MstdpProjection<'a> = (
 pub fn mstdp_step(
     clock: Res<Clock>,
     reward: Res<Reward>,
-    recorders: Res<Recorders>,
     mut projections: Query<MstdpProjection>,
     spikes: Query<&Spikes>,
 ) {
     let r = reward.value();
     for (
-        entity,
+        recorded,
         projection,
         connectivity,
         arrivals,
@@ -271,7 +270,7 @@ pub fn mstdp_step(
             &mut update,
         );
         apply_accumulated(&mut update, &mut weights.w, bounding);
-        if recorded_at(&recorders, entity, clock.step) {
+        if recorded_at(recorded, clock.step) {
             traces.refresh_views_at(clock.step);
         }
     }

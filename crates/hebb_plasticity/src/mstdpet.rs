@@ -47,7 +47,7 @@ use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage, StateVariables};
 use hebb_core::projection::{Arrivals, Projection, Weights};
-use hebb_core::record::Recorders;
+use hebb_core::record::RecordedEvery;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
@@ -283,7 +283,7 @@ pub fn mstdpet_kernel(
 
 /// What [`mstdpet_step`] reads and writes of each MSTDPET projection.
 type MstdpetProjection<'a> = (
-    Entity,
+    Option<&'a RecordedEvery>,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -300,13 +300,12 @@ type MstdpetProjection<'a> = (
 pub fn mstdpet_step(
     clock: Res<Clock>,
     reward: Res<Reward>,
-    recorders: Res<Recorders>,
     mut projections: Query<MstdpetProjection, With<MstdpetRule>>,
     spikes: Query<&Spikes>,
 ) {
     let r = reward.value();
     for (
-        entity,
+        recorded,
         projection,
         connectivity,
         arrivals,
@@ -335,7 +334,7 @@ pub fn mstdpet_step(
             &mut update,
         );
         apply_accumulated(&mut update, &mut weights.w, bounding);
-        if recorded_at(&recorders, entity, clock.step) {
+        if recorded_at(recorded, clock.step) {
             traces.refresh_views_at(clock.step);
             eligibility.refresh_view(*signs);
         }

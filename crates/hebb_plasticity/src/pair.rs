@@ -15,10 +15,9 @@
 //! step give both terms at full amplitude (Inferno's forward hooks run after the layer step).
 
 use bevy_ecs::component::Component;
-use bevy_ecs::entity::Entity;
 use hebb_core::Real;
 use hebb_core::connectivity::Connectivity;
-use hebb_core::record::{Recorders, StateVariables};
+use hebb_core::record::{RecordedEvery, StateVariables};
 use serde::{Deserialize, Serialize};
 
 use crate::trace::{SpikeTrace, TraceMode};
@@ -114,14 +113,12 @@ pub fn pair_step(
     }
 }
 
-/// Whether a state recorder samples `entity` after `step` (rules then fill their recorder views:
-/// trace values are stored scaled, see [`crate::trace`]).
+/// Whether a state recorder samples the projection whose [`RecordedEvery`] this is after
+/// `step` (rules then fill their recorder views: trace values are stored scaled, see
+/// [`crate::trace`]).
 #[inline]
-pub fn recorded_at(recorders: &Recorders, entity: Entity, step: u64) -> bool {
-    recorders
-        .states
-        .iter()
-        .any(|r| r.entity == entity && step.is_multiple_of(u64::from(r.stride)))
+pub fn recorded_at(recorded: Option<&RecordedEvery>, step: u64) -> bool {
+    recorded.is_some_and(|r| r.at(step))
 }
 
 /// `+1` for `x ≥ 0` (zero counts as positive, as Inferno's `lr >= 0` tests), `−1` otherwise.

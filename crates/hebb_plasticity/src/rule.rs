@@ -50,13 +50,14 @@ use bevy_ecs::prelude::*;
 use hebb_core::Real;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::prelude::{
-    Arrivals, AttachContext, BuildError, Clock, Model, ParamError, Plugin, Projection, Recorders,
-    Simulation, Spikes, Stage, StateVariables, Weights,
+    Arrivals, AttachContext, BuildError, Clock, Model, ParamError, Plugin, Projection, Simulation,
+    Spikes, Stage, StateVariables, Weights,
 };
+use hebb_core::record::RecordedEvery;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::bounds::{Bounds, UpdateOrder};
+use crate::bounds::{BoundKernel, Bounds, UpdateOrder};
 use crate::pair::recorded_at;
 use crate::reward::Reward;
 use crate::trace::{SpikeTrace, TraceMode};
@@ -250,17 +251,10 @@ impl<S> Step<'_, S> {
 /// "No spike yet" in [`RuleState`]'s last-spike arrays.
 const NEVER: u64 = u64::MAX;
 
-/// Where a hook's potentiation and depression go.
-enum Sink<'a> {
-    /// Summed here (from 0, in call order, as the accumulator would) and bounded into the weight
-    /// right after the hook: the synapse gets no other hook this step.
-    Local { pos: Real, neg: Real, touched: bool },
-    /// Into the projection's accumulator, applied at the end of the step: the synapse's two
-    /// neurons both have an event this step, so it gets both hooks.
-    Accumulator(&'a mut WeightUpdate),
-}
-
 /// A synapse as a hook sees it: the traces of its two neurons, its state and its changes.
+///
+/// One `Synapse` serves a whole pass of hooks ([`RuleState::hooks`]): each visit only moves
+/// its indices and clears its sums.
 pub struct Synapse<'a, S> {
     traces: &'a [SpikeTrace],
     owners: &'a [Owner],
@@ -272,8 +266,16 @@ pub struct Synapse<'a, S> {
     step: u64,
     dt_ms: f64,
     reward: Real,
-    state: &'a mut S,
-    sink: Sink<'a>,
+    states: &'a mut [S],
+    /// Whether this synapse's changes go to the accumulator (applied at the end of the step:
+    /// its two neurons both have an event this step, so it gets both hooks); otherwise they
+    /// are summed in `pos` and `neg` (from 0, in call order, as the accumulator would) and
+    /// bounded into the weight right after the hook.
+    accumulate: bool,
+    update: &'a mut WeightUpdate,
+    pos: Real,
+    neg: Real,
+    touched: bool,
 }
 
 impl<S> Synapse<'_, S> {
@@ -290,24 +292,22 @@ impl<S> Synapse<'_, S> {
     /// Add potentiation `amount ≥ 0` (how it moves the weight is the bounds' business).
     #[inline]
     pub fn potentiate(&mut self, amount: Real) {
-        match &mut self.sink {
-            Sink::Local { pos, touched, .. } => {
-                *pos += amount;
-                *touched = true;
-            }
-            Sink::Accumulator(update) => update.potentiate(self.index, amount),
+        if self.accumulate {
+            self.update.potentiate(self.index, amount);
+        } else {
+            self.pos += amount;
+            self.touched = true;
         }
     }
 
     /// Add depression `amount ≥ 0`.
     #[inline]
     pub fn depress(&mut self, amount: Real) {
-        match &mut self.sink {
-            Sink::Local { neg, touched, .. } => {
-                *neg += amount;
-                *touched = true;
-            }
-            Sink::Accumulator(update) => update.depress(self.index, amount),
+        if self.accumulate {
+            self.update.depress(self.index, amount);
+        } else {
+            self.neg += amount;
+            self.touched = true;
         }
     }
 
@@ -324,7 +324,7 @@ impl<S> Synapse<'_, S> {
     /// This synapse's state.
     #[inline]
     pub fn state(&mut self) -> &mut S {
-        self.state
+        &mut self.states[self.index]
     }
 
     /// The step of the presynaptic neuron's last arrival before this step's hooks, if any.
@@ -466,6 +466,11 @@ impl<R: Rule> RuleState<R> {
     /// changes bounded into its weight right after the hook; the others accumulate. Both give
     /// the weights of accumulating everything and applying it once (the same sums from 0, the
     /// same bounded update), since hooks never read weights.
+    ///
+    /// The loops over a row (or column) are written out per owner and connectivity, each
+    /// calling [`HookPass::visit`] inline, and one [`Synapse`] serves the whole pass: a visit
+    /// sets its indices and clears its sums instead of building a synapse (a dozen fields) for
+    /// each of the step's synapse events.
     #[expect(
         clippy::too_many_arguments,
         reason = "the pieces of one projection's step, borrowed apart"
@@ -491,58 +496,122 @@ impl<R: Rule> RuleState<R> {
             spiking,
             ..
         } = self;
-        let dt_ms = *dt_ms;
+        let other_side: &[bool] = match owner {
+            Owner::Pre => spiking,
+            Owner::Post => arriving,
+        };
         let (kernel, order) = (changes.bounding.kernel, changes.bounding.order);
-        let WeightChanges { w, update, .. } = changes;
-        for &n in neurons {
-            let n = n as usize;
-            let mut visit = |s: usize, pre: usize, post: usize| {
-                let other_side = match owner {
-                    Owner::Pre => spiking.get(post),
-                    Owner::Post => arriving.get(pre),
-                };
-                let accumulate = R::EVERY_STEP
-                    || (both && other_side.copied().unwrap_or(false))
-                    || tests::accumulate_all();
-                let mut synapse = Synapse {
-                    traces,
-                    owners,
-                    last_pre,
-                    last_post,
-                    pre,
-                    post,
-                    index: s,
-                    step,
-                    dt_ms,
-                    reward,
-                    state: &mut synapses[s],
-                    sink: if accumulate {
-                        Sink::Accumulator(update)
-                    } else {
-                        Sink::Local {
-                            pos: 0.0,
-                            neg: 0.0,
-                            touched: false,
-                        }
-                    },
-                };
-                match owner {
-                    Owner::Pre => rule.on_pre(&mut synapse),
-                    Owner::Post => rule.on_post(&mut synapse),
+        let w = &mut *changes.w;
+        let mut synapse = Synapse {
+            traces,
+            owners,
+            last_pre,
+            last_post,
+            pre: 0,
+            post: 0,
+            index: 0,
+            step,
+            dt_ms: *dt_ms,
+            reward,
+            states: synapses,
+            accumulate: false,
+            update: &mut *changes.update,
+            pos: 0.0,
+            neg: 0.0,
+            touched: false,
+        };
+        let pass = HookPass {
+            rule,
+            other_side,
+            both,
+            kernel,
+            order,
+        };
+        match (owner, connectivity) {
+            (Owner::Pre, Connectivity::Dense { n_post, .. }) => {
+                for &n in neurons {
+                    let (n, base) = (n as usize, n as usize * n_post);
+                    for j in 0..*n_post {
+                        pass.visit::<true>(&mut synapse, w, base + j, n, j);
+                    }
                 }
-                if let Sink::Local {
-                    pos,
-                    neg,
-                    touched: true,
-                } = synapse.sink
-                {
-                    w[s] = kernel.apply(order, w[s], pos, neg);
-                }
-            };
-            match owner {
-                Owner::Pre => connectivity.for_each_outgoing(n, |s, j| visit(s, n, j)),
-                Owner::Post => connectivity.for_each_incoming(n, |s, i| visit(s, i, n)),
             }
+            (Owner::Pre, Connectivity::Sparse(csr)) => {
+                for &n in neurons {
+                    let n = n as usize;
+                    let row = csr.row(n);
+                    let start = row.start;
+                    for (k, &j) in csr.post_of()[row].iter().enumerate() {
+                        pass.visit::<true>(&mut synapse, w, start + k, n, j as usize);
+                    }
+                }
+            }
+            (Owner::Post, Connectivity::Dense { n_pre, n_post }) => {
+                for &n in neurons {
+                    let n = n as usize;
+                    for i in 0..*n_pre {
+                        pass.visit::<false>(&mut synapse, w, i * n_post + n, i, n);
+                    }
+                }
+            }
+            (Owner::Post, Connectivity::Sparse(csr)) => {
+                for &n in neurons {
+                    let n = n as usize;
+                    let (pres, syns) = csr.column(n);
+                    for (&i, &s) in pres.iter().zip(syns) {
+                        pass.visit::<false>(&mut synapse, w, s as usize, i as usize, n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What every visit of one pass of hooks ([`RuleState::hooks`]) shares.
+struct HookPass<'a, R: Rule> {
+    rule: &'a R,
+    /// This step's events of the other side (post spikes for a pre pass), when `both`.
+    other_side: &'a [bool],
+    both: bool,
+    kernel: BoundKernel,
+    order: UpdateOrder,
+}
+
+impl<R: Rule> HookPass<'_, R> {
+    /// The hook of synapse `s` (`pre → post`), on the pre side when `PRE`, its changes bounded
+    /// into `w[s]` at once unless they accumulate.
+    #[inline(always)]
+    fn visit<const PRE: bool>(
+        &self,
+        synapse: &mut Synapse<'_, R::SynapseState>,
+        w: &mut [Real],
+        s: usize,
+        pre: usize,
+        post: usize,
+    ) {
+        synapse.accumulate = R::EVERY_STEP
+            || (self.both
+                && self
+                    .other_side
+                    .get(if PRE { post } else { pre })
+                    .copied()
+                    .unwrap_or(false))
+            || tests::accumulate_all();
+        synapse.pre = pre;
+        synapse.post = post;
+        synapse.index = s;
+        synapse.pos = 0.0;
+        synapse.neg = 0.0;
+        synapse.touched = false;
+        if PRE {
+            self.rule.on_pre(synapse);
+        } else {
+            self.rule.on_post(synapse);
+        }
+        if synapse.touched {
+            w[s] = self
+                .kernel
+                .apply(self.order, w[s], synapse.pos, synapse.neg);
         }
     }
 }
@@ -662,7 +731,7 @@ pub fn rule_kernel_with_reward<R: Rule>(
 
 /// What [`rule_step`] reads and writes of each projection of rule `R`.
 type RuleProjection<'a, R> = (
-    Entity,
+    Option<&'a RecordedEvery>,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -677,11 +746,10 @@ type RuleProjection<'a, R> = (
 /// leaves the step's bounded changes applied).
 pub fn rule_step<R: Rule>(
     clock: Res<Clock>,
-    recorders: Res<Recorders>,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
-    rule_projections(clock.step, 0.0, &recorders, projections, &spikes);
+    rule_projections(clock.step, 0.0, projections, &spikes);
 }
 
 /// [`rule_step`] for a rule that reads the reward ([`Rule::REWARD`]): the same with the
@@ -689,24 +757,22 @@ pub fn rule_step<R: Rule>(
 pub fn rewarded_rule_step<R: Rule>(
     clock: Res<Clock>,
     reward: Option<Res<Reward>>,
-    recorders: Res<Recorders>,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
     let r = reward.map_or(0.0, |r| r.value());
-    rule_projections(clock.step, r, &recorders, projections, &spikes);
+    rule_projections(clock.step, r, projections, &spikes);
 }
 
 #[inline]
 fn rule_projections<R: Rule>(
     step: u64,
     reward: Real,
-    recorders: &Recorders,
     mut projections: Query<RuleProjection<R>>,
     spikes: &Query<&Spikes>,
 ) {
     for (
-        entity,
+        recorded,
         projection,
         connectivity,
         arrivals,
@@ -732,7 +798,7 @@ fn rule_projections<R: Rule>(
                 bounding,
             },
         );
-        if recorded_at(recorders, entity, step) {
+        if recorded_at(recorded, step) {
             for trace in &mut state.traces {
                 trace.refresh_view_at(step);
             }

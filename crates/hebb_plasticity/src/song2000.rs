@@ -56,7 +56,7 @@ use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
 use hebb_core::projection::{Arrivals, Projection, Weights};
-use hebb_core::record::Recorders;
+use hebb_core::record::RecordedEvery;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
@@ -387,7 +387,7 @@ pub fn song2000_pre_transmission_step(clock: Res<Clock>, mut projections: Query<
 
 /// What [`song2000_step`] reads and writes of each Song2000 projection.
 type AfterNeurons<'a> = (
-    Entity,
+    Option<&'a RecordedEvery>,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -401,12 +401,11 @@ type AfterNeurons<'a> = (
 /// `Plasticity` system of [`Song2000`].
 pub fn song2000_step(
     clock: Res<Clock>,
-    recorders: Res<Recorders>,
     mut projections: Query<AfterNeurons>,
     spikes: Query<&Spikes>,
 ) {
     for (
-        entity,
+        recorded,
         projection,
         connectivity,
         arrivals,
@@ -443,7 +442,7 @@ pub fn song2000_step(
             );
             apply_accumulated(&mut update, &mut weights.w, bounding);
         }
-        if recorded_at(&recorders, entity, clock.step) {
+        if recorded_at(recorded, clock.step) {
             traces.refresh_views_at(clock.step);
         }
     }

@@ -40,7 +40,7 @@ use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
 use hebb_core::projection::{Arrivals, Projection, Weights};
-use hebb_core::record::Recorders;
+use hebb_core::record::RecordedEvery;
 use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
@@ -280,7 +280,7 @@ pub fn stdp_kernel(
 
 /// What [`stdp_step`] reads and writes of each STDP projection.
 type StdpProjection<'a> = (
-    Entity,
+    Option<&'a RecordedEvery>,
     &'a Projection,
     &'a Connectivity,
     &'a Arrivals,
@@ -295,12 +295,11 @@ type StdpProjection<'a> = (
 /// projection's bounds.
 pub fn stdp_step(
     clock: Res<Clock>,
-    recorders: Res<Recorders>,
     mut projections: Query<StdpProjection, With<StdpRule>>,
     spikes: Query<&Spikes>,
 ) {
     for (
-        entity,
+        recorded,
         projection,
         connectivity,
         arrivals,
@@ -322,7 +321,7 @@ pub fn stdp_step(
             &mut update,
         );
         apply_accumulated(&mut update, &mut weights.w, bounding);
-        if recorded_at(&recorders, entity, clock.step) {
+        if recorded_at(recorded, clock.step) {
             traces.refresh_views_at(clock.step);
         }
     }

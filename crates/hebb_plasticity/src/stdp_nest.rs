@@ -124,7 +124,7 @@ impl Rule for StdpNest {
             .map_err(|_| ParamError::new("w_max", "must not be 0"))
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_post(&self, syn: &mut Synapse<'_, Real>) {
         let k = match self.pairing {
             Pairing::AllToAll | Pairing::NearestSymmetric => syn.trace(0),
@@ -149,7 +149,7 @@ impl Rule for StdpNest {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_pre(&self, syn: &mut Synapse<'_, Real>) {
         let depress = match self.pairing {
             Pairing::NearestRestricted => std::mem::replace(syn.state(), 0.0) != 0.0,

@@ -91,13 +91,13 @@ impl Rule for TripletStdp {
         (self.bounds, UpdateOrder::PotentiationFirst)
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_pre(&self, syn: &mut Synapse<'_, ()>) {
         let factor = self.a2_minus as Real + self.a3_minus as Real * syn.trace(Self::R2);
         syn.depress(syn.trace(Self::O1) * factor);
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_post(&self, syn: &mut Synapse<'_, ()>) {
         let factor = self.a2_plus as Real + self.a3_plus as Real * syn.trace(Self::O2);
         syn.potentiate(syn.trace(Self::R1) * factor);
