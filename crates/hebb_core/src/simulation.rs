@@ -145,6 +145,9 @@ pub struct ProjectionSpec {
     pub synapse: Box<dyn ModelParams>,
     /// Delay in ms (a whole number of steps, ≥ 0).
     pub delay_ms: f64,
+    /// Per-synapse delays instead of `delay_ms` (which must then be 0): see
+    /// [`crate::delays`]. Not with short-term or long-term plasticity.
+    pub synapse_delays: Option<crate::delays::DelayInit>,
     /// Optional short-term plasticity.
     pub stp: Option<Box<dyn ModelParams>>,
     /// Optional long-term plasticity rule.
@@ -171,6 +174,7 @@ impl ProjectionSpec {
             weights,
             synapse: Box::new(synapse),
             delay_ms: 0.0,
+            synapse_delays: None,
             stp: None,
             plasticity: None,
             storage: Storage::Auto,
@@ -251,6 +255,7 @@ impl Simulation {
             .register_snapshot::<Weights>()
             .register_snapshot::<Arrivals>()
             .register_snapshot::<DelayLine>()
+            .register_snapshot_checked::<crate::delays::SynapseQueue>()
             .register_snapshot::<crate::projection::TransmissionScale>();
         sim.add_systems(Stage::Record, (count_spikes, record));
         Ok(sim)
@@ -633,7 +638,7 @@ impl Simulation {
                 ),
             ));
         }
-        let delay_steps = delay_steps as u32;
+        let mut delay_steps = delay_steps as u32;
         let n_pre = self.world.get::<Population>(pre).map_or(0, |p| p.size);
         let n_post = self.world.get::<Population>(post).map_or(0, |p| p.size);
         let master = *self.world.resource::<SimRng>();
@@ -650,6 +655,42 @@ impl Simulation {
             .weights
             .generate(&built, &master.streams(&spec.name, "weights"))
             .map_err(|e| BuildError::param(&owner, e))?;
+        let synapse_delays = match &spec.synapse_delays {
+            None => None,
+            Some(init) => {
+                let field = crate::delays::FIELD;
+                if delay_steps != 0 {
+                    return Err(BuildError::param(
+                        &owner,
+                        crate::error::ParamError::new(
+                            "delay_ms",
+                            format!(
+                                "give either delay_ms (one delay) or {field} (per synapse), not both"
+                            ),
+                        ),
+                    ));
+                }
+                let steps = init
+                    .generate(&built, &master.streams(&spec.name, "delays"), dt)
+                    .map_err(|e| BuildError::param(&owner, e))?;
+                let delays = crate::delays::SynapseDelays::from_steps(&steps)
+                    .map_err(|e| BuildError::param(&owner, e))?;
+                delay_steps = match &delays {
+                    Some(d) => d.min_steps(),
+                    None => steps.first().copied().unwrap_or(0),
+                };
+                if delays.is_some() && (spec.stp.is_some() || spec.plasticity.is_some()) {
+                    return Err(BuildError::param(
+                        &owner,
+                        crate::error::ParamError::new(
+                            field,
+                            "per-synapse delays do not work with short-term or long-term plasticity yet (their presynaptic state is per neuron, not per synapse); give the projection one delay_ms",
+                        ),
+                    ));
+                }
+                delays
+            }
+        };
         if spec.storage == Storage::Sparse {
             built.connectivity = built.connectivity.to_sparse();
         }
@@ -671,6 +712,10 @@ impl Simulation {
                 Arrivals::default(),
             ))
             .id();
+        if let Some(delays) = synapse_delays {
+            let queue = delays.queue(n_synapses);
+            self.world.entity_mut(entity).insert((delays, queue));
+        }
         let target = Target::Projection {
             pre,
             post,
@@ -1403,7 +1448,7 @@ mod tests {
     ) {
         for (p, c, w, a) in &q {
             let mut input = inputs.get_mut(p.post).unwrap();
-            crate::projection::for_each_transmission(c, &w.w, &a.pre, None, |j, x| {
+            crate::projection::for_each_transmission(c, &w.w, a, None, |j, x| {
                 input.current[j] += x
             });
         }

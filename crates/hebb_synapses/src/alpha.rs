@@ -193,7 +193,7 @@ pub fn alpha_step(
         deliver(
             connectivity,
             &weights.w,
-            &arrivals.pre,
+            arrivals,
             scale,
             1.0,
             &mut state.pending,

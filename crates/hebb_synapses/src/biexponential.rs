@@ -232,7 +232,7 @@ pub fn biexponential_step(
         deliver(
             connectivity,
             &weights.w,
-            &arrivals.pre,
+            arrivals,
             scale,
             1.0,
             &mut state.pending,

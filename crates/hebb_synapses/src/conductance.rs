@@ -262,7 +262,7 @@ pub fn conductance_step(
             deliver_block(
                 connectivity,
                 &weights.w,
-                &arrivals.pre,
+                arrivals,
                 scale,
                 1.0,
                 &block,

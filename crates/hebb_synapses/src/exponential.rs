@@ -256,7 +256,7 @@ pub fn exponential_step(
             deliver_block(
                 connectivity,
                 &weights.w,
-                &arrivals.pre,
+                arrivals,
                 scale,
                 1.0,
                 &block,

@@ -62,7 +62,7 @@ impl Model for Receptor {
 pub fn deliver_by_sign(
     connectivity: &Connectivity,
     weights: &[Real],
-    arrivals: &[u32],
+    arrivals: &Arrivals,
     scale: Option<&TransmissionScale>,
     input: &mut ReceptorInput,
 ) {
@@ -77,13 +77,13 @@ pub fn receptor_step(
     mut inputs: Query<&mut ReceptorInput>,
 ) {
     for (projection, connectivity, weights, arrivals, scale) in &projections {
-        if arrivals.pre.is_empty() {
+        if arrivals.is_empty() {
             continue;
         }
         let Ok(mut input) = inputs.get_mut(projection.post) else {
             continue;
         };
-        deliver_by_sign(connectivity, &weights.w, &arrivals.pre, scale, &mut input);
+        deliver_by_sign(connectivity, &weights.w, arrivals, scale, &mut input);
     }
 }
 
@@ -110,11 +110,17 @@ mod tests {
         };
         let w = [400.0, -400.0, 1.0, 2.0, -3.0, 5.0];
         let mut input = ReceptorInput::new(2);
-        deliver_by_sign(&conn, &w, &[0, 2], None, &mut input);
+        deliver_by_sign(&conn, &w, &Arrivals::of_pre(vec![0, 2]), None, &mut input);
         assert_eq!(input.excitatory, vec![400.0, 5.0]);
         assert_eq!(input.inhibitory, vec![-3.0, -400.0]);
         let mut sparse = ReceptorInput::new(2);
-        deliver_by_sign(&conn.to_sparse(), &w, &[0, 2], None, &mut sparse);
+        deliver_by_sign(
+            &conn.to_sparse(),
+            &w,
+            &Arrivals::of_pre(vec![0, 2]),
+            None,
+            &mut sparse,
+        );
         assert_eq!(sparse, input);
     }
 }
