@@ -8,13 +8,14 @@
 
 use bevy_ecs::component::Component;
 use bevy_ecs::entity::Entity;
+use bevy_ecs::query::QueryState;
 use bevy_ecs::resource::Resource;
 use bevy_ecs::world::World;
 use serde::{Deserialize, Serialize};
 
 use crate::Real;
 use crate::clock::Clock;
-use crate::population::Spikes;
+use crate::population::{SpikeCount, Spikes};
 use crate::projection::Weights;
 
 /// A component that exposes named state arrays (e.g. `v`, `u`, `x`, `trace_pre`).
@@ -512,8 +513,19 @@ impl Recorders {
     }
 }
 
-/// Core system in [`crate::stage::Stage::Record`]: sample every recorder.
-pub(crate) fn record(world: &mut World) {
+/// What [`record`] counts: every population's spikes into its running [`SpikeCount`].
+pub(crate) type SpikeCounts = QueryState<(&'static Spikes, &'static mut SpikeCount)>;
+
+/// Core system in [`crate::stage::Stage::Record`]: add this step's spikes to every population's
+/// [`SpikeCount`], then sample every recorder. One system for both, since each system in the
+/// schedule costs a fixed amount of framework work per step (about a hundred instructions)
+/// whatever it does.
+pub(crate) fn record(world: &mut World, counts: &mut SpikeCounts) {
+    for (spikes, mut count) in counts.iter_mut(world) {
+        if spikes.count() > 0 {
+            count.0 += spikes.count() as u64;
+        }
+    }
     let recorders = world.resource::<Recorders>();
     if !recorders.samples_at(world) {
         return;

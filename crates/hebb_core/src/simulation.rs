@@ -257,7 +257,7 @@ impl Simulation {
             .register_snapshot::<DelayLine>()
             .register_snapshot_checked::<crate::delays::SynapseQueue>()
             .register_snapshot::<crate::projection::TransmissionScale>();
-        sim.add_systems(Stage::Record, (count_spikes, record));
+        sim.add_systems(Stage::Record, record);
         Ok(sim)
     }
 
@@ -1364,15 +1364,6 @@ impl SystemExecutor for ChainExecutor {
 
     fn set_apply_final_deferred(&mut self, apply_final_deferred: bool) {
         self.skip_final_deferred = !apply_final_deferred;
-    }
-}
-
-/// Core system: keep each population's running spike count.
-fn count_spikes(mut q: Query<(&Spikes, &mut SpikeCount)>) {
-    for (spikes, mut count) in &mut q {
-        if spikes.count() > 0 {
-            count.0 += spikes.count() as u64;
-        }
     }
 }
 

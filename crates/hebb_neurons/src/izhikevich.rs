@@ -268,12 +268,17 @@ impl StateVariables for IzhikevichState {
     }
 }
 
-/// The arrays one `Izhikevich` step reads and writes; all have the population's size.
+/// The arrays one `Izhikevich` step reads and writes, one value per neuron of a block (all of
+/// the same length).
 pub struct IzhikevichSlices<'a> {
     /// Membrane potential v, mV (f32 copy; a value changed from outside is taken over).
     pub v: &'a mut [Real],
-    /// The state besides the membrane.
-    pub state: &'a mut IzhikevichState,
+    /// Recovery variable u (f32 copy; a value changed from outside is taken over).
+    pub u: &'a mut [Real],
+    /// The integrated v in `f64`.
+    pub v_f64: &'a mut [f64],
+    /// The integrated u in `f64`.
+    pub u_f64: &'a mut [f64],
     /// Input current (consumed: zeroed).
     pub current: &'a mut [Real],
     /// Voltage jumps in mV (consumed).
@@ -282,7 +287,7 @@ pub struct IzhikevichSlices<'a> {
     pub flags: &'a mut [u8],
 }
 
-/// One step of every neuron (the pure kernel), NEST's `izhikevich::update`.
+/// One step of every neuron of the slices (the pure kernel), NEST's `izhikevich::update`.
 pub fn izhikevich_step(c: &IzhikevichConstants, s: IzhikevichSlices<'_>) {
     match c.integration {
         IzhikevichIntegration::Consistent => izhikevich_kernel::<true>(c, s),
@@ -292,8 +297,7 @@ pub fn izhikevich_step(c: &IzhikevichConstants, s: IzhikevichSlices<'_>) {
 
 fn izhikevich_kernel<const CONSISTENT: bool>(c: &IzhikevichConstants, s: IzhikevichSlices<'_>) {
     let n = s.v.len();
-    let st = s.state;
-    let (u, v64, u64) = (&mut st.u[..n], &mut st.v_f64[..n], &mut st.u_f64[..n]);
+    let (u, v64, u64) = (&mut s.u[..n], &mut s.v_f64[..n], &mut s.u_f64[..n]);
     let (current, jump, flags) = (
         &mut s.current[..n],
         &mut s.voltage_jump[..n],
@@ -342,29 +346,70 @@ fn izhikevich_kernel<const CONSISTENT: bool>(c: &IzhikevichConstants, s: Izhikev
     }
 }
 
-/// [`Stage::NeuronStep`]: step every `Izhikevich` population and write its spikes.
+/// The `Izhikevich` populations, as [`izhikevich_system`] reads and writes them.
+type IzhikevichPopulation<'a> = (
+    &'a IzhikevichConstants,
+    &'a mut IzhikevichState,
+    &'a mut Membrane,
+    &'a mut SynapticInput,
+    &'a mut SpikeFlags,
+    &'a mut Spikes,
+);
+
+/// [`Stage::NeuronStep`]: step every `Izhikevich` population and write its spikes; each
+/// partition of the [`Executor`] steps its block of neurons (one block with one thread).
 pub fn izhikevich_system(
-    mut populations: Query<(
-        &IzhikevichConstants,
-        &mut IzhikevichState,
-        &mut Membrane,
-        &mut SynapticInput,
-        &mut SpikeFlags,
-        &mut Spikes,
-    )>,
+    executor: Res<Executor>,
+    mut populations: Query<IzhikevichPopulation<'_>>,
 ) {
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
-        let input = &mut *input;
-        izhikevich_step(
-            c,
-            IzhikevichSlices {
-                v: &mut membrane.v,
-                state: &mut state,
-                current: &mut input.current,
-                voltage_jump: &mut input.voltage_jump,
-                flags: &mut flags.0,
-            },
-        );
+        let (st, input) = (&mut *state, &mut *input);
+        let n = membrane.v.len();
+        let step = |_p: usize, (((v, u), (v_f64, u_f64)), ((current, voltage_jump), flags))| {
+            izhikevich_step(
+                c,
+                IzhikevichSlices {
+                    v,
+                    u,
+                    v_f64,
+                    u_f64,
+                    current,
+                    voltage_jump,
+                    flags,
+                },
+            );
+        };
+        if executor.is_single() {
+            step(
+                0,
+                (
+                    (
+                        (&mut membrane.v[..], &mut st.u[..n]),
+                        (&mut st.v_f64[..n], &mut st.u_f64[..n]),
+                    ),
+                    (
+                        (&mut input.current[..n], &mut input.voltage_jump[..n]),
+                        &mut flags.0[..n],
+                    ),
+                ),
+            );
+        } else {
+            let work = executor
+                .split_mut(&mut membrane.v)
+                .zip(executor.split_mut(&mut st.u[..n]))
+                .zip(
+                    executor
+                        .split_mut(&mut st.v_f64[..n])
+                        .zip(executor.split_mut(&mut st.u_f64[..n])),
+                )
+                .zip(
+                    executor
+                        .split_mut(&mut input.current[..n])
+                        .zip(executor.split_mut(&mut input.voltage_jump[..n]))
+                        .zip(executor.split_mut(&mut flags.0[..n])),
+                );
+            executor.for_each_part(work, step);
+        }
         write_spikes(&flags.0, &mut spikes);
     }
 }
@@ -401,7 +446,9 @@ mod tests {
                 &c,
                 IzhikevichSlices {
                     v: &mut v,
-                    state: &mut state,
+                    u: &mut state.u,
+                    v_f64: &mut state.v_f64,
+                    u_f64: &mut state.u_f64,
                     current: &mut [0.0],
                     voltage_jump: &mut [0.0],
                     flags: &mut flags,
@@ -456,7 +503,9 @@ mod tests {
             &c,
             IzhikevichSlices {
                 v: &mut v,
-                state: &mut state,
+                u: &mut state.u,
+                v_f64: &mut state.v_f64,
+                u_f64: &mut state.u_f64,
                 current: &mut [0.0; 2],
                 voltage_jump: &mut [0.0; 2],
                 flags: &mut [0; 2],

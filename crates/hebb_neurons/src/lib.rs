@@ -24,6 +24,7 @@ use hebb_core::prelude::*;
 
 pub mod adex;
 pub mod exact;
+pub mod exp_f64;
 pub mod iaf_psc_alpha;
 pub mod iaf_psc_exp;
 pub mod izhikevich;

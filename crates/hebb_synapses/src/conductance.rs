@@ -243,18 +243,17 @@ pub fn conductance_kernel_next_step(
 pub fn conductance_step(
     executor: Res<Executor>,
     mut projections: Query<(Incoming, &ConductanceOutput, &mut SynapseState)>,
-    membranes: Query<&Membrane>,
-    mut inputs: Query<&mut SynapticInput>,
+    mut posts: Query<(&mut SynapticInput, Option<&Membrane>)>,
 ) {
     for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
         &mut projections
     {
-        let Ok(mut input) = inputs.get_mut(projection.post) else {
+        let Ok((mut input, membrane)) = posts.get_mut(projection.post) else {
             continue;
         };
         // Without a membrane (a reversal potential needs one) the arrivals are still
         // delivered, and `g` waits.
-        let v: Option<&[Real]> = membranes.get(projection.post).ok().map(|m| m.v.as_slice());
+        let v: Option<&[Real]> = membrane.map(|m| m.v.as_slice());
         let state = &mut *state;
         let n = state.g.len();
         let run = |p: usize, ((g, pending), current): ((&mut [Real], &mut [Real]), &mut [Real])| {

@@ -88,6 +88,14 @@ pub fn deliver_pre(
         return;
     }
     match (connectivity, scale) {
+        // One postsynaptic neuron (Song et al. 2000): a scalar sum, without the vector loop's
+        // set-up per arrival; the same additions in the same order.
+        (Connectivity::Dense { n_post: 1, .. }, None) => {
+            let t = &mut target[0];
+            for &i in arrivals {
+                *t += weights[i as usize] * factor;
+            }
+        }
         (Connectivity::Dense { n_post, .. }, None) => {
             let n = *n_post;
             let target = &mut target[..n];
