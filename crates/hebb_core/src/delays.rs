@@ -19,14 +19,16 @@
 //! When every synapse has the same delay, the projection is an ordinary one-delay projection
 //! (nothing below exists for it). Otherwise the projection's [`crate::projection::Projection`]
 //! delay is the *shortest* delay `d_min` (its [`crate::projection::DelayLine`] hands on the
-//! presynaptic spikes at `d_min`, which is also what the MPI exchange uses), and
-//! [`SynapseDelays`] stores each synapse's extra delay `d − d_min` in one byte (two when the
-//! delays span more than 255 steps). When a presynaptic neuron's spikes reach `d_min`, its row
-//! is walked once: synapses with no extra delay arrive now, the others are queued by synapse
-//! index in the [`SynapseQueue`] slot of the step they arrive at. The synapse outputs then read
-//! [`crate::projection::Arrivals::synapses`], in canonical order: by emission step, then
-//! presynaptic neuron, then postsynaptic neuron (the order of a one-delay projection when all
-//! delays are equal), whichever partition reads them.
+//! presynaptic spikes at `d_min`, which is also what the MPI exchange uses).
+//! [`SynapseDelays`] groups each presynaptic row's synapses by their extra delay `d − d_min`
+//! (positions within the row: one byte per synapse when no row has more than 255 synapses, two
+//! up to 65535, four beyond; plus `span + 1` group starts per presynaptic neuron), and [`SynapseQueue`]
+//! keeps the presynaptic neurons that reached `d_min` in each of the last `span + 1` steps.
+//! At step `t` the synapses due are, for each extra delay `e`, the group `e` of the neurons
+//! that reached `d_min` at `t − e`: each is copied (as synapse indices) into
+//! [`crate::projection::Arrivals::synapses`], in canonical order (by emission step, then
+//! presynaptic neuron, then postsynaptic neuron, the order of a one-delay projection when all
+//! delays are equal), which the synapse outputs read whichever partition they run.
 //!
 //! Short-term and long-term plasticity keep their presynaptic state per presynaptic neuron and
 //! act on presynaptic arrivals, so a projection with per-synapse delays refuses them (build
@@ -211,6 +213,7 @@ impl DelayInit {
                 }
             }
             Self::Uniform { .. } | Self::Normal { .. } => {
+                let sampler = self.sampler(dt_ms)?;
                 let mut d = vec![0u32; n];
                 let mut synapses = Vec::new();
                 for j in 0..connectivity.n_post() {
@@ -218,7 +221,7 @@ impl DelayInit {
                     connectivity.for_each_incoming(j, |s, _| synapses.push(s));
                     let mut rng = streams.stream(j as u64);
                     for &s in &synapses {
-                        d[s] = self.draw(&mut rng, dt_ms)?;
+                        d[s] = sampler.draw(&mut rng)?;
                     }
                 }
                 Ok(d)
@@ -226,22 +229,58 @@ impl DelayInit {
         }
     }
 
-    /// One random delay in steps (for `Uniform` and `Normal`).
-    fn draw(&self, rng: &mut crate::rng::Stream, dt_ms: f64) -> Result<u32, ParamError> {
+    /// The distribution of a random form (`Uniform`, `Normal`), ready to draw.
+    fn sampler(&self, dt_ms: f64) -> Result<Sampler, ParamError> {
         match self {
-            Self::Uniform { low, high } => {
-                let lo = on_grid(FIELD, *low, dt_ms)?;
-                let hi = on_grid(FIELD, *high, dt_ms)?;
-                Ok(rng.random_range(lo..=hi))
-            }
+            Self::Uniform { low, high } => Ok(Sampler::Uniform(
+                on_grid(FIELD, *low, dt_ms)?,
+                on_grid(FIELD, *high, dt_ms)?,
+            )),
             Self::Normal {
                 mean,
                 std,
                 min,
                 max,
+            } => Ok(Sampler::Normal {
+                normal: Normal::new(*mean, *std)
+                    .map_err(|e| ParamError::new(format!("{FIELD}.std"), e.to_string()))?,
+                min: *min,
+                max: *max,
+                dt_ms,
+            }),
+            Self::Constant(ms) => {
+                let d = on_grid(FIELD, *ms, dt_ms)?;
+                Ok(Sampler::Uniform(d, d))
+            }
+            Self::Values(_) => Err(ParamError::new(FIELD, "Values are not drawn")),
+        }
+    }
+}
+
+/// A random delay distribution on the grid.
+enum Sampler {
+    /// Steps `lo..=hi`, equally likely.
+    Uniform(u32, u32),
+    /// Redrawn into `[min, max]` ms, then the nearest step.
+    Normal {
+        normal: Normal<f64>,
+        min: f64,
+        max: f64,
+        dt_ms: f64,
+    },
+}
+
+impl Sampler {
+    /// One delay in steps.
+    fn draw(&self, rng: &mut crate::rng::Stream) -> Result<u32, ParamError> {
+        match self {
+            Self::Uniform(lo, hi) => Ok(rng.random_range(*lo..=*hi)),
+            Self::Normal {
+                normal,
+                min,
+                max,
+                dt_ms,
             } => {
-                let normal = Normal::new(*mean, *std)
-                    .map_err(|e| ParamError::new(format!("{FIELD}.std"), e.to_string()))?;
                 for _ in 0..MAX_REDRAWS {
                     let x: f64 = normal.sample(rng);
                     if (*min..=*max).contains(&x) {
@@ -259,7 +298,6 @@ impl DelayInit {
                     "no draw fell inside [min, max] and within the longest delay",
                 ))
             }
-            Self::Constant(_) | Self::Values(_) => Ok(0),
         }
     }
 }
@@ -276,29 +314,108 @@ fn check_span(span: u32) -> Result<(), ParamError> {
     Ok(())
 }
 
-/// Each synapse's delay beyond the projection's shortest, compactly.
+/// A position inside a row (or a row length): `u8`, `u16` or `u32`, whichever fits the
+/// projection's longest row.
+trait Pos: Copy {
+    fn from_usize(x: usize) -> Self;
+    fn to_usize(self) -> usize;
+}
+
+macro_rules! pos {
+    ($($t:ty),*) => {$(
+        impl Pos for $t {
+            #[inline(always)]
+            fn from_usize(x: usize) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_usize(self) -> usize {
+                self as usize
+            }
+        }
+    )*};
+}
+pos!(u8, u16, u32);
+
+/// Every row's synapses grouped by extra delay.
 #[derive(Debug, Clone, PartialEq)]
-enum Offsets {
-    /// Spans up to 255 steps.
-    U8(Vec<u8>),
-    /// Spans up to 65535 steps.
-    U16(Vec<u16>),
+struct Grouped<T> {
+    /// Row `i`'s synapses sorted by (extra delay, synapse), as positions within the row:
+    /// `order[row.start + k]`.
+    order: Vec<T>,
+    /// `starts[i·(span + 1) + e]`: where row `i`'s synapses with extra delay `e` begin in
+    /// `order` (relative to the row's start); they end where `e + 1`'s begin (or at the row's
+    /// end).
+    starts: Vec<T>,
+}
+
+/// [`Grouped`] in the narrowest position type.
+#[derive(Debug, Clone, PartialEq)]
+enum Groups {
+    U8(Grouped<u8>),
+    U16(Grouped<u16>),
+    U32(Grouped<u32>),
+}
+
+/// The synapse range of presynaptic neuron `i`.
+#[inline(always)]
+fn row_of(connectivity: &Connectivity, i: usize) -> std::ops::Range<usize> {
+    match connectivity {
+        Connectivity::Dense { n_post, .. } => i * n_post..(i + 1) * n_post,
+        Connectivity::Sparse(csr) => csr.row(i),
+    }
+}
+
+/// Group every row of `connectivity` by extra delay `steps[s] − min` (`m` values): a counting
+/// sort per row, so synapses with the same delay keep their order (ascending postsynaptic
+/// neuron).
+fn group<T: Pos>(steps: &[u32], min: u32, m: usize, connectivity: &Connectivity) -> Grouped<T> {
+    let n_pre = connectivity.n_pre();
+    let mut order = vec![T::from_usize(0); steps.len()];
+    let mut starts = Vec::with_capacity(n_pre * m);
+    let mut next = vec![0usize; m];
+    for i in 0..n_pre {
+        let row = row_of(connectivity, i);
+        next.fill(0);
+        for s in row.clone() {
+            next[(steps[s] - min) as usize] += 1;
+        }
+        let mut at = 0;
+        for slot in next.iter_mut() {
+            starts.push(T::from_usize(at));
+            let count = *slot;
+            *slot = at;
+            at += count;
+        }
+        for s in row.clone() {
+            let e = (steps[s] - min) as usize;
+            order[row.start + next[e]] = T::from_usize(s - row.start);
+            next[e] += 1;
+        }
+    }
+    Grouped { order, starts }
 }
 
 /// The per-synapse delays of a projection whose synapses do not all have the same delay
-/// (fixed at build time; rebuilt from the scene on resume).
+/// (fixed at build time; rebuilt from the scene on resume): each row's synapses grouped by
+/// their extra delay over the shortest, as positions within the row (one byte per synapse when
+/// no row is longer than 255 synapses, two up to 65535, else four) plus `span + 1` group starts
+/// per presynaptic neuron.
 #[derive(Component, Debug, Clone, PartialEq)]
 pub struct SynapseDelays {
     min_steps: u32,
     max_steps: u32,
-    offsets: Offsets,
+    groups: Groups,
 }
 
 impl SynapseDelays {
-    /// From every synapse's delay in steps: `None` when they are all equal (an ordinary
-    /// one-delay projection), else the compact form. The span must be at most
+    /// From every synapse's delay in steps (in synapse order of `connectivity`): `None` when
+    /// they are all equal (an ordinary one-delay projection). The span must be at most
     /// [`MAX_SPAN_STEPS`].
-    pub fn from_steps(steps: &[u32]) -> Result<Option<Self>, ParamError> {
+    pub fn from_steps(
+        steps: &[u32],
+        connectivity: &Connectivity,
+    ) -> Result<Option<Self>, ParamError> {
         let (Some(&min_steps), Some(&max_steps)) = (steps.iter().min(), steps.iter().max()) else {
             return Ok(None);
         };
@@ -306,15 +423,31 @@ impl SynapseDelays {
             return Ok(None);
         }
         check_span(max_steps - min_steps)?;
-        let offsets = if max_steps - min_steps <= u32::from(u8::MAX) {
-            Offsets::U8(steps.iter().map(|&d| (d - min_steps) as u8).collect())
+        let m = (max_steps - min_steps) as usize + 1;
+        let n_pre = connectivity.n_pre();
+        if n_pre.saturating_mul(m) > u32::MAX as usize {
+            return Err(ParamError::new(
+                FIELD,
+                format!(
+                    "{n_pre} presynaptic neurons × {m} delay steps are too many delay groups; narrow the span of the delays"
+                ),
+            ));
+        }
+        let longest = (0..n_pre)
+            .map(|i| row_of(connectivity, i).len())
+            .max()
+            .unwrap_or(0);
+        let groups = if longest <= usize::from(u8::MAX) {
+            Groups::U8(group(steps, min_steps, m, connectivity))
+        } else if longest <= usize::from(u16::MAX) {
+            Groups::U16(group(steps, min_steps, m, connectivity))
         } else {
-            Offsets::U16(steps.iter().map(|&d| (d - min_steps) as u16).collect())
+            Groups::U32(group(steps, min_steps, m, connectivity))
         };
         Ok(Some(Self {
             min_steps,
             max_steps,
-            offsets,
+            groups,
         }))
     }
 
@@ -328,38 +461,31 @@ impl SynapseDelays {
         self.max_steps
     }
 
-    /// Synapse `s`'s delay in steps.
-    pub fn steps(&self, s: usize) -> u32 {
-        self.min_steps
-            + match &self.offsets {
-                Offsets::U8(o) => u32::from(o[s]),
-                Offsets::U16(o) => u32::from(o[s]),
-            }
-    }
-
-    /// Bytes per synapse of the stored delays.
+    /// Bytes per synapse of the grouping (1, 2 or 4).
     pub fn bytes_per_synapse(&self) -> usize {
-        match self.offsets {
-            Offsets::U8(_) => 1,
-            Offsets::U16(_) => 2,
+        match self.groups {
+            Groups::U8(_) => 1,
+            Groups::U16(_) => 2,
+            Groups::U32(_) => 4,
         }
     }
 
-    /// A queue for these delays.
-    pub fn queue(&self, n_synapses: usize) -> SynapseQueue {
+    /// A queue for these delays on a projection of `n_pre` presynaptic neurons.
+    pub fn queue(&self, n_pre: usize) -> SynapseQueue {
         SynapseQueue {
-            n_synapses: n_synapses as u64,
+            n_pre: n_pre as u64,
             slots: vec![Vec::new(); (self.max_steps - self.min_steps) as usize + 1],
             base: Vec::new(),
         }
     }
 }
 
-/// Synapse arrivals waiting beyond the shortest delay: slot `t mod (span + 1)` holds the
-/// synapses that receive their spike at step `t`, in canonical order. Part of snapshots.
+/// The presynaptic neurons whose spikes reached the projection's shortest delay in each of the
+/// last `span + 1` steps (slot `t mod (span + 1)` for step `t`): their synapses with an extra
+/// delay `e` receive the spike `e` steps later. Part of snapshots.
 #[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SynapseQueue {
-    n_synapses: u64,
+    n_pre: u64,
     slots: Vec<Vec<u32>>,
     /// Scratch: the presynaptic neurons reaching the shortest delay this step.
     #[serde(skip)]
@@ -373,15 +499,16 @@ impl SynapseQueue {
         &mut self.base
     }
 
-    /// The queued synapses, by slot (for tests and checks).
+    /// The recent presynaptic arrivals, by slot (for tests and checks).
     pub fn slots(&self) -> &[Vec<u32>] {
         &self.slots
     }
 
-    /// Step `step`: put the synapses due now into `arrivals` (those queued earlier, then those
-    /// of the presynaptic neurons in the base list whose delay is the shortest) and queue the
-    /// other synapses of those neurons at their arrival step. Allocation-free once the slots
-    /// have reached their working size.
+    /// Step `step`: keep the base list (the presynaptic neurons reaching the shortest delay
+    /// now) and put the synapses due now into `arrivals`: for each extra delay `e`, from the
+    /// longest to 0, the synapses with that extra delay of the neurons that reached the
+    /// shortest delay `e` steps ago. So they come by emission step, then presynaptic neuron,
+    /// then postsynaptic neuron. Allocation-free once the lists have reached their working size.
     pub fn advance(
         &mut self,
         step: u64,
@@ -389,66 +516,64 @@ impl SynapseQueue {
         delays: &SynapseDelays,
         arrivals: &mut Vec<u32>,
     ) {
-        let n = self.slots.len();
-        let now = (step % n as u64) as usize;
+        let m = self.slots.len();
+        let now = (step % m as u64) as usize;
+        std::mem::swap(&mut self.slots[now], &mut self.base);
+        self.base.clear();
         arrivals.clear();
-        std::mem::swap(arrivals, &mut self.slots[now]);
-        if self.base.is_empty() {
-            return;
-        }
-        match &delays.offsets {
-            Offsets::U8(o) => {
-                queue_rows(&self.base, connectivity, o, now, &mut self.slots, arrivals)
-            }
-            Offsets::U16(o) => {
-                queue_rows(&self.base, connectivity, o, now, &mut self.slots, arrivals)
-            }
+        match &delays.groups {
+            Groups::U8(g) => expand(g, &self.slots, now, connectivity, arrivals),
+            Groups::U16(g) => expand(g, &self.slots, now, connectivity, arrivals),
+            Groups::U32(g) => expand(g, &self.slots, now, connectivity, arrivals),
         }
     }
 }
 
-/// Walk the rows of `base` once: offset 0 goes to `arrivals`, offset `e` to slot `now + e`
-/// (mod the slot count).
+/// The synapses due at the step whose slot is `now` (see [`SynapseQueue::advance`]).
 #[inline]
-fn queue_rows<T: Copy + Into<u32>>(
-    base: &[u32],
-    connectivity: &Connectivity,
-    offsets: &[T],
+fn expand<T: Pos>(
+    g: &Grouped<T>,
+    slots: &[Vec<u32>],
     now: usize,
-    slots: &mut [Vec<u32>],
+    connectivity: &Connectivity,
     arrivals: &mut Vec<u32>,
 ) {
-    let n = slots.len();
-    for &i in base {
-        connectivity.for_each_outgoing(i as usize, |s, _| {
-            let e = offsets[s].into() as usize;
-            if e == 0 {
-                arrivals.push(s as u32);
+    let m = slots.len();
+    for e in (0..m).rev() {
+        let slot = if now >= e { now - e } else { now + m - e };
+        for &i in &slots[slot] {
+            let i = i as usize;
+            let row = row_of(connectivity, i);
+            let lo = g.starts[i * m + e].to_usize();
+            let hi = if e + 1 < m {
+                g.starts[i * m + e + 1].to_usize()
             } else {
-                let mut slot = now + e;
-                if slot >= n {
-                    slot -= n;
-                }
-                slots[slot].push(s as u32);
-            }
-        });
+                row.len()
+            };
+            let start = row.start;
+            arrivals.extend(
+                g.order[start + lo..start + hi]
+                    .iter()
+                    .map(|&p| (start + p.to_usize()) as u32),
+            );
+        }
     }
 }
 
 impl RestoreCheck for SynapseQueue {
     fn check_restored(fresh: &Self, saved: &Self) -> Result<(), String> {
-        if saved.n_synapses != fresh.n_synapses || saved.slots.len() != fresh.slots.len() {
-            return Err("its synapse count or delay span differs from the projection's".into());
+        if saved.n_pre != fresh.n_pre || saved.slots.len() != fresh.slots.len() {
+            return Err("its presynaptic size or delay span differs from the projection's".into());
         }
         if saved
             .slots
             .iter()
             .flatten()
-            .any(|&s| u64::from(s) >= fresh.n_synapses)
+            .any(|&i| u64::from(i) >= fresh.n_pre)
         {
             return Err(format!(
-                "a queued synapse is not a synapse of the projection (0..{})",
-                fresh.n_synapses
+                "a queued spike is not from a presynaptic neuron (0..{})",
+                fresh.n_pre
             ));
         }
         Ok(())
@@ -538,7 +663,7 @@ mod tests {
         let mut col = Vec::new();
         built.connectivity.for_each_incoming(7, |s, _| col.push(s));
         for s in col {
-            assert_eq!(d[s], init.draw(&mut rng, 0.1).unwrap());
+            assert_eq!(d[s], init.sampler(0.1).unwrap().draw(&mut rng).unwrap());
         }
     }
 
@@ -560,16 +685,30 @@ mod tests {
     }
 
     #[test]
-    fn equal_delays_are_a_one_delay_projection_and_offsets_are_compact() {
-        assert_eq!(SynapseDelays::from_steps(&[4, 4, 4]).unwrap(), None);
-        let d = SynapseDelays::from_steps(&[4, 9, 4, 259]).unwrap().unwrap();
+    fn equal_delays_are_a_one_delay_projection_and_groups_are_compact() {
+        let conn = Connectivity::Dense {
+            n_pre: 1,
+            n_post: 4,
+        };
+        assert_eq!(
+            SynapseDelays::from_steps(&[4, 4, 4, 4], &conn).unwrap(),
+            None
+        );
+        let d = SynapseDelays::from_steps(&[4, 9, 4, 259], &conn)
+            .unwrap()
+            .unwrap();
         assert_eq!((d.min_steps(), d.max_steps()), (4, 259));
         assert_eq!(d.bytes_per_synapse(), 1);
-        assert_eq!(d.steps(3), 259);
-        let wide = SynapseDelays::from_steps(&[1, 300]).unwrap().unwrap();
+        let long_rows = Connectivity::Dense {
+            n_pre: 1,
+            n_post: 300,
+        };
+        let steps: Vec<u32> = (0..300).map(|k| k % 3).collect();
+        let wide = SynapseDelays::from_steps(&steps, &long_rows)
+            .unwrap()
+            .unwrap();
         assert_eq!(wide.bytes_per_synapse(), 2);
-        assert_eq!(wide.steps(1), 300);
-        assert!(SynapseDelays::from_steps(&[0, 70_000]).is_err());
+        assert!(SynapseDelays::from_steps(&[0, 70_000, 0, 0], &conn).is_err());
     }
 
     #[test]
@@ -580,8 +719,8 @@ mod tests {
             n_post: 3,
         };
         let steps = [2, 0, 5, 1, 2, 0];
-        let delays = SynapseDelays::from_steps(&steps).unwrap().unwrap();
-        let mut queue = delays.queue(6);
+        let delays = SynapseDelays::from_steps(&steps, &conn).unwrap().unwrap();
+        let mut queue = delays.queue(2);
         let mut arrivals = Vec::new();
         let mut seen = Vec::new();
         for step in 0..12u64 {

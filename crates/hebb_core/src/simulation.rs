@@ -673,7 +673,7 @@ impl Simulation {
                 let steps = init
                     .generate(&built, &master.streams(&spec.name, "delays"), dt)
                     .map_err(|e| BuildError::param(&owner, e))?;
-                let delays = crate::delays::SynapseDelays::from_steps(&steps)
+                let delays = crate::delays::SynapseDelays::from_steps(&steps, &built.connectivity)
                     .map_err(|e| BuildError::param(&owner, e))?;
                 delay_steps = match &delays {
                     Some(d) => d.min_steps(),
@@ -713,7 +713,7 @@ impl Simulation {
             ))
             .id();
         if let Some(delays) = synapse_delays {
-            let queue = delays.queue(n_synapses);
+            let queue = delays.queue(n_pre);
             self.world.entity_mut(entity).insert((delays, queue));
         }
         let target = Target::Projection {
