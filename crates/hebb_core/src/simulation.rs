@@ -37,6 +37,10 @@ pub const MAX_DELAY_STEPS: u64 = 1 << 20;
 /// The largest population (neuron indices are 32-bit; state arrays must fit in memory).
 pub const MAX_POPULATION_SIZE: usize = 100_000_000;
 
+/// Present once the input-current capture is scheduled (see `Simulation::capture_input_current`).
+#[derive(Resource)]
+struct CapturingInput;
+
 /// The label of the per-step schedule.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tick;
@@ -229,6 +233,7 @@ impl Simulation {
                 CoreSet::Deliver,
                 Stage::SynapticStp,
                 Stage::CurrentIntegration,
+                CoreSet::CaptureInput,
                 Stage::NeuronStep,
                 CoreSet::KeepOwned,
                 Stage::Plasticity,
@@ -247,6 +252,7 @@ impl Simulation {
             deferred: Vec::new(),
         };
         sim.register_variables::<Membrane>();
+        sim.register_variables::<crate::population::InputCurrent>();
         sim.register_snapshot::<Spikes>()
             .register_snapshot::<SynapticInput>()
             .register_snapshot::<Membrane>()
@@ -527,6 +533,11 @@ impl Simulation {
                 ImposedSpikes::default(),
             ))
             .id();
+        if spec.model.kind() == ModelKind::Neuron {
+            self.world
+                .entity_mut(entity)
+                .insert(crate::population::InputCurrent::default());
+        }
         self.attach(
             entity,
             &spec.name,
@@ -799,6 +810,26 @@ impl Simulation {
         Ok(())
     }
 
+    /// Start capturing the input current of population `entity` each step (`i_syn`, see
+    /// [`crate::population::InputCurrent`]); the capturing system joins the schedule with the
+    /// first recorded population, so a run that records no `i_syn` pays nothing for it.
+    fn capture_input_current(&mut self, entity: Entity) {
+        let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+        let Some(mut captured) = self
+            .world
+            .get_mut::<crate::population::InputCurrent>(entity)
+        else {
+            return;
+        };
+        captured.i_syn.resize(size, 0.0);
+        if !self.world.contains_resource::<CapturingInput>() {
+            self.world.insert_resource(CapturingInput);
+            self.schedule.add_systems(
+                crate::population::capture_input_current.in_set(CoreSet::CaptureInput),
+            );
+        }
+    }
+
     /// The number of threads (= partitions) the steps run on.
     pub fn threads(&self) -> usize {
         self.world.resource::<Executor>().threads()
@@ -989,6 +1020,9 @@ impl Simulation {
                             .join(", "),
                     })?;
                 self.check_recorder_name(name, *stride)?;
+                if variables.iter().any(|v| v == "i_syn") {
+                    self.capture_input_current(entity);
+                }
                 let readers = self.world.resource::<VariableReaders>().clone();
                 let mut columns = Vec::new();
                 let mut sources = Vec::new();
