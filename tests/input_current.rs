@@ -5,7 +5,7 @@
 use hebb::DefaultPlugins;
 use hebb::scene::{Scene, registry_of};
 
-fn scene(model: &str) -> String {
+fn scene_text(model: &str) -> String {
     format!(
         r#"(
     version: 1,
@@ -41,7 +41,7 @@ fn every_neuron_model_records_its_input_current() {
         "Izhikevich()",
         "AdEx()",
     ] {
-        let scene = Scene::parse(&scene(model), "i_syn.ron", &registry)
+        let scene = Scene::parse(&scene_text(model), "i_syn.ron", &registry)
             .unwrap_or_else(|e| panic!("{model}: {e}"));
         let mut sim = scene.build(DefaultPlugins).unwrap();
         sim.run_steps(scene.steps().unwrap());
@@ -64,7 +64,7 @@ fn every_neuron_model_records_its_input_current() {
             );
         }
         // Recording i_syn changes no other number.
-        let plain = scene(model).replace(
+        let plain = scene_text(model).replace(
             r#"State(name: "i", target: "cells", variables: ["i_syn"]),"#,
             "",
         );
