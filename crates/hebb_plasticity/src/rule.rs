@@ -58,6 +58,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounds::{Bounds, UpdateOrder};
 use crate::pair::recorded_at;
+use crate::reward::Reward;
 use crate::trace::{SpikeTrace, TraceMode};
 use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
 
@@ -139,6 +140,18 @@ pub trait Rule: Model {
         + Send
         + Sync;
 
+    /// Whether the hooks read the broadcast reward ([`Synapse::reward`], [`Step::reward`]).
+    /// Then the rule's system reads the `Reward` resource every step, and a scene that uses
+    /// the rule needs a reward source (as for every rule whose `Model::USES_REWARD` is set,
+    /// which [`plasticity_rule!`](crate::plasticity_rule) sets from this). Default `false`: the
+    /// reward is not fetched and reads as 0.
+    const REWARD: bool = false;
+    /// Whether [`Rule::on_step`] runs every step, spikes or not. Default `false` (the system
+    /// then does nothing on a step without arrivals or postsynaptic spikes). A rule with a
+    /// per-step hook gets every change of the step, its hooks' included, through the
+    /// accumulator, applied once at the end of the step.
+    const EVERY_STEP: bool = false;
+
     /// The traces, one per name of [`Rule::TRACES`].
     fn traces(&self) -> Vec<Trace>;
 
@@ -160,6 +173,77 @@ pub trait Rule: Model {
     #[inline]
     fn on_post(&self, synapse: &mut Synapse<'_, Self::SynapseState>) {
         let _ = synapse;
+    }
+
+    /// Every step when [`Rule::EVERY_STEP`] is set, after the step's event hooks and trace
+    /// jumps and before the step's changes are applied: dense per-synapse work such as
+    /// eligibility traces (`step.synapses()` holds every synapse's state, `step.change(s, …)`
+    /// adds to synapse `s`). Each synapse's changes still come from its own state only, so
+    /// the result does not depend on the order of synapses.
+    #[inline]
+    fn on_step(&self, step: &mut Step<'_, Self::SynapseState>) {
+        let _ = step;
+    }
+}
+
+/// What [`Rule::on_step`] sees: every synapse's state, the traces, the reward, and the
+/// projection's accumulator.
+pub struct Step<'a, S> {
+    traces: &'a [SpikeTrace],
+    synapses: &'a mut [S],
+    update: &'a mut WeightUpdate,
+    step: u64,
+    dt_ms: f64,
+    reward: Real,
+}
+
+impl<S> Step<'_, S> {
+    /// Every synapse's state, by synapse index.
+    #[inline]
+    pub fn synapses(&mut self) -> &mut [S] {
+        self.synapses
+    }
+
+    /// Trace `k` of neuron `neuron` (of the trace's owner side), at this step.
+    #[inline]
+    pub fn trace(&self, k: usize, neuron: usize) -> Real {
+        self.traces[k].value(neuron)
+    }
+
+    /// The broadcast reward of this step (0 unless [`Rule::REWARD`] is set).
+    #[inline]
+    pub fn reward(&self) -> Real {
+        self.reward
+    }
+
+    /// Add potentiation `amount ≥ 0` to synapse `s`.
+    #[inline]
+    pub fn potentiate(&mut self, s: usize, amount: Real) {
+        self.update.potentiate(s, amount);
+    }
+
+    /// Add depression `amount ≥ 0` to synapse `s`.
+    #[inline]
+    pub fn depress(&mut self, s: usize, amount: Real) {
+        self.update.depress(s, amount);
+    }
+
+    /// Add a signed change to synapse `s`: potentiation when ≥ 0, depression otherwise.
+    #[inline]
+    pub fn change(&mut self, s: usize, delta: Real) {
+        self.update.add_value(s, delta);
+    }
+
+    /// The current step.
+    #[inline]
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The time step, ms.
+    #[inline]
+    pub fn dt_ms(&self) -> f64 {
+        self.dt_ms
     }
 }
 
@@ -187,6 +271,7 @@ pub struct Synapse<'a, S> {
     index: usize,
     step: u64,
     dt_ms: f64,
+    reward: Real,
     state: &'a mut S,
     sink: Sink<'a>,
 }
@@ -266,6 +351,12 @@ impl<S> Synapse<'_, S> {
     #[inline]
     pub fn dt_ms(&self) -> f64 {
         self.dt_ms
+    }
+
+    /// The broadcast reward of this step (0 unless [`Rule::REWARD`] is set).
+    #[inline]
+    pub fn reward(&self) -> Real {
+        self.reward
     }
 
     /// `(pre, post, synapse)` indices.
@@ -385,7 +476,7 @@ impl<R: Rule> RuleState<R> {
         owner: Owner,
         connectivity: &Connectivity,
         neurons: &[u32],
-        step: u64,
+        (step, reward): (u64, Real),
         both: bool,
         changes: &mut WeightChanges<'_>,
     ) {
@@ -410,8 +501,9 @@ impl<R: Rule> RuleState<R> {
                     Owner::Pre => spiking.get(post),
                     Owner::Post => arriving.get(pre),
                 };
-                let accumulate =
-                    (both && other_side.copied().unwrap_or(false)) || tests::accumulate_all();
+                let accumulate = R::EVERY_STEP
+                    || (both && other_side.copied().unwrap_or(false))
+                    || tests::accumulate_all();
                 let mut synapse = Synapse {
                     traces,
                     owners,
@@ -422,6 +514,7 @@ impl<R: Rule> RuleState<R> {
                     index: s,
                     step,
                     dt_ms,
+                    reward,
                     state: &mut synapses[s],
                     sink: if accumulate {
                         Sink::Accumulator(update)
@@ -479,7 +572,7 @@ pub struct RuleParams<R: Rule>(pub R);
 /// One step of rule `R` on one projection: the hooks for this step's `arrivals` and
 /// `post_spikes` in the order of [`Rule::SAME_STEP`], then the trace jumps; the weights leave
 /// with the step's bounded changes applied. Pure over its arguments (no World),
-/// O(spikes × fan-out).
+/// O(spikes × fan-out). The reward reads as 0 ([`rule_kernel_with_reward`] passes one).
 #[inline]
 pub fn rule_kernel<R: Rule>(
     rule: &R,
@@ -490,7 +583,36 @@ pub fn rule_kernel<R: Rule>(
     post_spikes: &[u32],
     changes: &mut WeightChanges<'_>,
 ) {
-    if arrivals.is_empty() && post_spikes.is_empty() {
+    rule_kernel_with_reward(
+        rule,
+        connectivity,
+        state,
+        step,
+        0.0,
+        arrivals,
+        post_spikes,
+        changes,
+    );
+}
+
+/// [`rule_kernel`] with this step's broadcast `reward`, and [`Rule::on_step`] when the rule
+/// has one ([`Rule::EVERY_STEP`]; O(synapses) per step then).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the pure step over one projection's pieces"
+)]
+#[inline]
+pub fn rule_kernel_with_reward<R: Rule>(
+    rule: &R,
+    connectivity: &Connectivity,
+    state: &mut RuleState<R>,
+    step: u64,
+    reward: Real,
+    arrivals: &[u32],
+    post_spikes: &[u32],
+    changes: &mut WeightChanges<'_>,
+) {
+    if arrivals.is_empty() && post_spikes.is_empty() && !R::EVERY_STEP {
         return;
     }
     for trace in &mut state.traces {
@@ -501,28 +623,39 @@ pub fn rule_kernel<R: Rule>(
         state.mark_both(arrivals, post_spikes, true);
     }
     let (pre, post) = (Owner::Pre, Owner::Post);
+    let now = (step, reward);
     match R::SAME_STEP {
         SameStep::Neither => {
-            state.hooks(rule, post, connectivity, post_spikes, step, both, changes);
-            state.hooks(rule, pre, connectivity, arrivals, step, both, changes);
+            state.hooks(rule, post, connectivity, post_spikes, now, both, changes);
+            state.hooks(rule, pre, connectivity, arrivals, now, both, changes);
             state.jump(pre, arrivals, step);
             state.jump(post, post_spikes, step);
         }
         SameStep::PreFirst => {
-            state.hooks(rule, pre, connectivity, arrivals, step, both, changes);
+            state.hooks(rule, pre, connectivity, arrivals, now, both, changes);
             state.jump(pre, arrivals, step);
-            state.hooks(rule, post, connectivity, post_spikes, step, both, changes);
+            state.hooks(rule, post, connectivity, post_spikes, now, both, changes);
             state.jump(post, post_spikes, step);
         }
         SameStep::Both => {
             state.jump(pre, arrivals, step);
             state.jump(post, post_spikes, step);
-            state.hooks(rule, post, connectivity, post_spikes, step, both, changes);
-            state.hooks(rule, pre, connectivity, arrivals, step, both, changes);
+            state.hooks(rule, post, connectivity, post_spikes, now, both, changes);
+            state.hooks(rule, pre, connectivity, arrivals, now, both, changes);
         }
     }
     if both {
         state.mark_both(arrivals, post_spikes, false);
+    }
+    if R::EVERY_STEP {
+        rule.on_step(&mut Step {
+            traces: &state.traces,
+            synapses: &mut state.synapses,
+            update: changes.update,
+            step,
+            dt_ms: state.dt_ms,
+            reward,
+        });
     }
     apply_accumulated(changes.update, changes.w, changes.bounding);
 }
@@ -545,8 +678,32 @@ type RuleProjection<'a, R> = (
 pub fn rule_step<R: Rule>(
     clock: Res<Clock>,
     recorders: Res<Recorders>,
-    mut projections: Query<RuleProjection<R>>,
+    projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
+) {
+    rule_projections(clock.step, 0.0, &recorders, projections, &spikes);
+}
+
+/// [`rule_step`] for a rule that reads the reward ([`Rule::REWARD`]): the same with the
+/// broadcast reward of the step (0 while no reward source has set one).
+pub fn rewarded_rule_step<R: Rule>(
+    clock: Res<Clock>,
+    reward: Option<Res<Reward>>,
+    recorders: Res<Recorders>,
+    projections: Query<RuleProjection<R>>,
+    spikes: Query<&Spikes>,
+) {
+    let r = reward.map_or(0.0, |r| r.value());
+    rule_projections(clock.step, r, &recorders, projections, &spikes);
+}
+
+#[inline]
+fn rule_projections<R: Rule>(
+    step: u64,
+    reward: Real,
+    recorders: &Recorders,
+    mut projections: Query<RuleProjection<R>>,
+    spikes: &Query<&Spikes>,
 ) {
     for (
         entity,
@@ -561,11 +718,12 @@ pub fn rule_step<R: Rule>(
     ) in &mut projections
     {
         let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
-        rule_kernel(
+        rule_kernel_with_reward(
             &params.0,
             connectivity,
             &mut state,
-            clock.step,
+            step,
+            reward,
             &arrivals.pre,
             post,
             &mut WeightChanges {
@@ -574,9 +732,9 @@ pub fn rule_step<R: Rule>(
                 bounding,
             },
         );
-        if recorded_at(&recorders, entity, clock.step) {
+        if recorded_at(recorders, entity, step) {
             for trace in &mut state.traces {
-                trace.refresh_view_at(clock.step);
+                trace.refresh_view_at(step);
             }
         }
     }
@@ -622,7 +780,11 @@ impl<R: Rule> Plugin for RulePlugin<R> {
             .register_variables::<RuleState<R>>()
             .register_snapshot::<RuleState<R>>()
             .register_snapshot::<WeightUpdate>();
-        sim.add_model_systems::<R, _>(Stage::Plasticity, rule_step::<R>);
+        if R::REWARD {
+            sim.add_model_systems::<R, _>(Stage::Plasticity, rewarded_rule_step::<R>);
+        } else {
+            sim.add_model_systems::<R, _>(Stage::Plasticity, rule_step::<R>);
+        }
     }
 }
 
@@ -728,6 +890,7 @@ macro_rules! plasticity_rule {
             const KIND: $crate::rule::__private::ModelKind =
                 $crate::rule::__private::ModelKind::Plasticity;
             const SUMMARY: &'static str = $summary;
+            const USES_REWARD: bool = <Self as $crate::rule::Rule>::REWARD;
             const PARAMS: &'static [$crate::rule::__private::ParamDoc] = &[
                 $($crate::rule::__private::ParamDoc {
                     name: stringify!($field),
@@ -755,8 +918,8 @@ macro_rules! plasticity_rule {
 /// `use hebb::plugin::prelude::*;`).
 pub mod prelude {
     pub use super::{
-        Owner, Rule, RuleParams, RulePlugin, RuleState, SameStep, Synapse, Trace, WeightChanges,
-        rule_kernel,
+        Owner, Rule, RuleParams, RulePlugin, RuleState, SameStep, Step, Synapse, Trace,
+        WeightChanges, rule_kernel, rule_kernel_with_reward,
     };
     pub use crate::bounds::{Bounds, UpdateOrder};
     pub use crate::plasticity_rule;
@@ -827,6 +990,98 @@ mod tests {
         }
         ACCUMULATE_ALL.with(|a| a.set(false));
         out
+    }
+
+    crate::plasticity_rule! {
+        /// A test rule with both new hooks (scene name `TestRewarded`).
+        rule Rewarded("TestRewarded", "test: reward-scaled LTP and a per-step decay") {
+            /// Time constant of the presynaptic trace.
+            pub tau_ms: f64 = 20.0; "ms", positive;
+            /// Depression of every synapse every step.
+            pub leak: f64 = 0.001; "1", non_negative;
+        }
+    }
+
+    impl Rule for Rewarded {
+        const TRACES: &'static [&'static str] = &["x_pre"];
+        const REWARD: bool = true;
+        const EVERY_STEP: bool = true;
+        /// Steps seen by `on_step`.
+        type SynapseState = u32;
+
+        fn traces(&self) -> Vec<Trace> {
+            vec![Trace::pre(self.tau_ms)]
+        }
+
+        fn bounds(&self) -> (Bounds, UpdateOrder) {
+            (Bounds::Unbounded, UpdateOrder::Combined)
+        }
+
+        fn on_post(&self, syn: &mut Synapse<'_, u32>) {
+            let amount = syn.reward() * syn.trace(0);
+            syn.potentiate(amount);
+        }
+
+        fn on_step(&self, step: &mut Step<'_, u32>) {
+            for s in 0..step.synapses().len() {
+                step.synapses()[s] += 1;
+                step.depress(s, self.leak as Real);
+            }
+        }
+    }
+
+    /// One synapse from w = 1: an arrival at step 0, a post spike at step 10, `steps` steps
+    /// with `reward`. The weight and the synapse's state at the end.
+    fn rewarded(reward: Real, steps: u64) -> (Real, u32) {
+        let rule = Rewarded::default();
+        let conn = Connectivity::Dense {
+            n_pre: 1,
+            n_post: 1,
+        };
+        let mut state = RuleState::new(&rule, 1, 1, 1, 0.1);
+        let mut update = WeightUpdate::new(1);
+        let (bounds, order) = rule.bounds();
+        let bounding = WeightBounding::new(bounds, order);
+        let mut w = vec![1.0];
+        for step in 0..steps {
+            let arrivals: &[u32] = if step == 0 { &[0] } else { &[] };
+            let post: &[u32] = if step == 10 { &[0] } else { &[] };
+            let mut changes = WeightChanges {
+                w: &mut w,
+                update: &mut update,
+                bounding: &bounding,
+            };
+            rule_kernel_with_reward(
+                &rule,
+                &conn,
+                &mut state,
+                step,
+                reward,
+                arrivals,
+                post,
+                &mut changes,
+            );
+            assert!(update.is_empty());
+        }
+        (w[0], state.synapse_states()[0])
+    }
+
+    #[test]
+    fn reward_and_per_step_hooks() {
+        const {
+            assert!(<Rewarded as Model>::USES_REWARD);
+            assert!(!<TripletStdp as Model>::USES_REWARD);
+        }
+        // The per-step hook runs on every step, spikes or not: 20 steps of leak.
+        let (w0, seen) = rewarded(0.0, 20);
+        assert_eq!(seen, 20);
+        assert!((w0 - (1.0 - 20.0 * 0.001)).abs() < 1e-6, "{w0}");
+        // The post spike at step 10 potentiates by reward · x_pre(1 ms) = 2·e^{-1/20}.
+        let (w2, _) = rewarded(2.0, 20);
+        let expected = 2.0 * (-1.0f64 / 20.0).exp() as Real;
+        assert!((w2 - w0 - expected).abs() < 1e-5, "{w2} {w0}");
+        // Before the post spike the reward changes nothing.
+        assert_eq!(rewarded(2.0, 10).0, rewarded(0.0, 10).0);
     }
 
     #[test]

@@ -12,12 +12,16 @@
 use std::ops::Range;
 
 use hebb_core::connectivity::Connectivity;
-use hebb_core::parallel::row_block;
+use hebb_core::parallel::RowLocator;
 use hebb_core::prelude::*;
 use hebb_core::projection::{for_each_pre_transmission, for_each_synapse_transmission};
 
 /// How many arriving neurons ahead the rows of a sparse projection are prefetched.
 const PREFETCH_AHEAD: usize = 8;
+
+/// With threads: synapses prefetched on either side of the expected part of a row (a row's
+/// part of a block lies within a few entries of its expected position).
+const PREFETCH_SLACK: usize = 8;
 
 /// Ask the CPU to bring the cache lines of `row` (up to 8) toward L1 without waiting for them.
 /// Rows of a large projection start at random places in memory far larger than the caches (64000
@@ -259,14 +263,19 @@ pub fn deliver_pre_block(
         }
         (Connectivity::Sparse(csr), None) => {
             let post = csr.post_of();
+            // Each partition reads (and prefetches) only its own part of each row.
+            let locator = RowLocator::new(block.clone(), connectivity.n_post());
             for (k, &i) in arrivals.iter().enumerate() {
                 if let Some(&ahead) = arrivals.get(k + PREFETCH_AHEAD) {
                     let row = csr.row(ahead as usize);
-                    prefetch_row(&post[row.clone()]);
-                    prefetch_row(&weights[row]);
+                    let guess = locator.guess(row.len());
+                    let near = row.start + guess.start.saturating_sub(PREFETCH_SLACK)
+                        ..(row.start + guess.end + PREFETCH_SLACK).min(row.end);
+                    prefetch_row(&post[near.clone()]);
+                    prefetch_row(&weights[near]);
                 }
                 let row = csr.row(i as usize);
-                let mine = row_block(&post[row.clone()], block);
+                let mine = locator.locate(&post[row.clone()]);
                 let range = row.start + mine.start..row.start + mine.end;
                 let (posts, row_weights) = (&post[range.clone()], &weights[range]);
                 for (&j, &w) in posts.iter().zip(row_weights) {

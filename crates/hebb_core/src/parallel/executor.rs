@@ -1,10 +1,10 @@
 //! [`Executor`]: runs one closure per partition, on the simulation's own thread pool.
 //!
-//! With one thread there is no pool and no per-step cost: the closure runs inline. With `P`
-//! threads the simulation owns a rayon pool of `P − 1` workers (never rayon's global pool);
-//! partition 0 runs on the calling thread while partitions `1..P` run on the workers, and the
-//! call returns when all are done. Which thread runs which partition never changes a result:
-//! each partition writes only what it owns.
+//! With one thread there is no team and no per-step cost: the closure runs inline. With `P`
+//! threads the simulation owns a [`ForkJoin`] team of `P − 1` spinning workers; partition 0
+//! runs on the calling thread while partitions `1..P` run on the workers, and the call returns
+//! when all are done. Which thread runs which partition never changes a result: each partition
+//! writes only what it owns.
 //!
 //! A process that is one rank of several (MPI) runs only its own partitions: with `R` ranks of
 //! `P` threads the network has `R·P` partitions, and rank `r` owns partitions `r·P .. (r+1)·P`,
@@ -12,17 +12,17 @@
 //! executor for their blocks ([`Executor::split_mut`], [`Executor::block`]) and so never touch
 //! the neurons of another rank.
 
+use std::cell::UnsafeCell;
 use std::ops::Range;
 use std::sync::Arc;
 
 use bevy_ecs::resource::Resource;
 
+use super::fork_join::ForkJoin;
 use super::partition::{SplitBlocks, block_range, split_some_blocks_mut};
 
-/// Networks with fewer (non-input) neurons than this run on one thread by default: below it,
-/// waking a second thread at every parallel stage (≈ 7 µs per stage on the project's 2-core
-/// VM) costs about as much as the work it takes over. Measured there (`docs/parallel.md`):
-/// COBA 64k 1.02× faster on 2 threads, COBA 1M 1.35×.
+/// Networks with fewer (non-input) neurons than this run on one thread by default (measured on
+/// the project's 2-core VM, `docs/parallel.md`).
 pub const AUTO_MIN_NEURONS: usize = 100_000;
 
 /// The most threads the automatic choice uses.
@@ -67,7 +67,7 @@ pub enum ThreadsError {
 #[derive(Resource, Clone)]
 pub struct Executor {
     /// Workers for partitions `1..P`; `None` with one thread.
-    pool: Option<Arc<rayon::ThreadPool>>,
+    pool: Option<Arc<ForkJoin>>,
     /// This process's rank.
     rank: usize,
     /// Number of ranks (processes) the network is spread over.
@@ -100,10 +100,7 @@ impl Executor {
         match threads {
             0 => Err(ThreadsError::Zero),
             1 => Ok(Self::default()),
-            n => rayon::ThreadPoolBuilder::new()
-                .num_threads(n - 1)
-                .thread_name(|i| format!("hebb-partition-{}", i + 1))
-                .build()
+            n => ForkJoin::new(n)
                 .map(|pool| Self {
                     pool: Some(Arc::new(pool)),
                     ..Self::default()
@@ -118,9 +115,7 @@ impl Executor {
     /// The number of threads, which is also the number of partitions.
     #[inline]
     pub fn threads(&self) -> usize {
-        self.pool
-            .as_ref()
-            .map_or(1, |pool| pool.current_num_threads() + 1)
+        self.pool.as_ref().map_or(1, |pool| pool.threads())
     }
 
     /// The same threads, as rank `rank` of `ranks`: from now on this process runs only its
@@ -181,7 +176,9 @@ impl Executor {
 
     /// Run `f(p, item)` for the `p`-th item of `work` (one item per partition, usually zipped
     /// [`split_blocks_mut`](super::split_blocks_mut) iterators), in parallel, and return when
-    /// all are done. With one thread it runs inline, in order, and allocates nothing.
+    /// all are done. With one thread it runs inline, in order, and allocates nothing. Items
+    /// beyond the thread count (there are none when `work` comes from [`Executor::split_mut`])
+    /// run on partition `p % threads`, in order.
     pub fn for_each_part<T: Send>(
         &self,
         work: impl IntoIterator<Item = T>,
@@ -189,15 +186,14 @@ impl Executor {
     ) {
         match &self.pool {
             Some(pool) => {
-                let f = &f;
-                let mut work = work.into_iter().enumerate();
-                let first = work.next();
-                pool.in_place_scope(|scope| {
-                    for (p, item) in work {
-                        scope.spawn(move |_| f(p, item));
-                    }
-                    if let Some((p, item)) = first {
-                        f(p, item);
+                let slots = Slots(work.into_iter().map(|t| UnsafeCell::new(Some(t))).collect());
+                let threads = pool.threads();
+                pool.run(&|w| {
+                    for p in (w..slots.len()).step_by(threads) {
+                        // SAFETY: partition `w` is the only one to take slot `p` (p % threads == w).
+                        if let Some(item) = unsafe { slots.take(p) } {
+                            f(p, item);
+                        }
                     }
                 });
             }
@@ -207,6 +203,28 @@ impl Executor {
                 }
             }
         }
+    }
+}
+
+/// One region's work items, each taken by exactly one partition.
+struct Slots<T>(Vec<UnsafeCell<Option<T>>>);
+
+// SAFETY: slot `p` is only ever accessed by the partition that runs `p`, and the items are
+// `Send`; `ForkJoin::run` returns only after every partition is done.
+unsafe impl<T: Send> Sync for Slots<T> {}
+
+impl<T> Slots<T> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Item `p`, once.
+    ///
+    /// # Safety
+    /// No other thread may access slot `p` during the call.
+    unsafe fn take(&self, p: usize) -> Option<T> {
+        // SAFETY: the caller guarantees exclusive access to slot `p`.
+        unsafe { (*self.0[p].get()).take() }
     }
 }
 

@@ -93,9 +93,146 @@ pub fn row_block(posts: &[u32], block: &Range<usize>) -> Range<usize> {
     lo..hi
 }
 
+/// Finds one partition's part of many rows (as [`row_block`] does) while touching only the
+/// memory near that part.
+///
+/// A row of `len` postsynaptic indices sorted ascending, drawn from a population of `n_post`,
+/// has the part of block `[s, e)` near positions `len·s/n_post .. len·e/n_post`. Two binary
+/// searches over the whole row would read cache lines all over it, so every partition would
+/// pull every row of every arriving spike into its cache, and delivery, which is bound by
+/// memory, would not get faster with threads. This guesses the bounds by that proportion and
+/// then gallops from the guess: the result is exactly [`row_block`]'s, and a partition reads
+/// only its own part of each row (plus a line or two), which [`RowLocator::guess`] also tells
+/// the prefetcher.
+#[derive(Debug, Clone)]
+pub struct RowLocator {
+    block: Range<usize>,
+    /// `block.start / n_post` and `block.end / n_post` in 32.32 fixed point.
+    start_fraction: u64,
+    end_fraction: u64,
+    /// The block starts at the first neuron / ends at the last: that bound needs no search.
+    from_first: bool,
+    to_last: bool,
+}
+
+impl RowLocator {
+    /// For the rows of a projection onto `n_post` neurons, and one partition's `block`.
+    pub fn new(block: Range<usize>, n_post: usize) -> Self {
+        let fraction = |x: usize| {
+            if n_post == 0 {
+                0
+            } else {
+                ((x.min(n_post) as u128) << 32).div_euclid(n_post as u128) as u64
+            }
+        };
+        Self {
+            start_fraction: fraction(block.start),
+            end_fraction: fraction(block.end),
+            from_first: block.start == 0,
+            to_last: block.end >= n_post,
+            block,
+        }
+    }
+
+    /// The expected positions of the block's part of a row of `len`: where to prefetch.
+    #[inline]
+    pub fn guess(&self, len: usize) -> Range<usize> {
+        let at = |fraction: u64| ((len as u64 * fraction) >> 32) as usize;
+        at(self.start_fraction)..at(self.end_fraction).max(at(self.start_fraction))
+    }
+
+    /// The positions of `posts` (sorted ascending) whose neuron lies in the block: exactly
+    /// [`row_block`]`(posts, block)`.
+    #[inline]
+    pub fn locate(&self, posts: &[u32]) -> Range<usize> {
+        let guess = self.guess(posts.len());
+        let lo = if self.from_first {
+            0
+        } else {
+            lower_bound_near(posts, self.block.start, guess.start)
+        };
+        let hi = if self.to_last {
+            posts.len()
+        } else {
+            lo + lower_bound_near(&posts[lo..], self.block.end, guess.end.saturating_sub(lo))
+        };
+        lo..hi
+    }
+}
+
+/// The first position of sorted `posts` whose value is at least `bound` (the
+/// `partition_point` of `< bound`), searched outwards from `guess` by doubling steps.
+#[inline]
+fn lower_bound_near(posts: &[u32], bound: usize, guess: usize) -> usize {
+    let n = posts.len();
+    let below = |i: usize| (posts[i] as usize) < bound;
+    let guess = guess.min(n);
+    if guess < n && below(guess) {
+        // The answer lies after `guess`: gallop right.
+        let mut lo = guess + 1;
+        let mut step = 1;
+        loop {
+            let probe = lo + step - 1;
+            if probe >= n || !below(probe) {
+                let hi = probe.min(n);
+                return lo + posts[lo..hi].partition_point(|&j| (j as usize) < bound);
+            }
+            lo = probe + 1;
+            step *= 2;
+        }
+    }
+    // The answer is at most `guess`: gallop left.
+    let mut hi = guess;
+    let mut step = 1;
+    loop {
+        if hi == 0 {
+            return 0;
+        }
+        let probe = hi.saturating_sub(step);
+        if below(probe) {
+            return probe + 1 + posts[probe + 1..hi].partition_point(|&j| (j as usize) < bound);
+        }
+        hi = probe;
+        step *= 2;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_row_locator_finds_exactly_what_the_binary_searches_find() {
+        use rand::RngExt;
+        let mut rng = crate::rng::SimRng { seed: 7 }
+            .streams("rows", "test")
+            .stream(0);
+        for n_post in [1usize, 2, 5, 100, 64_000] {
+            for _ in 0..200 {
+                // Sorted rows of any length, with repeats (multapses), skewed or uniform.
+                let len = rng.random_range(0..300);
+                let top = if rng.random_bool(0.3) {
+                    n_post.min(7)
+                } else {
+                    n_post
+                };
+                let mut posts: Vec<u32> =
+                    (0..len).map(|_| rng.random_range(0..top) as u32).collect();
+                posts.sort_unstable();
+                for parts in 1..5 {
+                    for p in 0..parts {
+                        let block = block_range(n_post, p, parts);
+                        let locator = RowLocator::new(block.clone(), n_post);
+                        assert_eq!(
+                            locator.locate(&posts),
+                            row_block(&posts, &block),
+                            "row {posts:?}, block {block:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn blocks_cover_every_neuron_once_in_order() {
