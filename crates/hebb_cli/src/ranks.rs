@@ -47,7 +47,20 @@ pub fn refused(e: hebb_mpi::error::DistError) -> CliError {
     CliError::Refused(e.to_string())
 }
 
-/// Step `steps` steps on every rank, exchanging spikes, with Ctrl-C agreed between ranks.
+/// What a [`RankPause`] does: collective, called on every rank at the same step.
+pub type RankPauseAction<'a> =
+    Box<dyn FnMut(&mut Simulation, &mut RankRun, &mut dyn Exchange) -> Result<(), CliError> + 'a>;
+
+/// Something every rank does together after a given number of steps (e.g. a snapshot).
+pub struct RankPause<'a> {
+    /// Steps after which to run `action`.
+    pub after_steps: u64,
+    /// Every rank stops with an error if the action fails on any of them.
+    pub action: RankPauseAction<'a>,
+}
+
+/// Step `steps` steps on every rank, exchanging spikes, with Ctrl-C agreed between ranks, and
+/// `pause`'s action after its step.
 pub fn rank_loop(
     sim: &mut Simulation,
     run: &mut RankRun,
@@ -55,6 +68,7 @@ pub fn rank_loop(
     steps: u64,
     stop: &AtomicBool,
     mode: ProgressMode,
+    mut pause: Option<RankPause<'_>>,
 ) -> Result<LoopResult, CliError> {
     let dt = sim.dt_ms();
     let start_ms = sim.clock().time_ms();
@@ -66,7 +80,20 @@ pub fn rank_loop(
     let mut report = Reporter::new(mode, steps, start_ms, start_ms + steps as f64 * dt, dt);
     let chunk = STOP_CHECK_STEPS.div_ceil(run.interval()) * run.interval();
     let (mut done, mut wall, mut interrupted) = (0u64, 0.0f64, false);
-    while done < steps {
+    loop {
+        if pause.as_ref().is_some_and(|p| p.after_steps == done)
+            && let Some(mut p) = pause.take()
+        {
+            let result = (p.action)(sim, run, exchange);
+            if run.any(exchange, result.is_err()).map_err(refused)? {
+                return Err(result.err().unwrap_or_else(|| {
+                    CliError::Refused("another rank failed at the pause (see its message)".into())
+                }));
+            }
+        }
+        if done >= steps {
+            break;
+        }
         if run
             .any(exchange, stop.load(Ordering::Relaxed))
             .map_err(refused)?
@@ -74,7 +101,13 @@ pub fn rank_loop(
             interrupted = true;
             break;
         }
-        let n = chunk.min(steps - done);
+        // Up to the pause, if one is still to come.
+        let until = pause
+            .as_ref()
+            .map(|p| p.after_steps)
+            .filter(|&at| at > done && at < steps)
+            .unwrap_or(steps);
+        let n = chunk.min(until - done);
         let t0 = Instant::now();
         run.run_steps(sim, exchange, n).map_err(refused)?;
         wall += t0.elapsed().as_secs_f64();

@@ -24,7 +24,7 @@ use hebb_core::record::{RecorderSpec, Recorders, SharedSink};
 use hebb_core::simulation::Simulation;
 use hebb_io::{CsvSink, NpySink, OutputFormat};
 use hebb_mpi::distributed::RankRun;
-use hebb_scene::{Scene, load_snapshot, save_snapshot};
+use hebb_scene::{Scene, load_snapshot, save_snapshot, save_snapshot_state};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -483,27 +483,9 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     let mut exchange = crate::ranks::connect()?;
     let exchange = exchange.as_mut();
     let (rank, ranks) = (exchange.rank(), exchange.ranks());
-    if ranks > 1 && snapshot.is_some() {
-        return Err(CliError::Refused(format!(
-            "--snapshot-at with {ranks} ranks: saving snapshots from a run spread over several \
-             processes is not supported yet; run the first part with one process (snapshots \
-             of one process resume with any number of ranks)"
-        )));
-    }
-    if ranks > 1 && !sim.recorders().tables.is_empty() {
-        return Err(CliError::Refused(format!(
-            "WeightTable recorders with {ranks} ranks are not supported yet; run with one process"
-        )));
-    }
     // With several ranks too: rank 0 gathers every weight from its owner before the end-of-run
-    // tables are taken.
+    // tables are taken (and the tables taken during the run, and the population rates' counts).
     add_final_weight_tables(scene, &mut sim)?;
-    if ranks > 1 && sim.recorders().states.iter().any(|s| s.rate.is_some()) {
-        return Err(CliError::Refused(format!(
-            "PopulationRate recorders with {ranks} ranks are not supported yet (each rank counts \
-             only its own neurons); run with one process, or record Spikes and bin them"
-        )));
-    }
     let mut ranked = RankRun::prepare(&mut sim, rank, ranks).map_err(crate::ranks::refused)?;
     let mut files = planned_files(sim.recorders(), dir, output.format)?;
     let prepared = if rank == 0 {
@@ -547,7 +529,14 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
     }
 
     let snapshot_name = snapshot.as_ref().map(|(_, name)| name.clone());
-    let pause = snapshot.map(|(after_steps, name)| {
+    if let Some(name) = &snapshot_name {
+        files.push(dir.join(name));
+    }
+    let mode = ProgressMode::detect(output.quiet);
+    let mut watch = Watch::new();
+    watch.check_finite = !output.allow_nonfinite;
+    let result = if ranks == 1 {
+        let pause = snapshot.map(|(after_steps, name)| {
         let path = dir.join(name);
         Pause {
             after_steps,
@@ -563,17 +552,57 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
             }),
         }
     });
-    if let Some(name) = &snapshot_name {
-        files.push(dir.join(name));
-    }
-
-    let mode = ProgressMode::detect(output.quiet);
-    let mut watch = Watch::new();
-    watch.check_finite = !output.allow_nonfinite;
-    let result = if ranks == 1 {
         step_loop(&mut sim, steps, stop, &mut watch, mode, pause)?
     } else {
-        let result = crate::ranks::rank_loop(&mut sim, &mut ranked, exchange, steps, stop, mode)?;
+        // Rank 0's sink, created when a snapshot first writes the recordings so far.
+        let mut rank_sink: Option<SharedSink> = None;
+        let pause = snapshot.map(|(after_steps, name)| {
+            let path = dir.join(name);
+            let rank_sink = &mut rank_sink;
+            let create_sink = &create_sink;
+            crate::ranks::RankPause {
+                after_steps,
+                action: Box::new(
+                    move |sim: &mut Simulation,
+                          ranked: &mut RankRun,
+                          exchange: &mut dyn hebb_mpi::exchange::Exchange| {
+                        // Rank 0 writes everything recorded up to T (so the snapshot carries no
+                        // recordings, as in one process), then the merged state of all ranks.
+                        ranked
+                            .gather_recordings(sim, exchange)
+                            .map_err(crate::ranks::refused)?;
+                        if rank == 0 {
+                            let sink = match rank_sink {
+                                Some(sink) => sink.clone(),
+                                None => rank_sink.insert(create_sink(sim)?).clone(),
+                            };
+                            sim.world
+                                .resource_mut::<Recorders>()
+                                .set_sink(sink, FLUSH_THRESHOLD);
+                            let flushed = sim.flush_recorders();
+                            // Until the end, recordings stay in memory to be gathered.
+                            sim.world.resource_mut::<Recorders>().sink = None;
+                            flushed.map_err(|e| {
+                                CliError::Refused(format!(
+                                    "writing recordings into {}: {e}",
+                                    dir.display()
+                                ))
+                            })?;
+                        }
+                        let state = ranked
+                            .gather_state(sim, exchange)
+                            .map_err(crate::ranks::refused)?;
+                        if let Some(state) = state {
+                            save_snapshot_state(&path, scene, state)?;
+                            tracing::info!(path = %path.display(), t_ms = sim.clock().time_ms(), "snapshot written");
+                        }
+                        Ok(())
+                    },
+                ),
+            }
+        });
+        let result =
+            crate::ranks::rank_loop(&mut sim, &mut ranked, exchange, steps, stop, mode, pause)?;
         // The recordings stay in memory on every rank until the end; rank 0 then holds the
         // whole network's and writes them as one process would.
         ranked
@@ -586,7 +615,10 @@ fn execute(job: Job<'_>, stop: &AtomicBool) -> Result<Outcome, CliError> {
                 Outcome::Completed
             });
         }
-        let sink = create_sink(&sim)?;
+        let sink = match rank_sink {
+            Some(sink) => sink,
+            None => create_sink(&sim)?,
+        };
         sim.world
             .resource_mut::<Recorders>()
             .set_sink(sink, FLUSH_THRESHOLD);

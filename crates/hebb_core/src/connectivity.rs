@@ -260,6 +260,35 @@ impl Connectivity {
         }
     }
 
+    /// [`Connectivity::for_each_outgoing`] restricted to the postsynaptic neurons in `block` (one
+    /// partition's): `f(synapse, post)` for those synapses of `pre` only, in the same order. A
+    /// sparse row is sorted by postsynaptic neuron, so its block is found by two binary searches
+    /// ([`crate::parallel::row_block`]).
+    #[inline]
+    pub fn for_each_outgoing_in(
+        &self,
+        pre: usize,
+        block: &std::ops::Range<usize>,
+        mut f: impl FnMut(usize, usize),
+    ) {
+        match self {
+            Self::Dense { n_post, .. } => {
+                let base = pre * n_post;
+                for j in block.start..block.end.min(*n_post) {
+                    f(base + j, j);
+                }
+            }
+            Self::Sparse(c) => {
+                let row = c.row(pre);
+                let posts = &c.post[row.clone()];
+                let mine = crate::parallel::row_block(posts, block);
+                for (k, &j) in posts[mine.clone()].iter().enumerate() {
+                    f(row.start + mine.start + k, j as usize);
+                }
+            }
+        }
+    }
+
     /// Call `f(synapse, pre)` for each synapse onto postsynaptic neuron `post`.
     #[inline]
     pub fn for_each_incoming(&self, post: usize, mut f: impl FnMut(usize, usize)) {

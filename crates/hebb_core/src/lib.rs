@@ -44,6 +44,7 @@ pub mod shape;
 pub mod simulation;
 pub mod snapshot;
 pub mod stage;
+pub mod state_merge;
 pub mod table;
 pub mod view;
 

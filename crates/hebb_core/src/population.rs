@@ -5,6 +5,7 @@
 //! Models with a membrane potential add [`Membrane`]; their own state is one more component.
 
 use bevy_ecs::component::Component;
+use bevy_ecs::entity::Entity;
 
 use crate::Real;
 
@@ -141,6 +142,12 @@ pub struct ImposedSpikes {
     Component, Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize,
 )]
 pub struct SpikeCount(pub u64);
+
+/// On a stimulus entity: the population it drives. A stimulus's per-neuron state (e.g. an
+/// Ornstein–Uhlenbeck current per neuron) is indexed like that population's neurons, so a run
+/// over several ranks knows which rank owns each entry.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StimulusOf(pub Entity);
 
 #[cfg(test)]
 mod tests {

@@ -228,6 +228,44 @@ pub fn for_each_pre_transmission(
     }
 }
 
+/// [`for_each_pre_transmission`] restricted to the postsynaptic neurons in `block` (one
+/// partition's): `add(post, weight × scale)` for those synapses only, computed with the same
+/// operations in the same order, so splitting the postsynaptic neurons into blocks gives the
+/// same bits as the whole delivery.
+#[inline]
+pub fn for_each_transmission_in(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &[u32],
+    scale: Option<&TransmissionScale>,
+    block: &std::ops::Range<usize>,
+    mut add: impl FnMut(usize, Real),
+) {
+    if block.start == 0 && block.end >= connectivity.n_post() {
+        for_each_pre_transmission(connectivity, weights, arrivals, scale, add);
+        return;
+    }
+    match scale {
+        None => {
+            for &i in arrivals {
+                connectivity.for_each_outgoing_in(i as usize, block, |s, j| add(j, weights[s]));
+            }
+        }
+        Some(TransmissionScale::PerPre(f)) => {
+            for &i in arrivals {
+                let f = f[i as usize];
+                connectivity.for_each_outgoing_in(i as usize, block, |s, j| add(j, weights[s] * f));
+            }
+        }
+        Some(TransmissionScale::PerSynapse(f)) => {
+            for &i in arrivals {
+                connectivity
+                    .for_each_outgoing_in(i as usize, block, |s, j| add(j, weights[s] * f[s]));
+            }
+        }
+    }
+}
+
 /// Core system (after `InputSpikes`): advance every projection's delay line (and, with
 /// per-synapse delays, its synapse queue).
 #[expect(
@@ -264,6 +302,52 @@ pub(crate) fn deliver_spikes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transmissions_of_blocks_are_those_of_the_whole_delivery() {
+        use crate::connectivity::ConnectivitySpec;
+        use crate::rng::SimRng;
+        let sparse = ConnectivitySpec::List(vec![(0, 1), (0, 3), (1, 0), (1, 2), (1, 4), (3, 1)])
+            .build(
+                4,
+                5,
+                false,
+                &SimRng { seed: 1 }.streams("p", "connectivity"),
+            )
+            .unwrap()
+            .connectivity;
+        let dense = Connectivity::Dense {
+            n_pre: 4,
+            n_post: 5,
+        };
+        for conn in [&sparse, &dense] {
+            let n = conn.n_synapses();
+            let w: Vec<Real> = (0..n).map(|s| 0.5 + s as Real).collect();
+            let per_pre = TransmissionScale::PerPre(vec![0.5, 0.25, 2.0, 4.0]);
+            let per_synapse = TransmissionScale::PerSynapse((0..n).map(|s| s as Real).collect());
+            for scale in [None, Some(&per_pre), Some(&per_synapse)] {
+                let mut whole = Vec::new();
+                for_each_pre_transmission(conn, &w, &[0, 1, 3], scale, |j, x| whole.push((j, x)));
+                for parts in 1..4 {
+                    let mut split = Vec::new();
+                    for p in 0..parts {
+                        let block = crate::parallel::block_range(5, p, parts);
+                        for_each_transmission_in(conn, &w, &[0, 1, 3], scale, &block, |j, x| {
+                            assert!(block.contains(&j));
+                            split.push((j, x));
+                        });
+                    }
+                    // Per postsynaptic neuron, the same values in the same order.
+                    let by_post = |v: &[(usize, Real)]| {
+                        let mut v = v.to_vec();
+                        v.sort_by_key(|&(j, _)| j);
+                        v
+                    };
+                    assert_eq!(by_post(&whole), by_post(&split), "{parts} parts");
+                }
+            }
+        }
+    }
 
     #[test]
     fn delay_line_delays_by_exactly_d_steps() {

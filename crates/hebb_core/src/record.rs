@@ -253,6 +253,18 @@ pub struct RateBins {
     pub bin_steps: u64,
     /// Spikes counted in the current bin.
     pub count: u64,
+    /// The count of every bin emitted since this was last emptied, kept only when `Some` (a run
+    /// over several ranks counts each rank's own neurons and sums these counts on rank 0; the
+    /// default is `None`).
+    pub bin_counts: Option<Vec<u64>>,
+}
+
+impl RateBins {
+    /// The rate of a bin of `seconds` in which the counted neurons spiked `count` times, in Hz.
+    #[inline]
+    pub fn rate_hz(&self, count: u64, seconds: f64) -> Real {
+        (count as f64 / (self.neurons as f64 * seconds)) as Real
+    }
 }
 
 /// Where one recorded column comes from.
@@ -615,8 +627,10 @@ fn sample(world: &World, recorders: &mut Recorders) {
                     let start = clock.step + 1 - rate.bin_steps;
                     let seconds = rate.bin_steps as f64 * clock.dt_ms / 1000.0;
                     rec.times_ms.push(start as f64 * clock.dt_ms);
-                    rec.values
-                        .push((rate.count as f64 / (rate.neurons as f64 * seconds)) as Real);
+                    rec.values.push(rate.rate_hz(rate.count, seconds));
+                    if let Some(counts) = &mut rate.bin_counts {
+                        counts.push(rate.count);
+                    }
                     rate.count = 0;
                     buffered += 1;
                 }

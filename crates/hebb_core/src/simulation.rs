@@ -566,7 +566,7 @@ impl Simulation {
             &[ModelKind::Stimulus],
         )?;
         let size = self.world.get::<Population>(pop).map_or(0, |p| p.size);
-        let entity = self.world.spawn_empty().id();
+        let entity = self.world.spawn(crate::population::StimulusOf(pop)).id();
         self.attach(
             entity,
             &name,
@@ -979,6 +979,7 @@ impl Simulation {
                         neurons,
                         bin_steps,
                         count: 0,
+                        bin_counts: None,
                     });
                 }
                 Ok(())

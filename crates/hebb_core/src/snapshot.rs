@@ -21,6 +21,7 @@ use crate::clock::Clock;
 use crate::record::Recorders;
 use crate::shape::{fits, shape_of};
 use crate::simulation::{NetworkIndex, Simulation};
+use crate::state_merge::{MergeRule, merge_encoded};
 
 /// Errors while saving or restoring state.
 #[derive(Debug, Error)]
@@ -41,6 +42,7 @@ pub enum SnapshotError {
 type SaveFn = fn(&World, Entity) -> Option<Result<Vec<u8>, postcard::Error>>;
 type LoadFn = fn(&mut World, Entity, &[u8]) -> Result<(), LoadError>;
 type ShapeFn = fn(&World, Entity) -> Option<Vec<crate::shape::Token>>;
+type MergeFn = fn(&[&[u8]], &MergeRule<'_>) -> Result<Vec<u8>, String>;
 type SaveResFn = fn(&World) -> Option<Result<Vec<u8>, postcard::Error>>;
 type LoadResFn = fn(&mut World, &[u8]) -> Result<(), LoadError>;
 
@@ -67,7 +69,7 @@ pub trait RestoreCheck {
 /// Which components and resources snapshots hold.
 #[derive(Resource, Default, Clone)]
 pub struct SnapshotRegistry {
-    components: Vec<(&'static str, SaveFn, LoadFn, ShapeFn)>,
+    components: Vec<(&'static str, SaveFn, LoadFn, ShapeFn, MergeFn)>,
     resources: Vec<(&'static str, SaveResFn, LoadResFn)>,
 }
 
@@ -103,7 +105,24 @@ impl SnapshotRegistry {
             |world, e| world.get::<T>(e).map(postcard::to_allocvec),
             load,
             |world, e| world.get::<T>(e).map(shape_of),
+            merge_encoded::<T>,
         ));
+    }
+
+    /// Merge the saved component `name` of several ranks (their postcard bytes, in rank order)
+    /// by `rule` into the value one process would have saved ([`crate::state_merge`]).
+    pub fn merge_component(
+        &self,
+        name: &str,
+        parts: &[&[u8]],
+        rule: &MergeRule<'_>,
+    ) -> Result<Vec<u8>, String> {
+        let (.., merge) = self
+            .components
+            .iter()
+            .find(|(k, ..)| *k == name)
+            .ok_or_else(|| format!("unknown state component {name}"))?;
+        merge(parts, rule)
     }
 
     /// Save and restore resource `R` (restored only over an `R` of the same shape).
@@ -207,7 +226,9 @@ impl StateSnapshot {
     }
 }
 
-fn keyed_entities(index: &NetworkIndex) -> Vec<(String, Entity)> {
+/// Every entity whose state snapshots hold, with its key (`population/<name>`,
+/// `projection/<name>`, `stimulus/<n>`, `network/<name>`), in the order snapshots list them.
+pub fn keyed_entities(index: &NetworkIndex) -> Vec<(String, Entity)> {
     let mut out = Vec::new();
     out.extend(
         index
@@ -407,7 +428,7 @@ impl Simulation {
             let mut expected: Vec<&str> = registry
                 .components
                 .iter()
-                .filter(|(_, _, _, shape)| shape(&self.world, entity).is_some())
+                .filter(|(_, _, _, shape, _)| shape(&self.world, entity).is_some())
                 .map(|(k, ..)| *k)
                 .collect();
             expected.sort_unstable();
@@ -422,7 +443,7 @@ impl Simulation {
                 )));
             }
             for (name, bytes) in &saved.components {
-                let (_, _, load, _) = registry
+                let (_, _, load, ..) = registry
                     .components
                     .iter()
                     .find(|(k, ..)| k == name)

@@ -29,7 +29,7 @@ use hebb_core::clock::Clock;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::population::{Population, SpikeCount, Spikes};
 use hebb_core::projection::{DelayLine, Projection, Weights};
-use hebb_core::record::{Recorders, Source};
+use hebb_core::record::{Recorders, Source, WeightTableRecording};
 use hebb_core::simulation::Simulation;
 use hebb_core::stage::Stage;
 
@@ -138,6 +138,13 @@ impl RankRun {
                     }
                 }
             }
+            // Population rates: each rank counts its own neurons' spikes per bin, and rank 0
+            // sums the counts of every bin (`gather_outputs`).
+            for rec in &mut sim.world.resource_mut::<Recorders>().states {
+                if let Some(rate) = &mut rec.rate {
+                    rate.bin_counts = Some(Vec::new());
+                }
+            }
             let start = sim.clock().step;
             sim.world.insert_resource(RankState {
                 interval_start: start,
@@ -196,6 +203,22 @@ impl RankRun {
         Ok(())
     }
 
+    /// Trade the spikes queued so far now, before the communication interval is over
+    /// (collective), and start a new interval: every rank's delay lines then hold every spike
+    /// emitted so far (where one process keeps them too), e.g. for a snapshot. The spikes of a
+    /// step are inserted all at once, in the same order, whenever they are traded, so this
+    /// changes nothing later.
+    pub(crate) fn exchange_now(
+        &mut self,
+        sim: &mut Simulation,
+        exchange: &mut dyn Exchange,
+    ) -> Result<(), DistError> {
+        if self.ranks == 1 {
+            return Ok(());
+        }
+        self.exchange(sim, exchange)
+    }
+
     /// Trade the queued spikes and insert every rank's into the delay lines.
     fn exchange(
         &mut self,
@@ -245,10 +268,50 @@ impl RankRun {
         sim: &mut Simulation,
         exchange: &mut dyn Exchange,
     ) -> Result<(), DistError> {
+        self.gather(sim, exchange, true)
+    }
+
+    /// Bring every rank's recordings so far to rank 0 (collective), as [`Self::gather_outputs`]
+    /// does but without the spike counts and weights, and empty the other ranks' recording
+    /// buffers: rank 0 can then write them out (e.g. before a snapshot) and recording goes on,
+    /// to be gathered again later without repeating anything.
+    pub fn gather_recordings(
+        &self,
+        sim: &mut Simulation,
+        exchange: &mut dyn Exchange,
+    ) -> Result<(), DistError> {
+        self.gather(sim, exchange, false)?;
+        if self.rank != 0 {
+            let mut recorders = sim.world.resource_mut::<Recorders>();
+            for rec in &mut recorders.spikes {
+                rec.steps.clear();
+                rec.neurons.clear();
+            }
+            for rec in &mut recorders.states {
+                rec.times_ms.clear();
+                rec.values.clear();
+                if let Some(counts) = rec.rate.as_mut().and_then(|r| r.bin_counts.as_mut()) {
+                    counts.clear();
+                }
+            }
+            for table in &mut recorders.tables {
+                table.times_ms.clear();
+                table.values.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn gather(
+        &self,
+        sim: &mut Simulation,
+        exchange: &mut dyn Exchange,
+        totals: bool,
+    ) -> Result<(), DistError> {
         if self.ranks == 1 {
             return Ok(());
         }
-        let plan = OutputPlan::of(sim, self.ranks);
+        let plan = OutputPlan::of(sim, self.ranks, totals);
         let mine = plan.encode(sim, self.rank);
         let all = exchange.gather_bytes(&mine)?;
         if self.rank == 0 {
@@ -271,10 +334,12 @@ struct OutputPlan {
     neuron_populations: Vec<Entity>,
     /// Every projection, in creation order: its weights are gathered by owner.
     projections: Vec<Entity>,
+    /// Whether spike counts and weights are gathered too (not only recordings).
+    totals: bool,
 }
 
 impl OutputPlan {
-    fn of(sim: &Simulation, ranks: usize) -> Self {
+    fn of(sim: &Simulation, ranks: usize, totals: bool) -> Self {
         let world = &sim.world;
         let recorders = world.resource::<Recorders>();
         let spike_recorders = recorders
@@ -309,6 +374,7 @@ impl OutputPlan {
             column_owners,
             neuron_populations,
             projections,
+            totals,
         }
     }
 
@@ -364,6 +430,28 @@ impl OutputPlan {
                 }
             }
         }
+        for rec in &recorders.states {
+            let counts = rec.rate.as_ref().and_then(|r| r.bin_counts.as_deref());
+            if let Some(counts) = counts {
+                out.u64(counts.len() as u64);
+                counts.iter().for_each(|&c| out.u64(c));
+            }
+        }
+        for table in &recorders.tables {
+            let owners = table_owners(world, table, self.ranks);
+            let n = table.pre.len();
+            out.u64(table.times_ms.len() as u64);
+            for row in table.values.chunks_exact(n.max(1)) {
+                for (w, &owner) in row.iter().zip(&owners) {
+                    if owner == rank {
+                        out.real(*w);
+                    }
+                }
+            }
+        }
+        if !self.totals {
+            return out.0;
+        }
         for &e in &self.neuron_populations {
             out.u64(world.get::<SpikeCount>(e).map_or(0, |c| c.0));
         }
@@ -415,7 +503,60 @@ impl OutputPlan {
                 }
             }
         }
+        let dt_ms = sim.dt_ms();
+        for rec in &mut recorders.states {
+            let Some(rate) = &mut rec.rate else {
+                continue;
+            };
+            let Some(bins) = rate.bin_counts.as_ref().map(Vec::len) else {
+                continue;
+            };
+            // Every rank emitted the same bins; the population's count is the sum of theirs.
+            let mut totals = vec![0u64; bins];
+            for reader in &mut readers {
+                if reader.u64().ok_or_else(corrupt)? != totals.len() as u64 {
+                    return Err(DistError::Exchange(format!(
+                        "recorder {}: ranks counted different numbers of bins",
+                        rec.name
+                    )));
+                }
+                for total in &mut totals {
+                    *total += reader.u64().ok_or_else(corrupt)?;
+                }
+            }
+            let seconds = rate.bin_steps as f64 * dt_ms / 1000.0;
+            let first = rec.values.len().checked_sub(totals.len()).ok_or_else(|| {
+                DistError::Exchange(format!("recorder {}: fewer rows than bins", rec.name))
+            })?;
+            for (value, &total) in rec.values[first..].iter_mut().zip(&totals) {
+                *value = rate.rate_hz(total, seconds);
+            }
+            if let Some(counts) = &mut rate.bin_counts {
+                counts.clear();
+            }
+        }
+        for table in &mut recorders.tables {
+            let owners = table_owners(&sim.world, table, self.ranks);
+            let rows = table.times_ms.len();
+            for reader in &mut readers {
+                if reader.u64().ok_or_else(corrupt)? != rows as u64 {
+                    return Err(DistError::Exchange(format!(
+                        "weight table {}: ranks took different numbers of tables",
+                        table.name
+                    )));
+                }
+            }
+            let n = table.pre.len();
+            for row in table.values.chunks_exact_mut(n.max(1)) {
+                for (w, &owner) in row.iter_mut().zip(&owners) {
+                    *w = readers[owner].real().ok_or_else(corrupt)?;
+                }
+            }
+        }
         *sim.world.resource_mut::<Recorders>() = recorders;
+        if !self.totals {
+            return Ok(());
+        }
         for &e in &self.neuron_populations {
             let mut total = 0;
             for reader in &mut readers {
@@ -435,6 +576,25 @@ impl OutputPlan {
         }
         Ok(())
     }
+}
+
+/// The rank owning each weight of a weight table: its postsynaptic neuron's.
+fn table_owners(world: &World, table: &WeightTableRecording, ranks: usize) -> Vec<usize> {
+    let n_post = world
+        .get::<Connectivity>(table.entity)
+        .map_or(0, Connectivity::n_post);
+    table
+        .post
+        .iter()
+        .map(|&j| {
+            let j = j as usize;
+            if j < n_post {
+                owner_of(j, n_post, ranks)
+            } else {
+                0
+            }
+        })
+        .collect()
 }
 
 /// The rank owning a recorded column: the owner of the neuron (population variables, or

@@ -8,7 +8,11 @@
 //!   all-gather), its implementations ([`LocalExchange`](exchange::LocalExchange) for one
 //!   process, [`InProcessExchange`](exchange::InProcessExchange) for ranks as threads in tests,
 //!   and `MpiExchange` with the `mpi` feature), and the canonically sorted
-//!   [`SpikeExchange`](exchange::SpikeExchange).
+//!   [`SpikeExchange`](exchange::SpikeExchange);
+//! - [`distributed`]: a simulation run as one rank ([`RankRun`](distributed::RankRun)): the
+//!   exchange every interval and the gathering of outputs on rank 0;
+//! - [`snapshot`]: snapshots of a run over several ranks, merged on rank 0 into the state one
+//!   process would have saved.
 //!
 //! The `mpi` feature needs an MPI library at build time (Debian: `libopenmpi-dev openmpi-bin
 //! libclang-dev`); without it the crate builds anywhere and runs with one rank.
@@ -19,6 +23,7 @@ pub mod exchange;
 pub mod layout;
 #[cfg(feature = "mpi")]
 pub mod mpi_exchange;
+pub mod snapshot;
 
 /// The types most users need.
 pub mod prelude {

@@ -1,7 +1,8 @@
 //! Distributed runs without MPI: K ranks as K threads of this process, exchanging through
 //! [`InProcessExchange`]. After gathering, rank 0's recorders, spike counts and weights must
 //! equal the single-process run's bit for bit for K = 1, 2, 3 (COBA, a plastic network with STDP, STP,
-//! delays 0 / 0.5 / 1.5 ms, and the triplet plugin's network).
+//! delays 0 / 0.5 / 1.5 ms, the triplet plugin's network, and a network of the other partitioned
+//! models: IafPscExp, IafPscAlpha, Receptor, Alpha, BiExponential, noise and PoissonInput).
 
 use std::path::{Path, PathBuf};
 
@@ -107,11 +108,7 @@ fn coba_is_identical_on_one_two_and_three_ranks() {
 
 #[test]
 fn plastic_network_with_stp_and_delays_is_identical_on_one_two_and_three_ranks() {
-    check(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plastic_network.ron"),
-        false,
-        3000,
-    );
+    check(&fixture("plastic_network.ron"), false, 3000);
 }
 
 #[test]
@@ -124,35 +121,64 @@ fn triplet_plugin_network_is_identical_on_one_two_and_three_ranks() {
 }
 
 #[test]
-fn each_rank_steps_only_its_own_neurons() {
-    let path = root().join("scenes/brette2007_coba.ron");
+fn partitioned_models_are_identical_on_one_two_and_three_ranks() {
+    check(&fixture("partitioned_models.ron"), false, 2000);
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// On 2 ranks, each rank's partitioned neuron steps leave the membranes of the other rank's
+/// neurons of `populations` exactly as built, and move its own.
+fn steps_only_own_neurons(path: PathBuf, populations: &'static [&'static str]) {
     let handles: Vec<_> = InProcessExchange::group(2)
         .into_iter()
         .map(|mut exchange| {
             let path = path.clone();
             std::thread::spawn(move || {
                 let mut sim = build(&path, false);
-                let exc = sim.index().population("exc").unwrap();
-                let before = sim.world.get::<Membrane>(exc).unwrap().v.clone();
+                let entities: Vec<_> = populations
+                    .iter()
+                    .map(|p| sim.index().population(p).unwrap())
+                    .collect();
+                let before: Vec<Vec<_>> = entities
+                    .iter()
+                    .map(|e| sim.world.get::<Membrane>(*e).unwrap().v.clone())
+                    .collect();
                 let rank = exchange.rank();
                 let mut run = RankRun::prepare(&mut sim, rank, 2).unwrap();
                 run.run_steps(&mut sim, &mut exchange, 200).unwrap();
-                let after = &sim.world.get::<Membrane>(exc).unwrap().v;
-                let owned = owned_range(before.len(), rank, 2);
-                for (i, (a, b)) in after.iter().zip(&before).enumerate() {
-                    if owned.contains(&i) {
-                        continue;
+                for ((name, e), before) in populations.iter().zip(&entities).zip(&before) {
+                    let after = &sim.world.get::<Membrane>(*e).unwrap().v;
+                    let owned = owned_range(before.len(), rank, 2);
+                    for (i, (a, b)) in after.iter().zip(before).enumerate() {
+                        if owned.contains(&i) {
+                            continue;
+                        }
+                        assert_eq!(
+                            a.to_bits(),
+                            b.to_bits(),
+                            "rank {rank} stepped {name} neuron {i}"
+                        );
                     }
-                    assert_eq!(a.to_bits(), b.to_bits(), "rank {rank} stepped neuron {i}");
+                    let moved = owned.filter(|&i| after[i] != before[i]).count();
+                    assert!(moved > 0, "rank {rank} stepped its own {name} neurons");
                 }
-                let moved = owned.filter(|&i| after[i] != before[i]).count();
-                assert!(moved > 0, "rank {rank} stepped its own neurons");
             })
         })
         .collect();
     for h in handles {
         h.join().unwrap();
     }
+}
+
+#[test]
+fn each_rank_steps_only_its_own_neurons() {
+    steps_only_own_neurons(root().join("scenes/brette2007_coba.ron"), &["exc", "inh"]);
+    steps_only_own_neurons(fixture("partitioned_models.ron"), &["exp", "alpha", "lif"]);
 }
 
 #[test]
@@ -166,4 +192,87 @@ fn more_ranks_than_the_largest_population_is_refused() {
         err.contains("61 ranks") && err.contains("60 neuron(s)"),
         "{err}"
     );
+}
+
+/// The plastic network with every projection between neuron populations delayed (the smallest
+/// by 0.5 ms): ranks exchange every 6 steps, so a snapshot can fall inside an interval.
+fn delayed_plastic_network(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("plastic_network.ron")).unwrap();
+    let undelayed = "weights: Constant(0.5), synapse: Conductance(tau_ms: 10.0, e_rev_mv: -80.0)),";
+    assert!(text.contains(undelayed));
+    let scene = dir.join("delayed_plastic_network.ron");
+    std::fs::write(
+        &scene,
+        text.replace(
+            undelayed,
+            "weights: Constant(0.5), synapse: Conductance(tau_ms: 10.0, e_rev_mv: -80.0), delay_ms: 0.8),",
+        ),
+    )
+    .unwrap();
+    scene
+}
+
+/// Every entity's saved state (postcard bytes of every component), by key.
+fn entity_states(sim: &Simulation) -> Vec<hebb_core::snapshot::EntityState> {
+    sim.save_state().unwrap().entities
+}
+
+/// Run `steps` steps on `ranks` in-process ranks and return rank 0's gathered state.
+fn gathered_state(path: &Path, ranks: usize, steps: u64) -> hebb_core::snapshot::StateSnapshot {
+    let handles: Vec<_> = InProcessExchange::group(ranks)
+        .into_iter()
+        .map(|mut exchange| {
+            let path = path.to_owned();
+            std::thread::spawn(move || {
+                let mut sim = build(&path, false);
+                let mut run = RankRun::prepare(&mut sim, exchange.rank(), ranks).unwrap();
+                run.run_steps(&mut sim, &mut exchange, steps).unwrap();
+                run.gather_state(&mut sim, &mut exchange).unwrap()
+            })
+        })
+        .collect();
+    let mut states: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        states[1..].iter().all(Option::is_none),
+        "only rank 0 holds it"
+    );
+    states.swap_remove(0).unwrap()
+}
+
+#[test]
+fn a_snapshot_gathered_from_ranks_resumes_in_one_process_like_a_straight_run() {
+    let dir = std::env::temp_dir().join(format!("hebb_mpi_snapshot_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenes = [
+        (fixture("plastic_network.ron"), 1003, 2000),
+        (delayed_plastic_network(&dir), 1003, 2000),
+        (fixture("partitioned_models.ron"), 777, 1500),
+    ];
+    for (path, at, total) in scenes {
+        let mut straight = build(&path, false);
+        straight.run_steps(total);
+        let expected = entity_states(&straight);
+        for ranks in [2, 3] {
+            let state = gathered_state(&path, ranks, at);
+            let mut resumed = build(&path, false);
+            resumed.restore_state(&state).unwrap();
+            resumed.run_steps(total - at);
+            let got = entity_states(&resumed);
+            assert_eq!(got.len(), expected.len());
+            for (g, e) in got.iter().zip(&expected) {
+                assert_eq!(g.key, e.key);
+                for (gc, ec) in g.components.iter().zip(&e.components) {
+                    assert!(
+                        gc == ec,
+                        "{}: snapshot of {ranks} ranks at step {at}, resumed: {} of `{}` differs from a straight run",
+                        path.display(),
+                        ec.0,
+                        e.key
+                    );
+                }
+                assert_eq!(g.components.len(), e.components.len());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

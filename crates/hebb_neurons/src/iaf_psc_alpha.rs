@@ -266,16 +266,27 @@ impl StateVariables for IafPscAlphaState {
     }
 }
 
-/// The arrays one `IafPscAlpha` step reads and writes; all have the population's size.
+/// The arrays one `IafPscAlpha` step reads and writes; all have the same length (the population,
+/// or one partition's block of it).
 pub struct IafPscAlphaSlices<'a> {
     /// Membrane potential, mV.
     pub v: &'a mut [Real],
-    /// The state besides V.
-    pub state: &'a mut IafPscAlphaState,
+    /// Excitatory current, pA.
+    pub i_syn_ex: &'a mut [Real],
+    /// Its derivative state, pA/ms.
+    pub di_syn_ex: &'a mut [Real],
+    /// Inhibitory current, pA.
+    pub i_syn_in: &'a mut [Real],
+    /// Its derivative state, pA/ms.
+    pub di_syn_in: &'a mut [Real],
+    /// Refractory steps left.
+    pub refractory_left: &'a mut [u32],
     /// Input current I_0, pA (consumed: zeroed).
     pub current: &'a mut [Real],
-    /// Arriving weights by sign (consumed).
-    pub receptor: &'a mut ReceptorInput,
+    /// Positive weights arriving, pA (consumed).
+    pub excitatory: &'a mut [Real],
+    /// Negative weights arriving, pA (consumed).
+    pub inhibitory: &'a mut [Real],
     /// Output: 1 where the neuron spiked.
     pub flags: &'a mut [u8],
 }
@@ -283,18 +294,17 @@ pub struct IafPscAlphaSlices<'a> {
 /// One step of every neuron (the pure kernel), NEST's `iaf_psc_alpha::update`.
 pub fn iaf_psc_alpha_step(c: &IafPscAlphaConstants, s: IafPscAlphaSlices<'_>) {
     let n = s.v.len();
-    let st = s.state;
     let (ie, die, ii, dii) = (
-        &mut st.i_syn_ex[..n],
-        &mut st.di_syn_ex[..n],
-        &mut st.i_syn_in[..n],
-        &mut st.di_syn_in[..n],
+        &mut s.i_syn_ex[..n],
+        &mut s.di_syn_ex[..n],
+        &mut s.i_syn_in[..n],
+        &mut s.di_syn_in[..n],
     );
-    let left = &mut st.refractory_left[..n];
+    let left = &mut s.refractory_left[..n];
     let (current, arr_ex, arr_in) = (
         &mut s.current[..n],
-        &mut s.receptor.excitatory[..n],
-        &mut s.receptor.inhibitory[..n],
+        &mut s.excitatory[..n],
+        &mut s.inhibitory[..n],
     );
     let flags = &mut s.flags[..n];
     let (e, h) = (c.ex, c.inh);
@@ -337,31 +347,53 @@ pub fn iaf_psc_alpha_step(c: &IafPscAlphaConstants, s: IafPscAlphaSlices<'_>) {
     }
 }
 
-/// [`Stage::NeuronStep`]: step every `IafPscAlpha` population and write its spikes.
+/// What [`iaf_psc_alpha_system`] reads and writes of each `IafPscAlpha` population.
+type IafPscAlphaPopulation<'a> = (
+    &'a IafPscAlphaConstants,
+    &'a mut IafPscAlphaState,
+    &'a mut Membrane,
+    &'a mut SynapticInput,
+    &'a mut ReceptorInput,
+    &'a mut SpikeFlags,
+    &'a mut Spikes,
+);
+
+/// [`Stage::NeuronStep`]: step every `IafPscAlpha` population (each partition its own block)
+/// and write its spikes.
 pub fn iaf_psc_alpha_system(
-    mut populations: Query<(
-        &IafPscAlphaConstants,
-        &mut IafPscAlphaState,
-        &mut Membrane,
-        &mut SynapticInput,
-        &mut ReceptorInput,
-        &mut SpikeFlags,
-        &mut Spikes,
-    )>,
+    executor: Res<Executor>,
+    mut populations: Query<IafPscAlphaPopulation<'_>>,
 ) {
     for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes) in
         &mut populations
     {
-        iaf_psc_alpha_step(
-            c,
-            IafPscAlphaSlices {
-                v: &mut membrane.v,
-                state: &mut state,
-                current: &mut input.current,
-                receptor: &mut receptor,
-                flags: &mut flags.0,
-            },
+        let (st, receptor) = (&mut *state, &mut *receptor);
+        let n = membrane.v.len();
+        let arrays = (
+            (&mut membrane.v[..], &mut flags.0[..n]),
+            (&mut st.i_syn_ex[..], &mut st.di_syn_ex[..]),
+            (&mut st.i_syn_in[..], &mut st.di_syn_in[..]),
+            &mut st.refractory_left[..],
+            &mut input.current[..n],
+            (&mut receptor.excitatory[..], &mut receptor.inhibitory[..]),
         );
+        executor.for_each_block(n, arrays, |_, arrays| {
+            let ((v, flags), (i_syn_ex, di_syn_ex), (i_syn_in, di_syn_in), left, current, ex_in) =
+                arrays;
+            let s = IafPscAlphaSlices {
+                v,
+                i_syn_ex,
+                di_syn_ex,
+                i_syn_in,
+                di_syn_in,
+                refractory_left: left,
+                current,
+                excitatory: ex_in.0,
+                inhibitory: ex_in.1,
+                flags,
+            };
+            iaf_psc_alpha_step(c, s);
+        });
         write_spikes(&flags.0, &mut spikes);
     }
 }
@@ -401,9 +433,14 @@ mod tests {
                     &c,
                     IafPscAlphaSlices {
                         v: &mut v,
-                        state: &mut state,
+                        i_syn_ex: &mut state.i_syn_ex,
+                        di_syn_ex: &mut state.di_syn_ex,
+                        i_syn_in: &mut state.i_syn_in,
+                        di_syn_in: &mut state.di_syn_in,
+                        refractory_left: &mut state.refractory_left,
                         current: &mut [0.0],
-                        receptor: &mut receptor,
+                        excitatory: &mut receptor.excitatory,
+                        inhibitory: &mut receptor.inhibitory,
                         flags: &mut flags,
                     },
                 );

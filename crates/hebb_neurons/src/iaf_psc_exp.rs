@@ -360,35 +360,49 @@ pub fn iaf_psc_exp_step(c: &IafPscExpConstants, s: IafPscExpSlices<'_>) {
     }
 }
 
-/// [`Stage::NeuronStep`]: step every `IafPscExp` population and write its spikes.
+/// What [`iaf_psc_exp_system`] reads and writes of each `IafPscExp` population.
+type IafPscExpPopulation<'a> = (
+    &'a IafPscExpConstants,
+    &'a mut IafPscExpState,
+    &'a mut Membrane,
+    &'a mut SynapticInput,
+    &'a mut ReceptorInput,
+    &'a mut SpikeFlags,
+    &'a mut Spikes,
+);
+
+/// [`Stage::NeuronStep`]: step every `IafPscExp` population (each partition its own block) and
+/// write its spikes.
 pub fn iaf_psc_exp_system(
-    mut populations: Query<(
-        &IafPscExpConstants,
-        &mut IafPscExpState,
-        &mut Membrane,
-        &mut SynapticInput,
-        &mut ReceptorInput,
-        &mut SpikeFlags,
-        &mut Spikes,
-    )>,
+    executor: Res<Executor>,
+    mut populations: Query<IafPscExpPopulation<'_>>,
 ) {
     for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes) in
         &mut populations
     {
         let (state, receptor) = (&mut *state, &mut *receptor);
-        iaf_psc_exp_step(
-            c,
-            IafPscExpSlices {
-                v: &mut membrane.v,
-                i_syn_ex: &mut state.i_syn_ex,
-                i_syn_in: &mut state.i_syn_in,
-                refractory_left: &mut state.refractory_left,
-                current: &mut input.current,
-                excitatory: &mut receptor.excitatory,
-                inhibitory: &mut receptor.inhibitory,
-                flags: &mut flags.0,
-            },
+        let n = membrane.v.len();
+        let arrays = (
+            (&mut membrane.v[..], &mut flags.0[..n]),
+            (&mut state.i_syn_ex[..], &mut state.i_syn_in[..]),
+            &mut state.refractory_left[..],
+            &mut input.current[..n],
+            (&mut receptor.excitatory[..], &mut receptor.inhibitory[..]),
         );
+        executor.for_each_block(n, arrays, |_, arrays| {
+            let ((v, flags), (i_syn_ex, i_syn_in), refractory_left, current, (ex, inh)) = arrays;
+            let s = IafPscExpSlices {
+                v,
+                i_syn_ex,
+                i_syn_in,
+                refractory_left,
+                current,
+                excitatory: ex,
+                inhibitory: inh,
+                flags,
+            };
+            iaf_psc_exp_step(c, s);
+        });
         write_spikes(&flags.0, &mut spikes);
     }
 }

@@ -385,43 +385,29 @@ pub fn lif_system(
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
         let (state, input) = (&mut *state, &mut *input);
         let n = membrane.v.len();
-        let step = |(((((v, theta), rfr), current), voltage_jump), flags)| {
-            lif_step(
-                c,
-                LifSlices {
+        let arrays = (
+            &mut membrane.v[..],
+            &mut state.theta[..],
+            &mut state.rfr[..],
+            &mut input.current[..n],
+            &mut input.voltage_jump[..n],
+            &mut flags.0[..n],
+        );
+        executor.for_each_block(
+            n,
+            arrays,
+            |_, (v, theta, rfr, current, voltage_jump, flags)| {
+                let s = LifSlices {
                     v,
                     theta,
                     rfr,
                     current,
                     voltage_jump,
                     flags,
-                },
-            );
-        };
-        if executor.is_single() {
-            step((
-                (
-                    (
-                        (
-                            (&mut membrane.v[..], &mut state.theta[..]),
-                            &mut state.rfr[..],
-                        ),
-                        &mut input.current[..n],
-                    ),
-                    &mut input.voltage_jump[..n],
-                ),
-                &mut flags.0[..n],
-            ));
-        } else {
-            let work = executor
-                .split_mut(&mut membrane.v)
-                .zip(executor.split_mut(&mut state.theta))
-                .zip(executor.split_mut(&mut state.rfr))
-                .zip(executor.split_mut(&mut input.current[..n]))
-                .zip(executor.split_mut(&mut input.voltage_jump[..n]))
-                .zip(executor.split_mut(&mut flags.0[..n]));
-            executor.for_each_part(work, |_, item| step(item));
-        }
+                };
+                lif_step(c, s);
+            },
+        );
         write_spikes(&flags.0, &mut spikes);
     }
 }

@@ -322,7 +322,16 @@ pub fn lif_ref_system(executor: Res<Executor>, mut populations: Query<LifRefPopu
         let input = &mut *input;
         let n = membrane.v.len();
         let thresholds = per_neuron.and_then(|p| p.get("v_threshold_mv"));
-        let step = |p: usize, ((((v, refractory_left), current), voltage_jump), flags)| {
+        let arrays = (
+            &mut membrane.v[..],
+            &mut state.refractory_left[..],
+            &mut input.current[..n],
+            &mut input.voltage_jump[..n],
+            &mut flags.0[..n],
+            thresholds,
+        );
+        executor.for_each_block(n, arrays, |_, arrays| {
+            let (v, refractory_left, current, voltage_jump, flags, thresholds) = arrays;
             let s = LifRefSlices {
                 v,
                 refractory_left,
@@ -332,32 +341,9 @@ pub fn lif_ref_system(executor: Res<Executor>, mut populations: Query<LifRefPopu
             };
             match thresholds {
                 None => lif_ref_step(c, s),
-                Some(th) => lif_ref_step_with(c, s, &th[executor.block(n, p)]),
+                Some(th) => lif_ref_step_with(c, s, th),
             }
-        };
-        if executor.is_single() {
-            step(
-                0,
-                (
-                    (
-                        (
-                            (&mut membrane.v[..], &mut state.refractory_left[..]),
-                            &mut input.current[..n],
-                        ),
-                        &mut input.voltage_jump[..n],
-                    ),
-                    &mut flags.0[..n],
-                ),
-            );
-        } else {
-            let work = executor
-                .split_mut(&mut membrane.v)
-                .zip(executor.split_mut(&mut state.refractory_left))
-                .zip(executor.split_mut(&mut input.current[..n]))
-                .zip(executor.split_mut(&mut input.voltage_jump[..n]))
-                .zip(executor.split_mut(&mut flags.0[..n]));
-            executor.for_each_part(work, step);
-        }
+        });
         write_spikes(&flags.0, &mut spikes);
     }
 }

@@ -484,8 +484,10 @@ impl StateVariables for OuCurrent {
     }
 }
 
-/// [`Stage::InputSpikes`]: add every white-noise current into its population's input.
+/// [`Stage::InputSpikes`]: add every white-noise current into its population's input (a
+/// stimulus driving a whole population: each partition its own block).
 pub fn white_noise_system(
+    executor: Res<Executor>,
     clock: Res<Clock>,
     stimuli: Query<&WhiteNoiseState>,
     mut inputs: Query<&mut SynapticInput>,
@@ -498,7 +500,9 @@ pub fn white_noise_system(
         match &s.neurons {
             None => {
                 let n = input.current.len();
-                white_noise_add(&s.streams, 0..n, draw, s.mean, s.std, &mut input.current);
+                executor.for_each_block(n, &mut input.current[..], |block, current| {
+                    white_noise_add(&s.streams, block, draw, s.mean, s.std, current);
+                });
             }
             Some(list) => {
                 for &i in list {
@@ -511,8 +515,10 @@ pub fn white_noise_system(
 }
 
 /// [`Stage::InputSpikes`]: advance every OU current (from step 1 on; step 0 uses the start
-/// values) and add it into its population's input.
+/// values) and add it into its population's input (a stimulus driving a whole population: each
+/// partition its own block).
 pub fn ou_system(
+    executor: Res<Executor>,
     clock: Res<Clock>,
     mut stimuli: Query<(&OuTarget, &mut OuCurrent)>,
     mut inputs: Query<&mut SynapticInput>,
@@ -523,17 +529,21 @@ pub fn ou_system(
             continue;
         };
         let x = &mut ou.i;
-        match (&t.neurons, step) {
-            (None, 0) => {
-                for (c, &x) in input.current.iter_mut().zip(x.iter()) {
-                    *c += x;
-                }
-            }
-            (None, _) => {
+        match &t.neurons {
+            None => {
                 let n = x.len();
-                ou_advance_add(&t.streams, &t.process, 0..n, step, x, &mut input.current);
+                let arrays = (&mut x[..], &mut input.current[..n]);
+                executor.for_each_block(n, arrays, |block, (x, current)| {
+                    if step == 0 {
+                        for (c, &x) in current.iter_mut().zip(x.iter()) {
+                            *c += x;
+                        }
+                    } else {
+                        ou_advance_add(&t.streams, &t.process, block, step, x, current);
+                    }
+                });
             }
-            (Some(list), _) => {
+            Some(list) => {
                 for (x, &i) in x.iter_mut().zip(list) {
                     if step > 0 {
                         *x = ou_next(&t.streams, &t.process, i as usize, step, *x);

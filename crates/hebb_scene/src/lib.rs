@@ -69,6 +69,7 @@ pub use scene::{
 pub use set::{AppliedSets, SceneSet, apply_sets};
 pub use snapshot::{
     SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, Snapshot, load_snapshot, parse_snapshot, save_snapshot,
+    save_snapshot_state,
 };
 
 use hebb_core::plugin::PluginGroup;

@@ -79,10 +79,26 @@ pub fn save_snapshot(
     scene: &Scene,
     sim: &Simulation,
 ) -> Result<(), SceneError> {
+    let state = sim.save_state().map_err(|e| {
+        SceneError::new(
+            SceneErrorKind::Invalid,
+            path.as_ref().display().to_string(),
+            e.to_string(),
+        )
+    })?;
+    save_snapshot_state(path, scene, state)
+}
+
+/// Write `scene` and `state` (the state of a network built from it, e.g. gathered from the
+/// ranks of a distributed run) to `path`.
+pub fn save_snapshot_state(
+    path: impl AsRef<Path>,
+    scene: &Scene,
+    state: StateSnapshot,
+) -> Result<(), SceneError> {
     let path = path.as_ref();
     let shown = path.display().to_string();
     let invalid = |m: String| SceneError::new(SceneErrorKind::Invalid, shown.clone(), m);
-    let state = sim.save_state().map_err(|e| invalid(e.to_string()))?;
     let body = Body {
         scene_ron: scene.to_ron()?,
         scene_path: scene.path().to_owned(),

@@ -33,7 +33,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::deliver::{Incoming, deliver};
+use crate::deliver::{Incoming, deliver_arrivals};
 
 /// Alpha synapse params (scene name `Alpha`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,15 +146,19 @@ impl Model for Alpha {
 }
 
 /// One step over slices (the pure kernel): advance `g` and `x`, take the pending arrivals (then
-/// cleared), add `g` (or `g·(E − V)` when `v` is given) to `current`.
-pub fn alpha_kernel(o: &AlphaOutput, s: &mut AlphaState, v: Option<&[Real]>, current: &mut [Real]) {
-    let n = s.g.len();
-    let (g, x, pending, current) = (
-        &mut s.g[..n],
-        &mut s.x[..n],
-        &mut s.pending[..n],
-        &mut current[..n],
-    );
+/// cleared), add `g` (or `g·(E − V)` when `v` is given) to `current`. Every slice has one entry
+/// per postsynaptic neuron of the same block.
+pub fn alpha_kernel(
+    o: &AlphaOutput,
+    g: &mut [Real],
+    x: &mut [Real],
+    pending: &mut [Real],
+    v: Option<&[Real]>,
+    current: &mut [Real],
+) {
+    let n = g.len();
+    let (x, pending, current) = (&mut x[..n], &mut pending[..n], &mut current[..n]);
+    let v = v.map(|v| &v[..n]);
     for i in 0..n {
         let gi = flush(o.p21 * x[i] + o.p11 * g[i]);
         x[i] = flush(o.p11 * x[i] + o.initial * pending[i]);
@@ -177,8 +181,10 @@ fn flush(x: Real) -> Real {
     }
 }
 
-/// [`Stage::CurrentIntegration`]: deliver arrivals and step every alpha output.
+/// [`Stage::CurrentIntegration`]: deliver arrivals and step every alpha output, each partition
+/// on its own postsynaptic block.
 pub fn alpha_step(
+    executor: Res<Executor>,
     mut projections: Query<(Incoming, &AlphaOutput, &mut AlphaState)>,
     membranes: Query<&Membrane>,
     mut inputs: Query<&mut SynapticInput>,
@@ -189,23 +195,27 @@ pub fn alpha_step(
         let Ok(mut input) = inputs.get_mut(projection.post) else {
             continue;
         };
+        // A conductance needs the membrane; without one the arrivals still wait in `pending`.
+        let v = output
+            .e_rev
+            .and_then(|_| membranes.get(projection.post).ok())
+            .map(|m| m.v.as_slice());
+        let step_g = output.e_rev.is_none() || v.is_some();
         let state = &mut *state;
-        deliver(
-            connectivity,
-            &weights.w,
-            arrivals,
-            scale,
-            1.0,
-            &mut state.pending,
+        let n = state.g.len();
+        let arrays = (
+            &mut state.g[..],
+            &mut state.x[..],
+            &mut state.pending[..],
+            &mut input.current[..n],
+            v,
         );
-        let v = match output.e_rev {
-            Some(_) => match membranes.get(projection.post) {
-                Ok(m) => Some(m.v.as_slice()),
-                Err(_) => continue,
-            },
-            None => None,
-        };
-        alpha_kernel(output, state, v, &mut input.current);
+        executor.for_each_block(n, arrays, |block, (g, x, pending, current, v)| {
+            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+            if step_g {
+                alpha_kernel(output, g, x, pending, v, current);
+            }
+        });
     }
 }
 
@@ -237,7 +247,7 @@ mod tests {
         let mut trace = Vec::new();
         for _ in 0..100 {
             let mut current = [0.0];
-            alpha_kernel(&o, &mut s, None, &mut current);
+            alpha_kernel(&o, &mut s.g, &mut s.x, &mut s.pending, None, &mut current);
             assert_eq!(current[0], s.g[0]);
             trace.push(f64::from(s.g[0]));
         }
@@ -260,7 +270,14 @@ mod tests {
             pending: vec![0.0],
         };
         let mut current = [0.0];
-        alpha_kernel(&o, &mut s, Some(&[-60.0]), &mut current);
+        alpha_kernel(
+            &o,
+            &mut s.g,
+            &mut s.x,
+            &mut s.pending,
+            Some(&[-60.0]),
+            &mut current,
+        );
         assert!((current[0] - s.g[0] * 60.0).abs() < 1e-5 && current[0] > 0.0);
     }
 }

@@ -36,7 +36,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::deliver::{Incoming, deliver};
+use crate::deliver::{Incoming, deliver_arrivals};
 
 /// Bi-exponential synapse params (scene name `BiExponential`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,11 +186,23 @@ fn flush(x: Real) -> Real {
     }
 }
 
+/// The arrays of one block of a bi-exponential output (one entry per postsynaptic neuron).
+pub struct BiExponentialSlices<'a> {
+    /// `g = d − r`.
+    pub g: &'a mut [Real],
+    /// The decaying trace d.
+    pub d: &'a mut [Real],
+    /// The rising trace r.
+    pub r: &'a mut [Real],
+    /// Arrivals of this step (consumed: zeroed).
+    pub pending: &'a mut [Real],
+}
+
 /// One step over slices (the pure kernel): advance both traces with the pending arrivals (then
 /// cleared), add `g` (or `g·(E − V)` when `v` is given) to `current`.
 pub fn biexponential_kernel(
     o: &BiExponentialOutput,
-    s: &mut BiExponentialState,
+    s: BiExponentialSlices<'_>,
     v: Option<&[Real]>,
     current: &mut [Real],
 ) {
@@ -202,6 +214,7 @@ pub fn biexponential_kernel(
         &mut s.pending[..n],
         &mut current[..n],
     );
+    let v = v.map(|v| &v[..n]);
     for i in 0..n {
         let jump = o.norm * pending[i];
         let di = flush(o.decay * d[i] + jump);
@@ -216,8 +229,10 @@ pub fn biexponential_kernel(
     }
 }
 
-/// [`Stage::CurrentIntegration`]: deliver arrivals and step every bi-exponential output.
+/// [`Stage::CurrentIntegration`]: deliver arrivals and step every bi-exponential output, each
+/// partition on its own postsynaptic block.
 pub fn biexponential_step(
+    executor: Res<Executor>,
     mut projections: Query<(Incoming, &BiExponentialOutput, &mut BiExponentialState)>,
     membranes: Query<&Membrane>,
     mut inputs: Query<&mut SynapticInput>,
@@ -228,23 +243,27 @@ pub fn biexponential_step(
         let Ok(mut input) = inputs.get_mut(projection.post) else {
             continue;
         };
+        // A conductance needs the membrane; without one the arrivals still wait in `pending`.
+        let v = output
+            .e_rev
+            .and_then(|_| membranes.get(projection.post).ok())
+            .map(|m| m.v.as_slice());
+        let step_g = output.e_rev.is_none() || v.is_some();
         let state = &mut *state;
-        deliver(
-            connectivity,
-            &weights.w,
-            arrivals,
-            scale,
-            1.0,
-            &mut state.pending,
+        let n = state.g.len();
+        let arrays = (
+            (&mut state.g[..], &mut state.d[..], &mut state.r[..]),
+            &mut state.pending[..],
+            &mut input.current[..n],
+            v,
         );
-        let v = match output.e_rev {
-            Some(_) => match membranes.get(projection.post) {
-                Ok(m) => Some(m.v.as_slice()),
-                Err(_) => continue,
-            },
-            None => None,
-        };
-        biexponential_kernel(output, state, v, &mut input.current);
+        executor.for_each_block(n, arrays, |block, ((g, d, r), pending, current, v)| {
+            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+            if step_g {
+                let s = BiExponentialSlices { g, d, r, pending };
+                biexponential_kernel(output, s, v, current);
+            }
+        });
     }
 }
 
@@ -279,7 +298,13 @@ mod tests {
         let mut peak = 0.0f64;
         for k in 0..300 {
             let mut current = [0.0];
-            biexponential_kernel(&o, &mut s, None, &mut current);
+            let slices = BiExponentialSlices {
+                g: &mut s.g,
+                d: &mut s.d,
+                r: &mut s.r,
+                pending: &mut s.pending,
+            };
+            biexponential_kernel(&o, slices, None, &mut current);
             let t = k as f64 * h;
             let want = w * norm * ((-t / td).exp() - (-t / tr).exp());
             let g = f64::from(current[0]);

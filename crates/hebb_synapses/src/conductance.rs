@@ -42,7 +42,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::deliver::{Incoming, deliver_block};
+use crate::deliver::{Incoming, deliver_arrivals};
 use crate::exponential::{DECAY_PARAMS, Decay, InputTiming, SynapseState, advance, decay_factor};
 
 /// Conductance synapse params (scene name `Conductance`).
@@ -256,19 +256,15 @@ pub fn conductance_step(
         let v: Option<&[Real]> = membrane.map(|m| m.v.as_slice());
         let state = &mut *state;
         let n = state.g.len();
-        let run = |p: usize, ((g, pending), current): ((&mut [Real], &mut [Real]), &mut [Real])| {
-            let block = executor.block(n, p);
-            deliver_block(
-                connectivity,
-                &weights.w,
-                arrivals,
-                scale,
-                1.0,
-                &block,
-                pending,
-            );
+        let arrays = (
+            &mut state.g[..],
+            &mut state.pending[..],
+            &mut input.current[..n],
+            v,
+        );
+        executor.for_each_block(n, arrays, |block, (g, pending, current, v)| {
+            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
             let a = output.alpha;
-            let v = v.map(|v| &v[block]);
             match (output.timing, output.drive, v) {
                 (InputTiming::NextStep, DrivingForce::Reversal(e), Some(v)) => {
                     conductance_kernel_next_step(a, Some(e), g, pending, v, current);
@@ -290,22 +286,7 @@ pub fn conductance_step(
                 }
                 (_, DrivingForce::Reversal(_), None) => {}
             }
-        };
-        if executor.is_single() {
-            run(
-                0,
-                (
-                    (&mut state.g[..], &mut state.pending[..]),
-                    &mut input.current[..n],
-                ),
-            );
-        } else {
-            let work = executor
-                .split_mut(&mut state.g)
-                .zip(executor.split_mut(&mut state.pending))
-                .zip(executor.split_mut(&mut input.current[..n]));
-            executor.for_each_part(work, run);
-        }
+        });
     }
 }
 

@@ -14,7 +14,9 @@ use std::ops::Range;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::parallel::RowLocator;
 use hebb_core::prelude::*;
-use hebb_core::projection::{for_each_pre_transmission, for_each_synapse_transmission};
+use hebb_core::projection::{
+    for_each_pre_transmission, for_each_synapse_transmission, for_each_transmission_in,
+};
 
 /// How many arriving neurons ahead the rows of a sparse projection are prefetched.
 const PREFETCH_AHEAD: usize = 8;
@@ -283,12 +285,32 @@ pub fn deliver_pre_block(
                 }
             }
         }
-        _ => for_each_pre_transmission(connectivity, weights, arrivals, scale, |j, x| {
-            if block.contains(&j) {
-                target[j - start] += x * factor;
-            }
+        _ => for_each_transmission_in(connectivity, weights, arrivals, scale, block, |j, x| {
+            target[j - start] += x * factor;
         }),
     }
+}
+
+/// [`deliver_block`] of a projection's arrivals at full weight (factor 1): what every synapse
+/// output with a per-neuron state (`pending`) does first in each partition.
+#[inline]
+pub fn deliver_arrivals(
+    connectivity: &Connectivity,
+    weights: &Weights,
+    arrivals: &Arrivals,
+    scale: Option<&TransmissionScale>,
+    block: &Range<usize>,
+    pending: &mut [Real],
+) {
+    deliver_block(
+        connectivity,
+        &weights.w,
+        arrivals,
+        scale,
+        1.0,
+        block,
+        pending,
+    );
 }
 
 #[cfg(test)]

@@ -110,8 +110,7 @@ pub fn delta_step(
             DeltaTarget::Voltage => &mut input.voltage_jump,
         };
         let n = connectivity.n_post();
-        executor.for_each_part(executor.split_mut(&mut target[..n]), |p, target| {
-            let block = executor.block(n, p);
+        executor.for_each_block(n, &mut target[..n], |block, target| {
             deliver_block(
                 connectivity,
                 &weights.w,

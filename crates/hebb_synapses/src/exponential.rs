@@ -37,7 +37,7 @@
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::deliver::{Incoming, deliver_block};
+use crate::deliver::{Incoming, deliver_arrivals};
 
 /// How `g` decays over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,17 +251,13 @@ pub fn exponential_step(
         };
         let state = &mut *state;
         let n = state.g.len();
-        let run = |p: usize, ((g, pending), current): ((&mut [Real], &mut [Real]), &mut [Real])| {
-            let block = executor.block(n, p);
-            deliver_block(
-                connectivity,
-                &weights.w,
-                arrivals,
-                scale,
-                1.0,
-                &block,
-                pending,
-            );
+        let arrays = (
+            &mut state.g[..],
+            &mut state.pending[..],
+            &mut input.current[..n],
+        );
+        executor.for_each_block(n, arrays, |block, (g, pending, current)| {
+            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
             match output.timing {
                 InputTiming::AfterDecay => {
                     exponential_kernel::<false>(output.alpha, g, pending, current)
@@ -273,22 +269,7 @@ pub fn exponential_step(
                     exponential_kernel_next_step(output.alpha, g, pending, current)
                 }
             }
-        };
-        if executor.is_single() {
-            run(
-                0,
-                (
-                    (&mut state.g[..], &mut state.pending[..]),
-                    &mut input.current[..n],
-                ),
-            );
-        } else {
-            let work = executor
-                .split_mut(&mut state.g)
-                .zip(executor.split_mut(&mut state.pending))
-                .zip(executor.split_mut(&mut input.current[..n]));
-            executor.for_each_part(work, run);
-        }
+        });
     }
 }
 

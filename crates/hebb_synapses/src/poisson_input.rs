@@ -420,8 +420,10 @@ pub fn poisson_input_add(
     }
 }
 
-/// [`Stage::InputSpikes`]: add every summed Poisson input into its target.
+/// [`Stage::InputSpikes`]: add every summed Poisson input into its target (a stimulus driving a
+/// whole population: each partition its own block).
 pub fn poisson_input_system(
+    executor: Res<Executor>,
     clock: Res<Clock>,
     stimuli: Query<&PoissonInputState>,
     mut inputs: Query<&mut SynapticInput>,
@@ -452,8 +454,12 @@ pub fn poisson_input_system(
         };
         match &s.neurons {
             None => {
+                // Each partition draws its own block's counts (a pure function of neuron and
+                // step, so the split changes nothing).
                 let n = target.len();
-                poisson_input_add(&s.streams, &s.counts, 0..n, clock.step, s.weight, target);
+                executor.for_each_block(n, target, |block, target| {
+                    poisson_input_add(&s.streams, &s.counts, block, clock.step, s.weight, target);
+                });
             }
             Some(list) => {
                 for &i in list {

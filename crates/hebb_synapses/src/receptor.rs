@@ -18,8 +18,12 @@
 //! No parameters. NEST: `nest.Connect(pre, post, syn_spec={"weight": w, "delay": d})` onto
 //! receptor 0 of these models.
 
+use std::ops::Range;
+
 use hebb_core::prelude::*;
-use hebb_core::projection::for_each_transmission;
+use hebb_core::projection::{
+    for_each_synapse_transmission, for_each_transmission, for_each_transmission_in,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::Incoming;
@@ -71,8 +75,39 @@ pub fn deliver_by_sign(
     });
 }
 
-/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every receptor projection.
+/// [`deliver_by_sign`] restricted to the postsynaptic neurons in `block` (one partition's):
+/// `excitatory` and `inhibitory` hold those neurons only (`[j − block.start]`). Each neuron
+/// receives the same additions in the same order as with the whole delivery.
+pub fn deliver_by_sign_block(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &Arrivals,
+    scale: Option<&TransmissionScale>,
+    block: &Range<usize>,
+    excitatory: &mut [Real],
+    inhibitory: &mut [Real],
+) {
+    let start = block.start;
+    let mut add = |j: usize, x: Real| {
+        if x > 0.0 {
+            excitatory[j - start] += x;
+        } else {
+            inhibitory[j - start] += x;
+        }
+    };
+    for_each_transmission_in(connectivity, weights, &arrivals.pre, scale, block, &mut add);
+    // Per-synapse delays: the arriving synapses, after the arriving neurons (canonical order).
+    for_each_synapse_transmission(connectivity, weights, &arrivals.synapses, scale, |j, x| {
+        if block.contains(&j) {
+            add(j, x);
+        }
+    });
+}
+
+/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every receptor projection,
+/// each partition into its own postsynaptic block.
 pub fn receptor_step(
+    executor: Res<Executor>,
     projections: Query<Incoming, With<ReceptorOutput>>,
     mut inputs: Query<&mut ReceptorInput>,
 ) {
@@ -83,7 +118,20 @@ pub fn receptor_step(
         let Ok(mut input) = inputs.get_mut(projection.post) else {
             continue;
         };
-        deliver_by_sign(connectivity, &weights.w, arrivals, scale, &mut input);
+        let input = &mut *input;
+        let n = input.excitatory.len();
+        let arrays = (&mut input.excitatory[..], &mut input.inhibitory[..]);
+        executor.for_each_block(n, arrays, |block, (excitatory, inhibitory)| {
+            deliver_by_sign_block(
+                connectivity,
+                &weights.w,
+                arrivals,
+                scale,
+                &block,
+                excitatory,
+                inhibitory,
+            );
+        });
     }
 }
 
@@ -122,5 +170,20 @@ mod tests {
             &mut sparse,
         );
         assert_eq!(sparse, input);
+        for conn in [conn.clone(), conn.to_sparse()] {
+            let mut split = ReceptorInput::new(2);
+            for block in [0..1, 1..2] {
+                deliver_by_sign_block(
+                    &conn,
+                    &w,
+                    &Arrivals::of_pre(vec![0, 2]),
+                    None,
+                    &block,
+                    &mut split.excitatory[block.clone()],
+                    &mut split.inhibitory[block.clone()],
+                );
+            }
+            assert_eq!(split, input);
+        }
     }
 }

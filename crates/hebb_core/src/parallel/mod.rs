@@ -13,14 +13,18 @@
 //!   (inline with one thread, on the simulation's own [`fork_join::ForkJoin`] team otherwise).
 //! - [`fork_join`]: that team: spinning workers with a fixed partition each, so that starting a
 //!   region costs about a microsecond.
+//! - [`blocks`]: [`Executor::for_each_block`], which cuts a tuple of per-neuron arrays into the
+//!   partitions' blocks and runs a kernel on each (a plain call with one partition).
 //!
 //! A system that does not use the [`Executor`] simply runs on the calling thread over whole
 //! arrays, as before: that is always correct, only not parallel. See `docs/parallel.md`.
 
+pub mod blocks;
 pub mod executor;
 pub mod fork_join;
 pub mod partition;
 
+pub use blocks::Blocks;
 pub use executor::{Executor, ThreadsError};
 pub use partition::{RowLocator, block_range, row_block, split_blocks_mut, split_some_blocks_mut};
 
