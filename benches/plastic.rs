@@ -99,6 +99,7 @@ fn cuba_10k(learning: Learning) -> Simulation {
                 ..Exponential::default()
             }),
             delay_ms: 0.0,
+            synapse_delays: None,
             stp: None,
             plasticity,
             storage: Storage::Auto,

@@ -50,6 +50,7 @@ fn network_4000(
             weights: WeightInit::Constant(weight(excitatory)),
             synapse: synapse(excitatory),
             delay_ms: 0.0,
+            synapse_delays: None,
             stp: None,
             plasticity: None,
             storage: Storage::Auto,

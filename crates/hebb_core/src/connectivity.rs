@@ -315,6 +315,14 @@ impl Connectivity {
         }
     }
 
+    /// The presynaptic neuron of synapse `s` (which must exist; a binary search for CSR).
+    pub fn pre_of_synapse(&self, s: usize) -> usize {
+        match self {
+            Self::Dense { n_post, .. } => s / n_post,
+            Self::Sparse(c) => c.row_ptr.partition_point(|&start| start as usize <= s) - 1,
+        }
+    }
+
     /// The synapse index of `(pre, post)`, if that synapse exists.
     pub fn synapse(&self, pre: usize, post: usize) -> Option<usize> {
         match self {

@@ -110,15 +110,7 @@ impl NeuronValues {
                     ));
                 }
                 // The share of the mass inside [min, max] must allow redrawing.
-                let inside = if *std == 0.0 {
-                    if (min..=max).contains(&mean) {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                } else {
-                    normal_cdf((max - mean) / std) - normal_cdf((min - mean) / std)
-                };
+                let inside = normal_mass(*mean, *std, *min, *max);
                 if inside < 0.01 {
                     return Err(ParamError::new(
                         format!("{field}.min"),
@@ -180,6 +172,19 @@ impl NeuronValues {
                     .collect::<Result<_, _>>()?
             }
         })
+    }
+}
+
+/// The share of a normal(`mean`, `std`) distribution's mass inside `[min, max]`.
+pub(crate) fn normal_mass(mean: f64, std: f64, min: f64, max: f64) -> f64 {
+    if std == 0.0 {
+        if (min..=max).contains(&mean) {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        normal_cdf((max - mean) / std) - normal_cdf((min - mean) / std)
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`population`] and [`projection`]: populations and projections are entities whose state is
 //!   contiguous arrays, one component per concern.
 //! - [`connectivity`]: dense and CSR connectivity (with a transposed index) and its generators.
+//! - [`delays`]: per-synapse delays (drawn like weights, stored in one or two bytes).
 //! - [`rng`]: counter-based random numbers keyed by (seed, object, purpose, neuron), so they do
 //!   not depend on how the network is split.
 //! - [`parallel`]: partitions by postsynaptic neuron and the [`parallel::Executor`] that runs
@@ -25,6 +26,7 @@ pub mod checks;
 pub mod clock;
 pub mod codegen;
 pub mod connectivity;
+pub mod delays;
 pub mod error;
 pub mod finite;
 pub mod initial;

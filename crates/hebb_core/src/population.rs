@@ -195,3 +195,45 @@ mod tests {
         assert_eq!(s.flags(), &[false, false, true, true, false, false]);
     }
 }
+
+/// The input current each neuron integrated in the last step (`i_syn`, recordable for every
+/// neuron model): the sum the synapse outputs and current stimuli put into
+/// [`SynapticInput::current`] that step, captured just before the neuron models consume it.
+/// Every neuron population has this component, empty; a state recorder that asks for `i_syn`
+/// sizes it and the core starts capturing it ([`Simulation::add_recorder`]), so populations
+/// whose `i_syn` nobody records pay nothing per step.
+///
+/// Models that integrate their own receptor synapses (`IafPscExp`, `IafPscAlpha`, `AdEx`) take
+/// those spikes through [`crate::receptor::ReceptorInput`], not through this current: their
+/// synaptic currents (or conductances) are the model's own variables (`i_syn_ex`, `i_syn_in`,
+/// `syn_ex`, `syn_in`), and `i_syn` holds what else reaches them (other synapse outputs,
+/// stimuli).
+///
+/// [`Simulation::add_recorder`]: crate::simulation::Simulation::add_recorder
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct InputCurrent {
+    /// One value per neuron once recorded, else empty.
+    pub i_syn: Vec<Real>,
+}
+
+impl crate::record::StateVariables for InputCurrent {
+    const VARIABLES: &'static [&'static str] = &["i_syn"];
+
+    fn variable(&self, name: &str) -> Option<&[Real]> {
+        (name == "i_syn").then_some(self.i_syn.as_slice())
+    }
+}
+
+/// Core system between [`crate::stage::Stage::CurrentIntegration`] and
+/// [`crate::stage::Stage::NeuronStep`], scheduled once some `i_syn` is recorded: copy this
+/// step's input current of the recorded populations.
+pub(crate) fn capture_input_current(
+    mut populations: bevy_ecs::system::Query<(&SynapticInput, &mut InputCurrent)>,
+) {
+    for (input, mut captured) in &mut populations {
+        let n = captured.i_syn.len();
+        if n > 0 {
+            captured.i_syn.copy_from_slice(&input.current[..n]);
+        }
+    }
+}

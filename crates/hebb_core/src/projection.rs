@@ -14,6 +14,11 @@
 //! - a **neuron** population emits in `NeuronStep`, after that step's current integration, so
 //!   its spike of step `k` arrives at step `k + 1 + d` (as in Brian2 and NEST: a spike acts on
 //!   the membrane from the next step on; the delay adds to that).
+//!
+//! A projection may instead give each synapse its own delay ([`crate::delays`]): then its
+//! [`Arrivals`] list synapses ([`Arrivals::synapses`]) rather than presynaptic neurons, and the
+//! timing above holds per synapse (a neuron's spike at step `k` reaches synapse `s` at
+//! `k + 1 + d_s`).
 
 use bevy_ecs::component::Component;
 use bevy_ecs::entity::Entity;
@@ -21,6 +26,7 @@ use bevy_ecs::system::Query;
 
 use crate::Real;
 use crate::connectivity::Connectivity;
+use crate::delays::{SynapseDelays, SynapseQueue};
 use crate::population::Spikes;
 
 /// Identity and endpoints of a projection.
@@ -47,11 +53,34 @@ pub struct Weights {
     pub w: Vec<Real>,
 }
 
-/// The presynaptic neurons whose spikes arrive at the synapses this step (after the delay).
+/// What arrives at the synapses this step (after the delay): presynaptic neurons (every
+/// synapse of each receives the spike), or, for a projection with per-synapse delays
+/// ([`crate::delays`]), single synapses. Recomputed at the start of every step.
 #[derive(Component, Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Arrivals {
-    /// Presynaptic indices, ascending.
+    /// Presynaptic indices, ascending (empty for a projection with per-synapse delays).
     pub pre: Vec<u32>,
+    /// Synapse indices, for a projection with per-synapse delays only, in canonical order (by
+    /// emission step, then presynaptic neuron, then postsynaptic neuron). Not in snapshots:
+    /// the queue they come from is ([`crate::delays::SynapseQueue`]).
+    #[serde(skip)]
+    pub synapses: Vec<u32>,
+}
+
+impl Arrivals {
+    /// These presynaptic neurons arrive (ascending).
+    pub fn of_pre(pre: Vec<u32>) -> Self {
+        Self {
+            pre,
+            synapses: Vec::new(),
+        }
+    }
+
+    /// Nothing arrives this step.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pre.is_empty() && self.synapses.is_empty()
+    }
 }
 
 /// A ring buffer of presynaptic spike lists, `delay_steps + 1` slots.
@@ -119,9 +148,60 @@ pub enum TransmissionScale {
 }
 
 /// Deliver this step's arrivals: call `add(post, weight × scale)` for every synapse of every
-/// arriving presynaptic neuron. This is the event-driven inner loop of every synapse output.
+/// arriving presynaptic neuron, then for every arriving synapse (per-synapse delays). This is
+/// the event-driven inner loop of every synapse output.
 #[inline]
 pub fn for_each_transmission(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &Arrivals,
+    scale: Option<&TransmissionScale>,
+    mut add: impl FnMut(usize, Real),
+) {
+    for_each_pre_transmission(connectivity, weights, &arrivals.pre, scale, &mut add);
+    if !arrivals.synapses.is_empty() {
+        for_each_synapse_transmission(connectivity, weights, &arrivals.synapses, scale, add);
+    }
+}
+
+/// [`for_each_transmission`] for arriving synapses: `add(post(s), w[s] × scale)` in list order.
+#[inline]
+pub fn for_each_synapse_transmission(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    synapses: &[u32],
+    scale: Option<&TransmissionScale>,
+    mut add: impl FnMut(usize, Real),
+) {
+    let post = |s: usize| match connectivity {
+        Connectivity::Dense { n_post, .. } => s % n_post,
+        Connectivity::Sparse(csr) => csr.post_of()[s] as usize,
+    };
+    match scale {
+        None => {
+            for &s in synapses {
+                let s = s as usize;
+                add(post(s), weights[s]);
+            }
+        }
+        Some(TransmissionScale::PerSynapse(f)) => {
+            for &s in synapses {
+                let s = s as usize;
+                add(post(s), weights[s] * f[s]);
+            }
+        }
+        Some(TransmissionScale::PerPre(f)) => {
+            for &s in synapses {
+                let s = s as usize;
+                add(post(s), weights[s] * f[connectivity.pre_of_synapse(s)]);
+            }
+        }
+    }
+}
+
+/// [`for_each_transmission`] for arriving presynaptic neurons.
+#[inline]
+pub fn for_each_pre_transmission(
     connectivity: &Connectivity,
     weights: &[Real],
     arrivals: &[u32],
@@ -148,7 +228,7 @@ pub fn for_each_transmission(
     }
 }
 
-/// [`for_each_transmission`] restricted to the postsynaptic neurons in `block` (one
+/// [`for_each_pre_transmission`] restricted to the postsynaptic neurons in `block` (one
 /// partition's): `add(post, weight × scale)` for those synapses only, computed with the same
 /// operations in the same order, so splitting the postsynaptic neurons into blocks gives the
 /// same bits as the whole delivery.
@@ -162,7 +242,7 @@ pub fn for_each_transmission_in(
     mut add: impl FnMut(usize, Real),
 ) {
     if block.start == 0 && block.end >= connectivity.n_post() {
-        for_each_transmission(connectivity, weights, arrivals, scale, add);
+        for_each_pre_transmission(connectivity, weights, arrivals, scale, add);
         return;
     }
     match scale {
@@ -186,18 +266,36 @@ pub fn for_each_transmission_in(
     }
 }
 
-/// Core system (after `InputSpikes`): advance every projection's delay line.
+/// Core system (after `InputSpikes`): advance every projection's delay line (and, with
+/// per-synapse delays, its synapse queue).
+#[expect(
+    clippy::type_complexity,
+    reason = "a bevy query over a projection's delivery components"
+)]
 pub(crate) fn deliver_spikes(
     clock: bevy_ecs::system::Res<crate::clock::Clock>,
     spikes: Query<&Spikes>,
-    mut projections: Query<(&Projection, &mut DelayLine, &mut Arrivals)>,
+    mut projections: Query<(
+        &Projection,
+        &mut DelayLine,
+        &mut Arrivals,
+        Option<(&Connectivity, &SynapseDelays, &mut SynapseQueue)>,
+    )>,
 ) {
-    for (projection, mut line, mut arrivals) in &mut projections {
+    for (projection, mut line, mut arrivals, per_synapse) in &mut projections {
         let pre = spikes
             .get(projection.pre)
             .map(Spikes::indices)
             .unwrap_or(&[]);
-        line.advance(clock.step, pre, &mut arrivals.pre);
+        match per_synapse {
+            None => line.advance(clock.step, pre, &mut arrivals.pre),
+            Some((connectivity, delays, mut queue)) => {
+                let queue = &mut *queue;
+                line.advance(clock.step, pre, queue.base_mut());
+                arrivals.pre.clear();
+                queue.advance(clock.step, connectivity, delays, &mut arrivals.synapses);
+            }
+        }
     }
 }
 
@@ -229,7 +327,7 @@ mod tests {
             let per_synapse = TransmissionScale::PerSynapse((0..n).map(|s| s as Real).collect());
             for scale in [None, Some(&per_pre), Some(&per_synapse)] {
                 let mut whole = Vec::new();
-                for_each_transmission(conn, &w, &[0, 1, 3], scale, |j, x| whole.push((j, x)));
+                for_each_pre_transmission(conn, &w, &[0, 1, 3], scale, |j, x| whole.push((j, x)));
                 for parts in 1..4 {
                     let mut split = Vec::new();
                     for p in 0..parts {
@@ -311,14 +409,20 @@ mod tests {
         for_each_transmission(
             &conn,
             &w,
-            &[1],
+            &Arrivals::of_pre(vec![1]),
             Some(&TransmissionScale::PerPre(vec![0.0, 0.5])),
             |j, x| out[j] += x,
         );
         assert_eq!(out, [1.5, 2.0]);
         let mut out = [0.0; 2];
         let per_syn = TransmissionScale::PerSynapse(vec![1.0, 1.0, 0.1, 1.0]);
-        for_each_transmission(&conn, &w, &[0, 1], Some(&per_syn), |j, x| out[j] += x);
+        for_each_transmission(
+            &conn,
+            &w,
+            &Arrivals::of_pre(vec![0, 1]),
+            Some(&per_syn),
+            |j, x| out[j] += x,
+        );
         assert!((out[0] - 1.3).abs() < 1e-6 && out[1] == 6.0);
     }
 }

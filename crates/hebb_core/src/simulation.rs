@@ -37,6 +37,10 @@ pub const MAX_DELAY_STEPS: u64 = 1 << 20;
 /// The largest population (neuron indices are 32-bit; state arrays must fit in memory).
 pub const MAX_POPULATION_SIZE: usize = 100_000_000;
 
+/// Present once the input-current capture is scheduled (see `Simulation::capture_input_current`).
+#[derive(Resource)]
+struct CapturingInput;
+
 /// The label of the per-step schedule.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tick;
@@ -145,6 +149,9 @@ pub struct ProjectionSpec {
     pub synapse: Box<dyn ModelParams>,
     /// Delay in ms (a whole number of steps, ≥ 0).
     pub delay_ms: f64,
+    /// Per-synapse delays instead of `delay_ms` (which must then be 0): see
+    /// [`crate::delays`]. Not with short-term or long-term plasticity.
+    pub synapse_delays: Option<crate::delays::DelayInit>,
     /// Optional short-term plasticity.
     pub stp: Option<Box<dyn ModelParams>>,
     /// Optional long-term plasticity rule.
@@ -171,6 +178,7 @@ impl ProjectionSpec {
             weights,
             synapse: Box::new(synapse),
             delay_ms: 0.0,
+            synapse_delays: None,
             stp: None,
             plasticity: None,
             storage: Storage::Auto,
@@ -228,6 +236,7 @@ impl Simulation {
                 CoreSet::Deliver,
                 Stage::SynapticStp,
                 Stage::CurrentIntegration,
+                CoreSet::CaptureInput,
                 Stage::NeuronStep,
                 CoreSet::KeepOwned,
                 Stage::Plasticity,
@@ -247,6 +256,7 @@ impl Simulation {
             share: None,
         };
         sim.register_variables::<Membrane>();
+        sim.register_variables::<crate::population::InputCurrent>();
         sim.register_snapshot::<Spikes>()
             .register_snapshot::<SynapticInput>()
             .register_snapshot::<Membrane>()
@@ -255,6 +265,7 @@ impl Simulation {
             .register_snapshot::<Weights>()
             .register_snapshot::<Arrivals>()
             .register_snapshot::<DelayLine>()
+            .register_snapshot_checked::<crate::delays::SynapseQueue>()
             .register_snapshot::<crate::projection::TransmissionScale>();
         sim.add_systems(Stage::Record, record);
         Ok(sim)
@@ -526,6 +537,11 @@ impl Simulation {
                 ImposedSpikes::default(),
             ))
             .id();
+        if spec.model.kind() == ModelKind::Neuron {
+            self.world
+                .entity_mut(entity)
+                .insert(crate::population::InputCurrent::default());
+        }
         self.attach(
             entity,
             &spec.name,
@@ -637,7 +653,7 @@ impl Simulation {
                 ),
             ));
         }
-        let delay_steps = delay_steps as u32;
+        let mut delay_steps = delay_steps as u32;
         let n_pre = self.world.get::<Population>(pre).map_or(0, |p| p.size);
         let n_post = self.world.get::<Population>(post).map_or(0, |p| p.size);
         let master = *self.world.resource::<SimRng>();
@@ -650,12 +666,17 @@ impl Simulation {
             .as_ref()
             .filter(|share| {
                 share.ranks > 1
+                    && spec.synapse_delays.is_none()
                     && spec.stp.is_none()
                     && spec.plasticity.is_none()
                     && !share.keep_whole.contains(&spec.name)
             })
             .map(|share| share.columns(n_post));
-        let (connectivity, w) = if spec.connectivity.builds_by_column(&spec.weights) {
+        // Per-synapse delays are drawn from the whole connectivity (built the usual way).
+        let by_column =
+            spec.synapse_delays.is_none() && spec.connectivity.builds_by_column(&spec.weights);
+        let mut synapse_delays = None;
+        let (connectivity, w) = if by_column {
             spec.connectivity
                 .build_columns(
                     n_pre,
@@ -676,6 +697,43 @@ impl Simulation {
                 .weights
                 .generate(&built, &weight_streams)
                 .map_err(|e| BuildError::param(&owner, e))?;
+            synapse_delays = match &spec.synapse_delays {
+                None => None,
+                Some(init) => {
+                    let field = crate::delays::FIELD;
+                    if delay_steps != 0 {
+                        return Err(BuildError::param(
+                            &owner,
+                            crate::error::ParamError::new(
+                                "delay_ms",
+                                format!(
+                                    "give either delay_ms (one delay) or {field} (per synapse), not both"
+                                ),
+                            ),
+                        ));
+                    }
+                    let steps = init
+                        .generate(&built, &master.streams(&spec.name, "delays"), dt)
+                        .map_err(|e| BuildError::param(&owner, e))?;
+                    let delays =
+                        crate::delays::SynapseDelays::from_steps(&steps, &built.connectivity)
+                            .map_err(|e| BuildError::param(&owner, e))?;
+                    delay_steps = match &delays {
+                        Some(d) => d.min_steps(),
+                        None => steps.first().copied().unwrap_or(0),
+                    };
+                    if delays.is_some() && (spec.stp.is_some() || spec.plasticity.is_some()) {
+                        return Err(BuildError::param(
+                            &owner,
+                            crate::error::ParamError::new(
+                                field,
+                                "per-synapse delays do not work with short-term or long-term plasticity yet (their presynaptic state is per neuron, not per synapse); give the projection one delay_ms",
+                            ),
+                        ));
+                    }
+                    delays
+                }
+            };
             if spec.storage == Storage::Sparse {
                 built.connectivity = built.connectivity.to_sparse();
             }
@@ -700,7 +758,7 @@ impl Simulation {
             ))
             .id();
         if let Some(columns) = share
-            && spec.connectivity.builds_by_column(&spec.weights)
+            && by_column
             && let Some(share) = &mut self.share
         {
             share.shares.push((
@@ -710,6 +768,10 @@ impl Simulation {
                     total_synapses: None,
                 },
             ));
+        }
+        if let Some(delays) = synapse_delays {
+            let queue = delays.queue(n_pre);
+            self.world.entity_mut(entity).insert((delays, queue));
         }
         let target = Target::Projection {
             pre,
@@ -837,6 +899,26 @@ impl Simulation {
                 .add_systems(crate::parallel::keep_owned_spikes.in_set(CoreSet::KeepOwned));
         }
         Ok(())
+    }
+
+    /// Start capturing the input current of population `entity` each step (`i_syn`, see
+    /// [`crate::population::InputCurrent`]); the capturing system joins the schedule with the
+    /// first recorded population, so a run that records no `i_syn` pays nothing for it.
+    fn capture_input_current(&mut self, entity: Entity) {
+        let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
+        let Some(mut captured) = self
+            .world
+            .get_mut::<crate::population::InputCurrent>(entity)
+        else {
+            return;
+        };
+        captured.i_syn.resize(size, 0.0);
+        if !self.world.contains_resource::<CapturingInput>() {
+            self.world.insert_resource(CapturingInput);
+            self.schedule.add_systems(
+                crate::population::capture_input_current.in_set(CoreSet::CaptureInput),
+            );
+        }
     }
 
     /// The number of threads (= partitions) the steps run on.
@@ -1030,6 +1112,9 @@ impl Simulation {
                             .join(", "),
                     })?;
                 self.check_recorder_name(name, *stride)?;
+                if variables.iter().any(|v| v == "i_syn") {
+                    self.capture_input_current(entity);
+                }
                 let readers = self.world.resource::<VariableReaders>().clone();
                 let mut columns = Vec::new();
                 let mut sources = Vec::new();
@@ -1489,7 +1574,7 @@ mod tests {
     ) {
         for (p, c, w, a) in &q {
             let mut input = inputs.get_mut(p.post).unwrap();
-            crate::projection::for_each_transmission(c, &w.w, &a.pre, None, |j, x| {
+            crate::projection::for_each_transmission(c, &w.w, a, None, |j, x| {
                 input.current[j] += x
             });
         }

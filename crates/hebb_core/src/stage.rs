@@ -49,6 +49,9 @@ impl Stage {
 pub(crate) enum CoreSet {
     /// Push emitted spikes into delay lines and pop this step's arrivals.
     Deliver,
+    /// Copy the input current of populations whose `i_syn` is recorded (scheduled only then;
+    /// see [`crate::population::InputCurrent`]).
+    CaptureInput,
     /// With several ranks: drop the spikes of neurons another rank owns (see
     /// [`crate::parallel::keep_owned_spikes`]).
     KeepOwned,

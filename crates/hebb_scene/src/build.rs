@@ -101,6 +101,7 @@ impl Scene {
                 weights: proj.weights.clone(),
                 synapse: proj.synapse.params.clone(),
                 delay_ms: proj.delay_ms,
+                synapse_delays: proj.synapse_delays_ms.clone(),
                 stp: proj.stp.as_ref().map(|m| m.params.clone()),
                 plasticity: proj.plasticity.as_ref().map(|m| m.params.clone()),
                 storage: proj.storage,

@@ -147,6 +147,12 @@ pub struct ProjectionDef {
     /// Delay in ms, ≥ 0 and a whole number of steps (default 0).
     #[serde(default)]
     pub delay_ms: f64,
+    /// Per-synapse delays in ms instead of `delay_ms`, written like `weights`:
+    /// `Constant(x)`, `Uniform(low:, high:)` (equally likely grid values, both ends included),
+    /// `Normal(mean:, std:, min:, max:)` (redrawn into the bounds, nearest step) or
+    /// `Values([…])`; every bound and value a whole number of steps (`hebb_core::delays`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synapse_delays_ms: Option<hebb_core::delays::DelayInit>,
     /// Optional short-term plasticity model.
     #[serde(
         default,
@@ -458,6 +464,28 @@ impl Scene {
                         self.dt_ms, proj.delay_ms
                     ),
                 ));
+            }
+            if let Some(delays) = &proj.synapse_delays_ms {
+                delays
+                    .validate(self.dt_ms)
+                    .map_err(|e| self.param_error(el, None, e))?;
+                if proj.delay_ms != 0.0 {
+                    return Err(self.error(
+                        el,
+                        Some("delay_ms"),
+                        "give either delay_ms (one delay) or synapse_delays_ms (per synapse), not both".into(),
+                    ));
+                }
+                if let Some(model) = [&proj.stp, &proj.plasticity].into_iter().flatten().next() {
+                    return Err(self.error(
+                        el,
+                        Some("synapse_delays_ms"),
+                        format!(
+                            "per-synapse delays do not work with `{}` yet (short-term and long-term plasticity keep their presynaptic state per neuron, not per synapse); give the projection one delay_ms",
+                            model.name()
+                        ),
+                    ));
+                }
             }
             self.check_model(el, "synapse", &proj.synapse)?;
             if let Some(stp) = &proj.stp {

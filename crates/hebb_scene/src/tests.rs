@@ -139,7 +139,7 @@ fn kick(
 ) {
     for (p, c, w, a) in &q {
         if let Ok(mut input) = inputs.get_mut(p.post) {
-            hebb_core::projection::for_each_transmission(c, &w.w, &a.pre, None, |j, x| {
+            hebb_core::projection::for_each_transmission(c, &w.w, a, None, |j, x| {
                 input.current[j] += x;
             });
         }

@@ -1,5 +1,6 @@
 //! Event-driven delivery shared by the synapse outputs: add `factor · w · scale` of every
-//! synapse of every arriving presynaptic neuron into a postsynaptic array.
+//! synapse of every arriving presynaptic neuron (and of every arriving synapse of a projection
+//! with per-synapse delays, `hebb_core::delays`) into a postsynaptic array.
 //!
 //! Dense rows without per-synapse scale take a contiguous, vectorizable loop; CSR rows without
 //! scale a direct loop over the row's postsynaptic indices and weights; every other case goes
@@ -13,7 +14,9 @@ use std::ops::Range;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::parallel::RowLocator;
 use hebb_core::prelude::*;
-use hebb_core::projection::{for_each_transmission, for_each_transmission_in};
+use hebb_core::projection::{
+    for_each_pre_transmission, for_each_synapse_transmission, for_each_transmission_in,
+};
 
 /// How many arriving neurons ahead the rows of a sparse projection are prefetched.
 const PREFETCH_AHEAD: usize = 8;
@@ -54,9 +57,32 @@ pub type Incoming<'a> = (
 );
 
 /// Add `(w[s] · scale) · factor` into `target[post(s)]` for every synapse `s` of every
-/// presynaptic neuron in `arrivals`. `target` has one entry per postsynaptic neuron.
+/// arriving presynaptic neuron, then for every arriving synapse (per-synapse delays, in their
+/// canonical order). `target` has one entry per postsynaptic neuron.
 #[inline]
 pub fn deliver(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &Arrivals,
+    scale: Option<&TransmissionScale>,
+    factor: Real,
+    target: &mut [Real],
+) {
+    deliver_pre(connectivity, weights, &arrivals.pre, scale, factor, target);
+    deliver_synapses(
+        connectivity,
+        weights,
+        &arrivals.synapses,
+        scale,
+        factor,
+        &(0..connectivity.n_post()),
+        target,
+    );
+}
+
+/// [`deliver`] for arriving presynaptic neurons (every synapse of each).
+#[inline]
+pub fn deliver_pre(
     connectivity: &Connectivity,
     weights: &[Real],
     arrivals: &[u32],
@@ -112,8 +138,51 @@ pub fn deliver(
                 }
             }
         }
-        _ => for_each_transmission(connectivity, weights, arrivals, scale, |j, x| {
+        _ => for_each_pre_transmission(connectivity, weights, arrivals, scale, |j, x| {
             target[j] += x * factor;
+        }),
+    }
+}
+
+/// Add `(w[s] · scale) · factor` into `target[post(s) − block.start]` for every synapse `s` of
+/// `synapses` (in list order) whose postsynaptic neuron is in `block`.
+#[inline]
+pub fn deliver_synapses(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    synapses: &[u32],
+    scale: Option<&TransmissionScale>,
+    factor: Real,
+    block: &Range<usize>,
+    target: &mut [Real],
+) {
+    if synapses.is_empty() || block.is_empty() {
+        return;
+    }
+    match (connectivity, scale) {
+        (Connectivity::Sparse(csr), None) => {
+            let post = csr.post_of();
+            let whole = block.start == 0 && block.end == connectivity.n_post();
+            if whole {
+                for &s in synapses {
+                    let s = s as usize;
+                    target[post[s] as usize] += weights[s] * factor;
+                }
+            } else {
+                let start = block.start;
+                for &s in synapses {
+                    let s = s as usize;
+                    let j = post[s] as usize;
+                    if block.contains(&j) {
+                        target[j - start] += weights[s] * factor;
+                    }
+                }
+            }
+        }
+        _ => for_each_synapse_transmission(connectivity, weights, synapses, scale, |j, x| {
+            if block.contains(&j) {
+                target[j - block.start] += x * factor;
+            }
         }),
     }
 }
@@ -124,6 +193,37 @@ pub fn deliver(
 /// postsynaptic population into blocks gives bit-identical results.
 #[inline]
 pub fn deliver_block(
+    connectivity: &Connectivity,
+    weights: &[Real],
+    arrivals: &Arrivals,
+    scale: Option<&TransmissionScale>,
+    factor: Real,
+    block: &Range<usize>,
+    target: &mut [Real],
+) {
+    deliver_pre_block(
+        connectivity,
+        weights,
+        &arrivals.pre,
+        scale,
+        factor,
+        block,
+        target,
+    );
+    deliver_synapses(
+        connectivity,
+        weights,
+        &arrivals.synapses,
+        scale,
+        factor,
+        block,
+        target,
+    );
+}
+
+/// [`deliver_block`] for arriving presynaptic neurons (every synapse of each).
+#[inline]
+pub fn deliver_pre_block(
     connectivity: &Connectivity,
     weights: &[Real],
     arrivals: &[u32],
@@ -137,7 +237,7 @@ pub fn deliver_block(
     }
     if block.start == 0 && block.end == connectivity.n_post() {
         // One partition: the whole delivery, without the per-row searches.
-        deliver(connectivity, weights, arrivals, scale, factor, target);
+        deliver_pre(connectivity, weights, arrivals, scale, factor, target);
         return;
     }
     let start = block.start;
@@ -205,7 +305,7 @@ pub fn deliver_arrivals(
     deliver_block(
         connectivity,
         &weights.w,
-        &arrivals.pre,
+        arrivals,
         scale,
         1.0,
         block,
@@ -219,9 +319,9 @@ mod tests {
 
     fn both(conn: &Connectivity, w: &[Real], arrivals: &[u32], scale: Option<&TransmissionScale>) {
         let mut dense = vec![0.0; conn.n_post()];
-        deliver(conn, w, arrivals, scale, 0.5, &mut dense);
+        deliver_pre(conn, w, arrivals, scale, 0.5, &mut dense);
         let mut sparse = vec![0.0; conn.n_post()];
-        deliver(&conn.to_sparse(), w, arrivals, scale, 0.5, &mut sparse);
+        deliver_pre(&conn.to_sparse(), w, arrivals, scale, 0.5, &mut sparse);
         assert_eq!(dense, sparse);
         // Independent reference: loop over (pre, post) pairs.
         let mut expected = vec![0.0; conn.n_post()];
@@ -284,7 +384,7 @@ mod tests {
         assert!(matches!(conn, Connectivity::Sparse(_)));
         let w: Vec<Real> = vec![0.5, 0.25, 3.0, 1.0e-3, -2.0, 7.0, 1.5];
         let mut out = vec![0.0; 4];
-        deliver(&conn, &w, &[0, 1, 2, 3], None, 2.0, &mut out);
+        deliver_pre(&conn, &w, &[0, 1, 2, 3], None, 2.0, &mut out);
         let expected = [
             3.0 * 2.0,
             ((0.5 * 2.0) + 1.0e-3 * 2.0) + 1.5 * 2.0,
@@ -293,7 +393,7 @@ mod tests {
         ];
         assert_eq!(out, expected);
         let mut out = vec![0.0; 4];
-        deliver(&conn, &w, &[2], None, 1.0, &mut out);
+        deliver_pre(&conn, &w, &[2], None, 1.0, &mut out);
         assert_eq!(out, [0.0; 4]);
     }
 
@@ -328,12 +428,12 @@ mod tests {
         for (conn, w) in [(&sparse, &w_sparse), (&dense, &w_dense)] {
             for scale in [None, Some(&per_pre)] {
                 let mut whole = vec![0.25; 5];
-                deliver(conn, w, &[0, 1, 3], scale, 1.5, &mut whole);
+                deliver_pre(conn, w, &[0, 1, 3], scale, 1.5, &mut whole);
                 for parts in 1..4 {
                     let mut split = vec![0.25; 5];
                     for p in 0..parts {
                         let block = hebb_core::parallel::block_range(5, p, parts);
-                        deliver_block(
+                        deliver_pre_block(
                             conn,
                             w,
                             &[0, 1, 3],

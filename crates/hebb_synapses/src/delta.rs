@@ -98,7 +98,7 @@ pub fn delta_step(
     mut inputs: Query<&mut SynapticInput>,
 ) {
     for ((projection, connectivity, weights, arrivals, scale), output) in &projections {
-        if arrivals.pre.is_empty() {
+        if arrivals.is_empty() {
             continue;
         }
         let Ok(mut input) = inputs.get_mut(projection.post) else {
@@ -114,7 +114,7 @@ pub fn delta_step(
             deliver_block(
                 connectivity,
                 &weights.w,
-                &arrivals.pre,
+                arrivals,
                 scale,
                 output.factor,
                 &block,

@@ -21,7 +21,9 @@
 use std::ops::Range;
 
 use hebb_core::prelude::*;
-use hebb_core::projection::{for_each_transmission, for_each_transmission_in};
+use hebb_core::projection::{
+    for_each_synapse_transmission, for_each_transmission, for_each_transmission_in,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::Incoming;
@@ -64,7 +66,7 @@ impl Model for Receptor {
 pub fn deliver_by_sign(
     connectivity: &Connectivity,
     weights: &[Real],
-    arrivals: &[u32],
+    arrivals: &Arrivals,
     scale: Option<&TransmissionScale>,
     input: &mut ReceptorInput,
 ) {
@@ -79,18 +81,25 @@ pub fn deliver_by_sign(
 pub fn deliver_by_sign_block(
     connectivity: &Connectivity,
     weights: &[Real],
-    arrivals: &[u32],
+    arrivals: &Arrivals,
     scale: Option<&TransmissionScale>,
     block: &Range<usize>,
     excitatory: &mut [Real],
     inhibitory: &mut [Real],
 ) {
     let start = block.start;
-    for_each_transmission_in(connectivity, weights, arrivals, scale, block, |j, x| {
+    let mut add = |j: usize, x: Real| {
         if x > 0.0 {
             excitatory[j - start] += x;
         } else {
             inhibitory[j - start] += x;
+        }
+    };
+    for_each_transmission_in(connectivity, weights, &arrivals.pre, scale, block, &mut add);
+    // Per-synapse delays: the arriving synapses, after the arriving neurons (canonical order).
+    for_each_synapse_transmission(connectivity, weights, &arrivals.synapses, scale, |j, x| {
+        if block.contains(&j) {
+            add(j, x);
         }
     });
 }
@@ -103,7 +112,7 @@ pub fn receptor_step(
     mut inputs: Query<&mut ReceptorInput>,
 ) {
     for (projection, connectivity, weights, arrivals, scale) in &projections {
-        if arrivals.pre.is_empty() {
+        if arrivals.is_empty() {
             continue;
         }
         let Ok(mut input) = inputs.get_mut(projection.post) else {
@@ -116,7 +125,7 @@ pub fn receptor_step(
             deliver_by_sign_block(
                 connectivity,
                 &weights.w,
-                &arrivals.pre,
+                arrivals,
                 scale,
                 &block,
                 excitatory,
@@ -149,11 +158,17 @@ mod tests {
         };
         let w = [400.0, -400.0, 1.0, 2.0, -3.0, 5.0];
         let mut input = ReceptorInput::new(2);
-        deliver_by_sign(&conn, &w, &[0, 2], None, &mut input);
+        deliver_by_sign(&conn, &w, &Arrivals::of_pre(vec![0, 2]), None, &mut input);
         assert_eq!(input.excitatory, vec![400.0, 5.0]);
         assert_eq!(input.inhibitory, vec![-3.0, -400.0]);
         let mut sparse = ReceptorInput::new(2);
-        deliver_by_sign(&conn.to_sparse(), &w, &[0, 2], None, &mut sparse);
+        deliver_by_sign(
+            &conn.to_sparse(),
+            &w,
+            &Arrivals::of_pre(vec![0, 2]),
+            None,
+            &mut sparse,
+        );
         assert_eq!(sparse, input);
         for conn in [conn.clone(), conn.to_sparse()] {
             let mut split = ReceptorInput::new(2);
@@ -161,7 +176,7 @@ mod tests {
                 deliver_by_sign_block(
                     &conn,
                     &w,
-                    &[0, 2],
+                    &Arrivals::of_pre(vec![0, 2]),
                     None,
                     &block,
                     &mut split.excitatory[block.clone()],

@@ -964,7 +964,7 @@ mod tests {
         fn probe(q: ProbeQuery, mut inputs: Query<&mut SynapticInput>) {
             for (p, c, w, a, scale) in &q {
                 let mut input = inputs.get_mut(p.post).unwrap();
-                for_each_transmission(c, &w.w, &a.pre, scale, |j, x| input.current[j] += x);
+                for_each_transmission(c, &w.w, a, scale, |j, x| input.current[j] += x);
             }
         }
 
