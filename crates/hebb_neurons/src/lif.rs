@@ -460,19 +460,19 @@ fn lif_kernel<const RK2: bool, C: ConstantsAt<LifConstants>>(constants: &C, s: L
     }
 }
 
+/// What [`lif_system`] reads and writes of each `Lif` population.
+type LifPopulation<'a> = (
+    &'a LifConstants,
+    &'a mut LifState,
+    &'a mut Membrane,
+    &'a mut SynapticInput,
+    &'a mut SpikeFlags,
+    &'a mut Spikes,
+    Option<&'a LifConstants<Columns>>,
+);
+
 /// [`Stage::NeuronStep`]: step every `Lif` population and write its spikes.
-pub fn lif_system(
-    executor: Res<Executor>,
-    mut populations: Query<(
-        &LifConstants,
-        &mut LifState,
-        &mut Membrane,
-        &mut SynapticInput,
-        &mut SpikeFlags,
-        &mut Spikes,
-        Option<&LifConstants<Columns>>,
-    )>,
-) {
+pub fn lif_system(executor: Res<Executor>, mut populations: Query<LifPopulation<'_>>) {
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
         &mut populations
     {
