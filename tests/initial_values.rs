@@ -209,10 +209,13 @@ fn per_neuron_errors_name_the_field() {
             .unwrap()
             .to_string()
     };
-    let e = error("Lif()", r#""v_threshold_mv": Constant(-50.0)"#);
+    let e = error(
+        "Poisson(rate_hz: 5.0)",
+        r#""v_threshold_mv": Constant(-50.0)"#,
+    );
     assert!(e.starts_with("pn.ron:3:"), "{e}");
     assert!(
-        e.contains("`Lif` does not take `v_threshold_mv` per neuron (it takes: none)"),
+        e.contains("`Poisson` does not take `v_threshold_mv` per neuron (it takes: none)"),
         "{e}"
     );
     let e = error(
@@ -220,9 +223,12 @@ fn per_neuron_errors_name_the_field() {
         r#""v_threshold_mv": Values([20.0, -6.0, 10.0])"#,
     );
     assert!(
-        e.contains("per_neuron v_threshold_mv[1] must be greater than v_reset_mv (-5), got -6"),
+        e.contains("per_neuron.v_threshold_mv[1] must be greater than v_reset_mv (-5), got -6"),
         "{e}"
     );
-    let e = error("LifRef()", r#""tau_ms": Constant(5.0)"#);
-    assert!(e.contains("(it takes: v_threshold_mv)"), "{e}");
+    let e = error("LifRef()", r#""tau_m_ms": Constant(5.0)"#);
+    assert!(
+        e.contains("(it takes: tau_ms, resistance, v_rest_mv, v_reset_mv, v_threshold_mv, tau_ref_ms, bias_current)"),
+        "{e}"
+    );
 }

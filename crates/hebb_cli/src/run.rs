@@ -116,6 +116,10 @@ pub struct PopulationSummary {
     pub rate_hz: f64,
     /// The model's params, every one resolved (defaults written out), or null when unknown.
     pub params: Option<serde_json::Value>,
+    /// The params given per neuron (scene `per_neuron`): the drawn values' min, mean and max
+    /// per param (omitted when none).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub per_neuron: std::collections::BTreeMap<String, PerNeuronSummary>,
 }
 
 /// One projection in `summary.json`.
@@ -148,6 +152,31 @@ pub struct ProjectionSummary {
     pub plasticity: Option<serde_json::Value>,
 }
 
+/// The values one param took over a population's neurons (`summary.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PerNeuronSummary {
+    /// Smallest value.
+    pub min: f64,
+    /// Mean over the neurons.
+    pub mean: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl PerNeuronSummary {
+    fn of(values: &[f64]) -> Self {
+        let (mut min, mut max, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+        for &v in values {
+            (min, max, sum) = (min.min(v), max.max(v), sum + v);
+        }
+        Self {
+            min,
+            mean: sum / values.len().max(1) as f64,
+            max,
+        }
+    }
+}
+
 /// Populations of `sim` in creation order with their spike counts.
 pub fn populations(sim: &Simulation, duration_ms: f64) -> Vec<PopulationSummary> {
     sim.index()
@@ -169,6 +198,17 @@ pub fn populations(sim: &Simulation, duration_ms: f64) -> Vec<PopulationSummary>
                 spikes,
                 rate_hz,
                 params: None,
+                per_neuron: sim
+                    .world
+                    .get::<hebb_core::initial::NeuronParams>(*e)
+                    .map(|params| {
+                        params
+                            .values
+                            .iter()
+                            .map(|(name, v)| (name.clone(), PerNeuronSummary::of(v)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         })
         .collect()

@@ -2,8 +2,7 @@
 //! counter-based streams; used to set any settable state variable of a population by name
 //! (scene `initial: {"v": Uniform(low: -60.0, high: -50.0)}`), whatever its neuron model, and
 //! the params a model accepts per neuron (scene `per_neuron: {"v_threshold_mv": …}`, stored in
-//! [`NeuronParams`]; the model's kernel reads them through [`PerNeuron`], generic so that the
-//! homogeneous case compiles to the same code as before).
+//! [`NeuronParams`]; the model turns them into per-neuron constants, see [`crate::per_neuron`]).
 //!
 //! The value of neuron `i` is drawn from stream `i` of the population's `"initial.<variable>"`
 //! family ([`crate::rng`]), so it does not depend on the population's split over threads or
@@ -133,8 +132,23 @@ impl NeuronValues {
         streams: &Streams,
         field: &str,
     ) -> Result<Vec<Real>, ParamError> {
+        Ok(self
+            .values_f64(n, streams, field)?
+            .into_iter()
+            .map(|v| v as Real)
+            .collect())
+    }
+
+    /// [`NeuronValues::values`] in `f64` (model params are `f64`: a value given per neuron
+    /// must equal the same value given to the whole population).
+    pub fn values_f64(
+        &self,
+        n: usize,
+        streams: &Streams,
+        field: &str,
+    ) -> Result<Vec<f64>, ParamError> {
         Ok(match self {
-            Self::Constant(v) => vec![*v as Real; n],
+            Self::Constant(v) => vec![*v; n],
             Self::Values(values) => {
                 if values.len() != n {
                     return Err(ParamError::new(
@@ -142,10 +156,10 @@ impl NeuronValues {
                         format!("must have one value per neuron ({n}), got {}", values.len()),
                     ));
                 }
-                values.iter().map(|&v| v as Real).collect()
+                values.clone()
             }
             Self::Uniform { low, high } => (0..n)
-                .map(|i| streams.stream(i as u64).random_range(*low..*high) as Real)
+                .map(|i| streams.stream(i as u64).random_range(*low..*high))
                 .collect(),
             Self::Normal {
                 mean,
@@ -161,7 +175,7 @@ impl NeuronValues {
                         for _ in 0..MAX_REDRAWS {
                             let x: f64 = normal.sample(&mut rng);
                             if (*min..=*max).contains(&x) {
-                                return Ok(x as Real);
+                                return Ok(x);
                             }
                         }
                         Err(ParamError::new(
@@ -209,13 +223,13 @@ fn normal_cdf(z: f64) -> f64 {
 #[derive(Component, Debug, Clone, Default, PartialEq)]
 pub struct NeuronParams {
     /// `(param, one value per neuron)`.
-    pub values: Vec<(String, Vec<Real>)>,
+    pub values: Vec<(String, Vec<f64>)>,
 }
 
 impl NeuronParams {
     /// The values of `param`, if given per neuron.
     #[inline]
-    pub fn get(&self, param: &str) -> Option<&[Real]> {
+    pub fn get(&self, param: &str) -> Option<&[f64]> {
         self.values
             .iter()
             .find(|(name, _)| name == param)
@@ -223,81 +237,73 @@ impl NeuronParams {
     }
 }
 
-/// A param read per neuron by a kernel: a constant (`Real`, the homogeneous case, which then
-/// compiles exactly as a plain constant) or one value per neuron (`&[Real]`). Make the kernel
-/// generic over it and call it with whichever the population has.
-pub trait PerNeuron: Copy {
-    /// The value of neuron `i` (of the slice the kernel works on).
-    fn at(self, i: usize) -> Real;
-}
-
-impl PerNeuron for Real {
-    #[inline(always)]
-    fn at(self, _i: usize) -> Real {
-        self
-    }
-}
-
-impl PerNeuron for &[Real] {
-    #[inline(always)]
-    fn at(self, i: usize) -> Real {
-        self[i]
-    }
-}
-
 impl Simulation {
-    /// Give model param `param` of `population` one value per neuron, drawn from `values`
-    /// with the population's `"per_neuron.<param>"` streams (neuron `i` from stream `i`).
-    /// `model` is the population's model params (checked: the model must list `param` in
+    /// Give model params of `population` one value per neuron: each `(param, values)` is
+    /// drawn with the population's `"per_neuron.<param>"` streams (neuron `i` from stream
+    /// `i`). `model` is the population's model params: it must list every `param` in
     /// [`Model::PER_NEURON`](crate::registry::Model::PER_NEURON), and its
-    /// `validate_per_neuron` must accept the values). Errors name `per_neuron.<param>`.
+    /// [`attach_per_neuron`](crate::registry::Model::attach_per_neuron) then checks each
+    /// neuron's params as a whole and attaches the per-neuron constants. Call it once per
+    /// population, after `add_population`, with all its per-neuron params. Errors name
+    /// `per_neuron.<param>` (and the neuron when one neuron's params are refused).
     pub fn set_per_neuron(
         &mut self,
         population: &str,
         model: &dyn ModelParams,
-        param: &str,
-        values: &NeuronValues,
+        params: &[(&str, &NeuronValues)],
     ) -> Result<(), BuildError> {
         let entity = self.index().population_or_err(population)?;
         let owner = format!("population `{population}`");
-        let field = format!("per_neuron.{param}");
         let supported = model.per_neuron();
-        if !supported.contains(&param) {
-            return Err(BuildError::param(
-                owner,
-                ParamError::new(
-                    "per_neuron",
-                    format!(
-                        "`{}` does not take `{param}` per neuron (it takes: {})",
-                        model.model_name(),
-                        if supported.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            supported.join(", ")
-                        }
-                    ),
-                ),
-            ));
-        }
-        values
-            .validate(&field)
-            .map_err(|e| BuildError::param(owner.as_str(), e))?;
         let size = self.world.get::<Population>(entity).map_or(0, |p| p.size);
-        let streams = self
-            .world
-            .resource::<crate::rng::SimRng>()
-            .streams(population, &field);
-        let drawn = values
-            .values(size, &streams, &field)
-            .map_err(|e| BuildError::param(owner.as_str(), e))?;
-        model.validate_per_neuron(param, &drawn).map_err(|e| {
-            BuildError::param(owner.as_str(), ParamError::new("per_neuron", e.to_string()))
-        })?;
-        let mut entity = self.world.entity_mut(entity);
-        let mut params = entity.take::<NeuronParams>().unwrap_or_default();
-        params.values.retain(|(name, _)| name != param);
-        params.values.push((param.to_owned(), drawn));
-        entity.insert(params);
+        let mut drawn_params = NeuronParams::default();
+        for &(param, values) in params {
+            let field = format!("per_neuron.{param}");
+            if !supported.contains(&param) {
+                return Err(BuildError::param(
+                    owner,
+                    ParamError::new(
+                        "per_neuron",
+                        format!(
+                            "`{}` does not take `{param}` per neuron (it takes: {})",
+                            model.model_name(),
+                            if supported.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                supported.join(", ")
+                            }
+                        ),
+                    ),
+                ));
+            }
+            values
+                .validate(&field)
+                .map_err(|e| BuildError::param(owner.as_str(), e))?;
+            let streams = self
+                .world
+                .resource::<crate::rng::SimRng>()
+                .streams(population, &field);
+            let drawn = values
+                .values_f64(size, &streams, &field)
+                .map_err(|e| BuildError::param(owner.as_str(), e))?;
+            drawn_params.values.retain(|(name, _)| name != param);
+            drawn_params.values.push((param.to_owned(), drawn));
+        }
+        if drawn_params.values.is_empty() {
+            return Ok(());
+        }
+        let dt_ms = self.dt_ms();
+        let mut ctx = crate::registry::AttachContext {
+            world: &mut self.world,
+            entity,
+            name: population.to_owned(),
+            dt_ms,
+            target: crate::registry::Target::Population { size },
+            system_tags: Vec::new(),
+            kind_systems: true,
+        };
+        model.attach_per_neuron(&mut ctx, &drawn_params)?;
+        self.world.entity_mut(entity).insert(drawn_params);
         Ok(())
     }
 

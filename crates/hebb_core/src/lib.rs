@@ -18,6 +18,8 @@
 //! - [`record`]: spike, state and weight recorders whose memory grows only with what is asked.
 //! - [`initial`]: per-neuron initial values of any settable state variable (constant, list,
 //!   `Uniform`, truncated `Normal`), drawn per neuron.
+//! - [`per_neuron`]: neuron-model constants that differ per neuron (scene `per_neuron`), one
+//!   value per constant when all neurons share it.
 //! - [`table`]: numeric tables (CSV, NPY) that model params name, e.g. rate schedules.
 //!
 //! See `docs/ARCHITECTURE.md` at the repository root for the data flow of one step.
@@ -33,6 +35,7 @@ pub mod initial;
 pub mod parallel;
 pub mod param_range;
 pub mod params;
+pub mod per_neuron;
 pub mod plugin;
 pub mod population;
 pub mod projection;

@@ -236,13 +236,27 @@ pub trait Model:
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError>;
 
     /// The params a population may give per neuron (scene `per_neuron: {"v_threshold_mv":
-    /// …}`); the model's kernel reads them from [`crate::initial::NeuronParams`]. Default:
-    /// none.
+    /// …}`, stored in [`crate::initial::NeuronParams`]). Each must be reachable through
+    /// [`Model::per_neuron_field`]. Default: none.
     const PER_NEURON: &'static [&'static str] = &[];
 
-    /// Check per-neuron values of `param` (one of [`Model::PER_NEURON`]) against the other
-    /// params, e.g. every threshold above the reset. Default: no check.
-    fn validate_per_neuron(&self, _param: &str, _values: &[crate::Real]) -> Result<(), ParamError> {
+    /// The field of `param` (one of [`Model::PER_NEURON`]), so that each neuron's params can
+    /// be written and validated as a whole ([`crate::initial::NeuronParams::each_neuron`]).
+    /// Default: none.
+    fn per_neuron_field(&mut self, _param: &str) -> Option<&mut f64> {
+        None
+    }
+
+    /// Called after [`Model::attach`] when the population gives some params per neuron:
+    /// check every neuron's params and attach what the kernel reads instead of the homogeneous
+    /// constants (see [`crate::per_neuron`]), and per-neuron initial state that derives from
+    /// params (e.g. `v` starting at each neuron's resting potential). Default: nothing (a model
+    /// with an empty [`Model::PER_NEURON`] is never called).
+    fn attach_per_neuron(
+        &self,
+        _ctx: &mut AttachContext<'_>,
+        _per_neuron: &crate::initial::NeuronParams,
+    ) -> Result<(), BuildError> {
         Ok(())
     }
 }
@@ -262,8 +276,12 @@ pub trait ModelParams: erased_serde::Serialize + Debug + Send + Sync + 'static {
     fn describe(&self) -> Option<String>;
     /// See [`Model::PER_NEURON`].
     fn per_neuron(&self) -> &'static [&'static str];
-    /// See [`Model::validate_per_neuron`].
-    fn validate_per_neuron(&self, param: &str, values: &[crate::Real]) -> Result<(), ParamError>;
+    /// See [`Model::attach_per_neuron`].
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &crate::initial::NeuronParams,
+    ) -> Result<(), BuildError>;
     /// See [`Model::attach`].
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError>;
     /// Clone into a box.
@@ -294,8 +312,12 @@ impl<T: Model> ModelParams for T {
     fn per_neuron(&self) -> &'static [&'static str] {
         T::PER_NEURON
     }
-    fn validate_per_neuron(&self, param: &str, values: &[crate::Real]) -> Result<(), ParamError> {
-        Model::validate_per_neuron(self, param, values)
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &crate::initial::NeuronParams,
+    ) -> Result<(), BuildError> {
+        Model::attach_per_neuron(self, ctx, per_neuron)
     }
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         Model::attach(self, ctx)

@@ -86,6 +86,8 @@
 //! `ode-initval/rkf45.c`, `cstd.c`, `evolve.c`; Brette & Gerstner (2005), J. Neurophysiol.
 //! 94:3637–3642; Naud et al. (2008), Biol. Cybern. 99:335–347.
 
+use hebb_core::initial::NeuronParams;
+use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -301,6 +303,71 @@ impl Model for AdEx {
         check::positive("error_tolerance", self.error_tolerance)
     }
 
+    const PER_NEURON: &'static [&'static str] = &[
+        "c_m_pf",
+        "g_l_ns",
+        "e_l_mv",
+        "v_th_mv",
+        "delta_t_mv",
+        "v_peak_mv",
+        "v_reset_mv",
+        "t_ref_ms",
+        "a_ns",
+        "b_pa",
+        "tau_w_ms",
+        "e_ex_mv",
+        "e_in_mv",
+        "tau_syn_ex_ms",
+        "tau_syn_in_ms",
+        "i_e_pa",
+    ];
+
+    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
+        Some(match param {
+            "c_m_pf" => &mut self.c_m_pf,
+            "g_l_ns" => &mut self.g_l_ns,
+            "e_l_mv" => &mut self.e_l_mv,
+            "v_th_mv" => &mut self.v_th_mv,
+            "delta_t_mv" => &mut self.delta_t_mv,
+            "v_peak_mv" => &mut self.v_peak_mv,
+            "v_reset_mv" => &mut self.v_reset_mv,
+            "t_ref_ms" => &mut self.t_ref_ms,
+            "a_ns" => &mut self.a_ns,
+            "b_pa" => &mut self.b_pa,
+            "tau_w_ms" => &mut self.tau_w_ms,
+            "e_ex_mv" => &mut self.e_ex_mv,
+            "e_in_mv" => &mut self.e_in_mv,
+            "tau_syn_ex_ms" => &mut self.tau_syn_ex_ms,
+            "tau_syn_in_ms" => &mut self.tau_syn_in_ms,
+            "i_e_pa" => &mut self.i_e_pa,
+            _ => return None,
+        })
+    }
+
+    /// Per-neuron constants; each neuron starts at its own `e_l_mv` unless `v_init_mv` is set.
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &NeuronParams,
+    ) -> Result<(), BuildError> {
+        let size = ctx.population_size(Self::NAME)?;
+        let owner = format!("population `{}`", ctx.name);
+        let dt_ms = ctx.dt_ms;
+        let each = per_neuron.each_neuron(self, size, &owner, |_, p| {
+            let v0 = p.v_init_mv.unwrap_or(p.e_l_mv) as Real;
+            Ok((AdExConstants::new(p, dt_ms)?, v0))
+        })?;
+        let constants: Vec<AdExConstants> = each.iter().map(|e| e.0).collect();
+        let mut entity = ctx.entity_mut();
+        if let Some(mut membrane) = entity.get_mut::<Membrane>() {
+            for (v, e) in membrane.v.iter_mut().zip(&each) {
+                *v = e.1;
+            }
+        }
+        entity.insert(AdExConstants::gather(&constants));
+        Ok(())
+    }
+
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         let size = ctx.population_size(Self::NAME)?;
         let constants = AdExConstants::new(self, ctx.dt_ms)
@@ -324,60 +391,90 @@ impl Model for AdEx {
     }
 }
 
-/// The constants of an `AdEx` population, in `f64`.
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct AdExConstants {
+/// The constants of an `AdEx` population, in `f64`: one value each (`AdExConstants`), or, for a
+/// population with per-neuron params, one value or one per neuron each
+/// (`AdExConstants<Columns>`, see [`hebb_core::per_neuron`]).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct AdExConstants<L: Layout = Shared> {
     /// Step, ms.
     pub h: f64,
     /// See [`AdEx`] (units as there).
-    pub c_m: f64,
+    pub c_m: L::Of<f64>,
     /// See [`AdEx`].
-    pub g_l: f64,
+    pub g_l: L::Of<f64>,
     /// See [`AdEx`].
-    pub e_l: f64,
+    pub e_l: L::Of<f64>,
     /// See [`AdEx`].
-    pub v_th: f64,
+    pub v_th: L::Of<f64>,
     /// See [`AdEx`].
-    pub delta_t: f64,
+    pub delta_t: L::Of<f64>,
     /// `V_peak`: the clamp of V inside the right-hand side.
-    pub v_peak: f64,
+    pub v_peak: L::Of<f64>,
     /// The spike condition `V >= v_spike`: V_peak, or V_th when Δ_T = 0 (NEST).
-    pub v_spike: f64,
+    pub v_spike: L::Of<f64>,
     /// See [`AdEx`].
-    pub v_reset: f64,
+    pub v_reset: L::Of<f64>,
     /// See [`AdEx`].
-    pub a: f64,
+    pub a: L::Of<f64>,
     /// See [`AdEx`].
-    pub b: f64,
+    pub b: L::Of<f64>,
     /// See [`AdEx`].
-    pub tau_w: f64,
+    pub tau_w: L::Of<f64>,
     /// See [`AdEx`].
-    pub e_ex: f64,
+    pub e_ex: L::Of<f64>,
     /// See [`AdEx`].
-    pub e_in: f64,
+    pub e_in: L::Of<f64>,
     /// See [`AdEx`].
-    pub tau_ex: f64,
+    pub tau_ex: L::Of<f64>,
     /// See [`AdEx`].
-    pub tau_in: f64,
+    pub tau_in: L::Of<f64>,
     /// See [`AdEx`].
-    pub i_e: f64,
+    pub i_e: L::Of<f64>,
     /// RKF45 tolerance.
     pub tol: f64,
     /// `t_ref/h`.
-    pub refractory_steps: u32,
+    pub refractory_steps: L::Of<u32>,
     /// `g_L·Δ_T`, the factor of the exponential term (0 when Δ_T = 0).
-    pub spike_gain: f64,
+    pub spike_gain: L::Of<f64>,
     /// `Δ_T`, the divisor inside the exponential (+∞ when Δ_T = 0: the term is then
     /// `0·e^0 = 0`, without a branch).
-    pub exp_divisor: f64,
+    pub exp_divisor: L::Of<f64>,
     /// The refractory counter set at a spike: `t_ref/h + 1` (counted down at the end of the
     /// step), or 0 without a refractory period.
-    pub refractory_after_spike: u32,
+    pub refractory_after_spike: L::Of<u32>,
     /// Built-in synapses.
     pub synapses: AdExSynapses,
     /// Scheme.
     pub integration: AdExIntegration,
 }
+
+impl Copy for AdExConstants {}
+
+hebb_core::per_neuron_constants!(AdExConstants {
+    varying: [
+        c_m,
+        g_l,
+        e_l,
+        v_th,
+        delta_t,
+        v_peak,
+        v_spike,
+        v_reset,
+        a,
+        b,
+        tau_w,
+        e_ex,
+        e_in,
+        tau_ex,
+        tau_in,
+        i_e,
+        refractory_steps,
+        spike_gain,
+        exp_divisor,
+        refractory_after_spike
+    ],
+    shared: [h, tol, synapses, integration],
+});
 
 impl AdExConstants {
     /// The constants of `p` at step `h_ms`; the refractory period must lie on the grid.
@@ -644,13 +741,26 @@ const PENDING: u8 = 2;
 /// One step of every neuron of the slices (the pure kernel), NEST's `aeif_cond_exp::update`
 /// for `Rkf45`.
 pub fn adex_step(c: &AdExConstants, s: AdExSlices<'_>) {
-    match (c.synapses, c.integration) {
-        (AdExSynapses::Conductance, AdExIntegration::Rkf45) => rkf45_kernel::<true>(c, s),
-        (AdExSynapses::Current, AdExIntegration::Rkf45) => rkf45_kernel::<false>(c, s),
-        (AdExSynapses::Conductance, AdExIntegration::Euler) => fixed_kernel::<true, false>(c, s),
-        (AdExSynapses::Current, AdExIntegration::Euler) => fixed_kernel::<false, false>(c, s),
-        (AdExSynapses::Conductance, AdExIntegration::Rk4) => fixed_kernel::<true, true>(c, s),
-        (AdExSynapses::Current, AdExIntegration::Rk4) => fixed_kernel::<false, true>(c, s),
+    adex_step_with(c, (c.synapses, c.integration), s);
+}
+
+/// [`adex_step`] with the constants of each neuron of the slices from `constants`: the
+/// homogeneous [`AdExConstants`] or a block of a heterogeneous population's; `scheme` is the
+/// population's synapses and integration.
+pub fn adex_step_with<C: ConstantsAt<AdExConstants>>(
+    c: &C,
+    scheme: (AdExSynapses, AdExIntegration),
+    s: AdExSlices<'_>,
+) {
+    match scheme {
+        (AdExSynapses::Conductance, AdExIntegration::Rkf45) => rkf45_kernel::<true, C>(c, s),
+        (AdExSynapses::Current, AdExIntegration::Rkf45) => rkf45_kernel::<false, C>(c, s),
+        (AdExSynapses::Conductance, AdExIntegration::Euler) => {
+            fixed_kernel::<true, false, C>(c, s);
+        }
+        (AdExSynapses::Current, AdExIntegration::Euler) => fixed_kernel::<false, false, C>(c, s),
+        (AdExSynapses::Conductance, AdExIntegration::Rk4) => fixed_kernel::<true, true, C>(c, s),
+        (AdExSynapses::Current, AdExIntegration::Rk4) => fixed_kernel::<false, true, C>(c, s),
     }
 }
 
@@ -687,12 +797,13 @@ fn store<const CONDUCTANCE: bool>(s: &mut AdExSlices<'_>, i: usize, mut y: AdExY
 
 /// `Euler` (`RK4 = false`) and `Rk4`: one fixed step, then the spike test; every neuron does the
 /// same work, so the loop vectorizes.
-fn fixed_kernel<const CONDUCTANCE: bool, const RK4: bool>(
-    c: &AdExConstants,
+fn fixed_kernel<const CONDUCTANCE: bool, const RK4: bool, C: ConstantsAt<AdExConstants>>(
+    constants: &C,
     mut s: AdExSlices<'_>,
 ) {
     let n = s.v.len();
     for i in 0..n {
+        let c = &constants.at(i);
         let mut y = load(&s, i);
         let r = s.refractory_left[i];
         let i_stim = f64::from(s.current[i]);
@@ -736,10 +847,14 @@ fn fixed_kernel<const CONDUCTANCE: bool, const RK4: bool>(
 ///    start, with the carried step.
 ///
 /// The carried step is stored as `min(h, dt)`: a proposal above dt gives the same next step.
-fn rkf45_kernel<const CONDUCTANCE: bool>(c: &AdExConstants, mut s: AdExSlices<'_>) {
+fn rkf45_kernel<const CONDUCTANCE: bool, C: ConstantsAt<AdExConstants>>(
+    constants: &C,
+    mut s: AdExSlices<'_>,
+) {
     let n = s.v.len();
     let mut pending = 0usize;
     for i in 0..n {
+        let c = &constants.at(i);
         let y0 = load(&s, i);
         let r0 = s.refractory_left[i];
         let i_stim = f64::from(s.current[i]);
@@ -776,6 +891,7 @@ fn rkf45_kernel<const CONDUCTANCE: bool>(c: &AdExConstants, mut s: AdExSlices<'_
         if s.flags[i] != PENDING {
             continue;
         }
+        let c = &constants.at(i);
         let mut y = load(&s, i);
         let mut r = s.refractory_left[i];
         let i_stim = f64::from(s.current[i]);
@@ -804,37 +920,43 @@ type AdExPopulation<'a> = (
     &'a mut ReceptorInput,
     &'a mut SpikeFlags,
     &'a mut Spikes,
+    Option<&'a AdExConstants<Columns>>,
 );
 
 /// [`Stage::NeuronStep`]: step every `AdEx` population and write its spikes; each partition of
 /// the [`Executor`] steps its block of neurons (one block with one thread).
 pub fn adex_system(executor: Res<Executor>, mut populations: Query<AdExPopulation<'_>>) {
-    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes) in
+    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in
         &mut populations
     {
         let n = membrane.v.len();
         let st = &mut *state;
         let receptor = &mut *receptor;
-        let step = |_p: usize,
+        let step = |p: usize,
                     (
             ((((v, w), (syn_ex, syn_in)), (step_ms, left)), (current, (ex, inh))),
             flags,
         )| {
-            adex_step(
-                c,
-                AdExSlices {
-                    v,
-                    w,
-                    syn_ex,
-                    syn_in,
-                    step_ms,
-                    refractory_left: left,
-                    current,
-                    arriving_ex: ex,
-                    arriving_in: inh,
-                    flags,
-                },
-            );
+            let s = AdExSlices {
+                v,
+                w,
+                syn_ex,
+                syn_in,
+                step_ms,
+                refractory_left: left,
+                current,
+                arriving_ex: ex,
+                arriving_in: inh,
+                flags,
+            };
+            match per_neuron {
+                None => adex_step(c, s),
+                Some(columns) => adex_step_with(
+                    &columns.block(executor.block(n, p)),
+                    (c.synapses, c.integration),
+                    s,
+                ),
+            }
         };
         if executor.is_single() {
             step(

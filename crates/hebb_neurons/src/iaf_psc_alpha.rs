@@ -44,10 +44,12 @@
 //! Reference: NEST 3.10 `models/iaf_psc_alpha.cpp`, `libnestutil/iaf_propagator.cpp`; Rotter &
 //! Diesmann (1999), Biol. Cybern. 81:381–402.
 
+use hebb_core::initial::NeuronParams;
+use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::iaf_psc_exp::{IAF_PARAMS, validate_iaf};
+use crate::iaf_psc_exp::{IAF_PARAMS, IAF_PER_NEURON, validate_iaf};
 use crate::propagator;
 use crate::spiking::{SpikeFlags, whole_steps, write_spikes};
 
@@ -143,6 +145,38 @@ impl Model for IafPscAlpha {
         Ok(())
     }
 
+    const PER_NEURON: &'static [&'static str] = &IAF_PER_NEURON;
+
+    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
+        Some(match param {
+            "c_m_pf" => &mut self.c_m_pf,
+            "tau_m_ms" => &mut self.tau_m_ms,
+            "tau_syn_ex_ms" => &mut self.tau_syn_ex_ms,
+            "tau_syn_in_ms" => &mut self.tau_syn_in_ms,
+            "t_ref_ms" => &mut self.t_ref_ms,
+            "e_l_mv" => &mut self.e_l_mv,
+            "v_th_mv" => &mut self.v_th_mv,
+            "v_reset_mv" => &mut self.v_reset_mv,
+            "i_e_pa" => &mut self.i_e_pa,
+            _ => return None,
+        })
+    }
+
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &NeuronParams,
+    ) -> Result<(), BuildError> {
+        let size = ctx.population_size(Self::NAME)?;
+        let owner = format!("population `{}`", ctx.name);
+        let dt_ms = ctx.dt_ms;
+        let each = per_neuron.each_neuron(self, size, &owner, |_, p| {
+            IafPscAlphaConstants::new(p, dt_ms)
+        })?;
+        ctx.entity_mut().insert(IafPscAlphaConstants::gather(&each));
+        Ok(())
+    }
+
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         let size = ctx.population_size(Self::NAME)?;
         let constants = IafPscAlphaConstants::new(self, ctx.dt_ms)
@@ -168,17 +202,17 @@ impl Model for IafPscAlpha {
 
 /// Propagators of one alpha channel.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AlphaChannel {
+struct AlphaChannel {
     /// `e^(−h/τs)`.
-    pub p11: f64,
+    p11: f64,
     /// `h·e^(−h/τs)`.
-    pub p21: f64,
+    p21: f64,
     /// dI → V.
-    pub p31: f64,
+    p31: f64,
     /// I → V.
-    pub p32: f64,
+    p32: f64,
     /// `e/τs`: dI per unit weight, so that the PSC peaks at the weight.
-    pub initial: f64,
+    initial: f64,
 }
 
 impl AlphaChannel {
@@ -195,39 +229,92 @@ impl AlphaChannel {
     }
 }
 
-/// Propagators and thresholds of an `IafPscAlpha` population (V relative to E_L).
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct IafPscAlphaConstants {
-    /// Excitatory channel.
-    pub ex: AlphaChannel,
-    /// Inhibitory channel.
-    pub inh: AlphaChannel,
+/// Propagators and thresholds of an `IafPscAlpha` population (V relative to E_L): one value
+/// each (`IafPscAlphaConstants`), or, for a population with per-neuron params, one value or
+/// one per neuron each (`IafPscAlphaConstants<Columns>`, see [`hebb_core::per_neuron`]).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct IafPscAlphaConstants<L: Layout = Shared> {
+    /// Excitatory channel: `e^(−h/τs)`.
+    pub p11_ex: L::Of<f64>,
+    /// Excitatory channel: `h·e^(−h/τs)`.
+    pub p21_ex: L::Of<f64>,
+    /// Excitatory channel: dI → V.
+    pub p31_ex: L::Of<f64>,
+    /// Excitatory channel: I → V.
+    pub p32_ex: L::Of<f64>,
+    /// Excitatory channel: `e/τs`, dI per unit weight (the PSC peaks at the weight).
+    pub initial_ex: L::Of<f64>,
+    /// Inhibitory channel: `e^(−h/τs)`.
+    pub p11_in: L::Of<f64>,
+    /// Inhibitory channel: `h·e^(−h/τs)`.
+    pub p21_in: L::Of<f64>,
+    /// Inhibitory channel: dI → V.
+    pub p31_in: L::Of<f64>,
+    /// Inhibitory channel: I → V.
+    pub p32_in: L::Of<f64>,
+    /// Inhibitory channel: `e/τs`.
+    pub initial_in: L::Of<f64>,
     /// `expm1(−h/τm)`.
-    pub expm1_tau_m: f64,
+    pub expm1_tau_m: L::Of<f64>,
     /// `−τm/C·expm1(−h/τm)`.
-    pub p30: f64,
+    pub p30: L::Of<f64>,
     /// E_L, mV.
-    pub e_l: f64,
+    pub e_l: L::Of<f64>,
     /// `V_th − E_L`.
-    pub theta: f64,
+    pub theta: L::Of<f64>,
     /// `V_reset − E_L`.
-    pub v_reset: f64,
+    pub v_reset: L::Of<f64>,
     /// `V_min − E_L` (−∞ without a bound).
-    pub lower_bound: f64,
+    pub lower_bound: L::Of<f64>,
     /// I_e, pA.
-    pub i_e: f64,
+    pub i_e: L::Of<f64>,
     /// Steps held after a spike.
-    pub refractory_steps: u32,
+    pub refractory_steps: L::Of<u32>,
 }
+
+impl Copy for IafPscAlphaConstants {}
+
+hebb_core::per_neuron_constants!(IafPscAlphaConstants {
+    varying: [
+        p11_ex,
+        p21_ex,
+        p31_ex,
+        p32_ex,
+        initial_ex,
+        p11_in,
+        p21_in,
+        p31_in,
+        p32_in,
+        initial_in,
+        expm1_tau_m,
+        p30,
+        e_l,
+        theta,
+        v_reset,
+        lower_bound,
+        i_e,
+        refractory_steps
+    ]
+});
 
 impl IafPscAlphaConstants {
     /// The constants of `p` at step `h_ms`; the refractory period must lie on the grid.
     pub fn new(p: &IafPscAlpha, h_ms: f64) -> Result<Self, ParamError> {
         let refractory = whole_steps("t_ref_ms", p.t_ref_ms, h_ms)?;
         let expm1_tau_m = (-h_ms / p.tau_m_ms).exp_m1();
+        let ex = AlphaChannel::new(p.tau_syn_ex_ms, p.tau_m_ms, p.c_m_pf, h_ms);
+        let inh = AlphaChannel::new(p.tau_syn_in_ms, p.tau_m_ms, p.c_m_pf, h_ms);
         Ok(Self {
-            ex: AlphaChannel::new(p.tau_syn_ex_ms, p.tau_m_ms, p.c_m_pf, h_ms),
-            inh: AlphaChannel::new(p.tau_syn_in_ms, p.tau_m_ms, p.c_m_pf, h_ms),
+            p11_ex: ex.p11,
+            p21_ex: ex.p21,
+            p31_ex: ex.p31,
+            p32_ex: ex.p32,
+            initial_ex: ex.initial,
+            p11_in: inh.p11,
+            p21_in: inh.p21,
+            p31_in: inh.p31,
+            p32_in: inh.p32,
+            initial_in: inh.initial,
             expm1_tau_m,
             p30: -p.tau_m_ms / p.c_m_pf * expm1_tau_m,
             e_l: p.e_l_mv,
@@ -293,6 +380,16 @@ pub struct IafPscAlphaSlices<'a> {
 
 /// One step of every neuron (the pure kernel), NEST's `iaf_psc_alpha::update`.
 pub fn iaf_psc_alpha_step(c: &IafPscAlphaConstants, s: IafPscAlphaSlices<'_>) {
+    iaf_psc_alpha_step_with(c, s);
+}
+
+/// [`iaf_psc_alpha_step`] with the constants of each neuron of the slices from `constants`:
+/// the homogeneous [`IafPscAlphaConstants`] or a block of a heterogeneous population's.
+#[inline]
+pub fn iaf_psc_alpha_step_with<C: ConstantsAt<IafPscAlphaConstants>>(
+    constants: &C,
+    s: IafPscAlphaSlices<'_>,
+) {
     let n = s.v.len();
     let (ie, die, ii, dii) = (
         &mut s.i_syn_ex[..n],
@@ -307,17 +404,17 @@ pub fn iaf_psc_alpha_step(c: &IafPscAlphaConstants, s: IafPscAlphaSlices<'_>) {
         &mut s.inhibitory[..n],
     );
     let flags = &mut s.flags[..n];
-    let (e, h) = (c.ex, c.inh);
     for i in 0..n {
+        let c = constants.at(i);
         let mut y3 = f64::from(s.v[i]) - c.e_l;
         let (mut i_ex, mut di_ex) = (f64::from(ie[i]), f64::from(die[i]));
         let (mut i_in, mut di_in) = (f64::from(ii[i]), f64::from(dii[i]));
         if left[i] == 0 {
             y3 = c.p30 * (f64::from(current[i]) + c.i_e)
-                + e.p31 * di_ex
-                + e.p32 * i_ex
-                + h.p31 * di_in
-                + h.p32 * i_in
+                + c.p31_ex * di_ex
+                + c.p32_ex * i_ex
+                + c.p31_in * di_in
+                + c.p32_in * i_in
                 + c.expm1_tau_m * y3
                 + y3;
             y3 = if y3 < c.lower_bound {
@@ -328,10 +425,10 @@ pub fn iaf_psc_alpha_step(c: &IafPscAlphaConstants, s: IafPscAlphaSlices<'_>) {
         } else {
             left[i] -= 1;
         }
-        i_ex = e.p21 * di_ex + e.p11 * i_ex;
-        di_ex = di_ex * e.p11 + e.initial * f64::from(arr_ex[i]);
-        i_in = h.p21 * di_in + h.p11 * i_in;
-        di_in = di_in * h.p11 + h.initial * f64::from(arr_in[i]);
+        i_ex = c.p21_ex * di_ex + c.p11_ex * i_ex;
+        di_ex = di_ex * c.p11_ex + c.initial_ex * f64::from(arr_ex[i]);
+        i_in = c.p21_in * di_in + c.p11_in * i_in;
+        di_in = di_in * c.p11_in + c.initial_in * f64::from(arr_in[i]);
         let spike = y3 >= c.theta;
         if spike {
             left[i] = c.refractory_steps;
@@ -356,6 +453,7 @@ type IafPscAlphaPopulation<'a> = (
     &'a mut ReceptorInput,
     &'a mut SpikeFlags,
     &'a mut Spikes,
+    Option<&'a IafPscAlphaConstants<Columns>>,
 );
 
 /// [`Stage::NeuronStep`]: step every `IafPscAlpha` population (each partition its own block)
@@ -364,7 +462,7 @@ pub fn iaf_psc_alpha_system(
     executor: Res<Executor>,
     mut populations: Query<IafPscAlphaPopulation<'_>>,
 ) {
-    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes) in
+    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in
         &mut populations
     {
         let (st, receptor) = (&mut *state, &mut *receptor);
@@ -377,7 +475,7 @@ pub fn iaf_psc_alpha_system(
             &mut input.current[..n],
             (&mut receptor.excitatory[..], &mut receptor.inhibitory[..]),
         );
-        executor.for_each_block(n, arrays, |_, arrays| {
+        executor.for_each_block(n, arrays, |block, arrays| {
             let ((v, flags), (i_syn_ex, di_syn_ex), (i_syn_in, di_syn_in), left, current, ex_in) =
                 arrays;
             let s = IafPscAlphaSlices {
@@ -392,7 +490,10 @@ pub fn iaf_psc_alpha_system(
                 inhibitory: ex_in.1,
                 flags,
             };
-            iaf_psc_alpha_step(c, s);
+            match per_neuron {
+                None => iaf_psc_alpha_step(c, s),
+                Some(columns) => iaf_psc_alpha_step_with(&columns.block(block), s),
+            }
         });
         write_spikes(&flags.0, &mut spikes);
     }

@@ -48,6 +48,8 @@
 //! Reference: NEST 3.10 `models/iaf_psc_exp.cpp`, `libnestutil/iaf_propagator.cpp`; Rotter &
 //! Diesmann (1999), Biol. Cybern. 81:381–402.
 
+use hebb_core::initial::NeuronParams;
+use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -151,6 +153,19 @@ pub(crate) const IAF_PARAMS: [ParamDoc; 10] = [
     },
 ];
 
+/// The params `IafPscExp` and `IafPscAlpha` take per neuron.
+pub(crate) const IAF_PER_NEURON: [&str; 9] = [
+    "c_m_pf",
+    "tau_m_ms",
+    "tau_syn_ex_ms",
+    "tau_syn_in_ms",
+    "t_ref_ms",
+    "e_l_mv",
+    "v_th_mv",
+    "v_reset_mv",
+    "i_e_pa",
+];
+
 /// Checks shared by `IafPscExp` and `IafPscAlpha`.
 #[expect(clippy::too_many_arguments, reason = "one argument per NEST parameter")]
 pub(crate) fn validate_iaf(
@@ -200,6 +215,37 @@ impl Model for IafPscExp {
         )
     }
 
+    const PER_NEURON: &'static [&'static str] = &IAF_PER_NEURON;
+
+    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
+        Some(match param {
+            "c_m_pf" => &mut self.c_m_pf,
+            "tau_m_ms" => &mut self.tau_m_ms,
+            "tau_syn_ex_ms" => &mut self.tau_syn_ex_ms,
+            "tau_syn_in_ms" => &mut self.tau_syn_in_ms,
+            "t_ref_ms" => &mut self.t_ref_ms,
+            "e_l_mv" => &mut self.e_l_mv,
+            "v_th_mv" => &mut self.v_th_mv,
+            "v_reset_mv" => &mut self.v_reset_mv,
+            "i_e_pa" => &mut self.i_e_pa,
+            _ => return None,
+        })
+    }
+
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &NeuronParams,
+    ) -> Result<(), BuildError> {
+        let size = ctx.population_size(Self::NAME)?;
+        let owner = format!("population `{}`", ctx.name);
+        let dt_ms = ctx.dt_ms;
+        let each =
+            per_neuron.each_neuron(self, size, &owner, |_, p| IafPscExpConstants::new(p, dt_ms))?;
+        ctx.entity_mut().insert(IafPscExpConstants::gather(&each));
+        Ok(())
+    }
+
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         let size = ctx.population_size(Self::NAME)?;
         let constants = IafPscExpConstants::new(self, ctx.dt_ms)
@@ -221,32 +267,52 @@ impl Model for IafPscExp {
     }
 }
 
-/// Propagators and thresholds of an `IafPscExp` population (V relative to E_L).
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct IafPscExpConstants {
+/// Propagators and thresholds of an `IafPscExp` population (V relative to E_L): one value
+/// each (`IafPscExpConstants`), or, for a population with per-neuron params, one value or one
+/// per neuron each (`IafPscExpConstants<Columns>`, see [`hebb_core::per_neuron`]).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct IafPscExpConstants<L: Layout = Shared> {
     /// `e^(−h/τ_ex)`, `e^(−h/τ_in)`.
-    pub p11_ex: f64,
+    pub p11_ex: L::Of<f64>,
     /// See `p11_ex`.
-    pub p11_in: f64,
+    pub p11_in: L::Of<f64>,
     /// `e^(−h/τm)`.
-    pub p22: f64,
+    pub p22: L::Of<f64>,
     /// Current → V propagators (mV/pA).
-    pub p21_ex: f64,
+    pub p21_ex: L::Of<f64>,
     /// See `p21_ex`.
-    pub p21_in: f64,
+    pub p21_in: L::Of<f64>,
     /// `τm/C·(1 − P22)` (mV/pA).
-    pub p20: f64,
+    pub p20: L::Of<f64>,
     /// E_L, mV.
-    pub e_l: f64,
+    pub e_l: L::Of<f64>,
     /// `V_th − E_L`, mV.
-    pub theta: f64,
+    pub theta: L::Of<f64>,
     /// `V_reset − E_L`, mV.
-    pub v_reset: f64,
+    pub v_reset: L::Of<f64>,
     /// I_e, pA.
-    pub i_e: f64,
+    pub i_e: L::Of<f64>,
     /// Steps held after a spike.
-    pub refractory_steps: u32,
+    pub refractory_steps: L::Of<u32>,
 }
+
+impl Copy for IafPscExpConstants {}
+
+hebb_core::per_neuron_constants!(IafPscExpConstants {
+    varying: [
+        p11_ex,
+        p11_in,
+        p22,
+        p21_ex,
+        p21_in,
+        p20,
+        e_l,
+        theta,
+        v_reset,
+        i_e,
+        refractory_steps
+    ]
+});
 
 impl IafPscExpConstants {
     /// The constants of `p` at step `h_ms`; the refractory period must lie on the grid.
@@ -320,6 +386,16 @@ pub struct IafPscExpSlices<'a> {
 
 /// One step of every neuron (the pure kernel), NEST's `iaf_psc_exp::update`.
 pub fn iaf_psc_exp_step(c: &IafPscExpConstants, s: IafPscExpSlices<'_>) {
+    iaf_psc_exp_step_with(c, s);
+}
+
+/// [`iaf_psc_exp_step`] with the constants of each neuron of the slices from `constants`: the
+/// homogeneous [`IafPscExpConstants`] or a block of a heterogeneous population's.
+#[inline]
+pub fn iaf_psc_exp_step_with<C: ConstantsAt<IafPscExpConstants>>(
+    constants: &C,
+    s: IafPscExpSlices<'_>,
+) {
     let n = s.v.len();
     let (ex, inh, left) = (
         &mut s.i_syn_ex[..n],
@@ -333,6 +409,7 @@ pub fn iaf_psc_exp_step(c: &IafPscExpConstants, s: IafPscExpSlices<'_>) {
     );
     let flags = &mut s.flags[..n];
     for i in 0..n {
+        let c = constants.at(i);
         let mut v = f64::from(s.v[i]) - c.e_l;
         let (mut i_ex, mut i_in) = (f64::from(ex[i]), f64::from(inh[i]));
         if left[i] == 0 {
@@ -369,6 +446,7 @@ type IafPscExpPopulation<'a> = (
     &'a mut ReceptorInput,
     &'a mut SpikeFlags,
     &'a mut Spikes,
+    Option<&'a IafPscExpConstants<Columns>>,
 );
 
 /// [`Stage::NeuronStep`]: step every `IafPscExp` population (each partition its own block) and
@@ -377,7 +455,7 @@ pub fn iaf_psc_exp_system(
     executor: Res<Executor>,
     mut populations: Query<IafPscExpPopulation<'_>>,
 ) {
-    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes) in
+    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in
         &mut populations
     {
         let (state, receptor) = (&mut *state, &mut *receptor);
@@ -389,7 +467,7 @@ pub fn iaf_psc_exp_system(
             &mut input.current[..n],
             (&mut receptor.excitatory[..], &mut receptor.inhibitory[..]),
         );
-        executor.for_each_block(n, arrays, |_, arrays| {
+        executor.for_each_block(n, arrays, |block, arrays| {
             let ((v, flags), (i_syn_ex, i_syn_in), refractory_left, current, (ex, inh)) = arrays;
             let s = IafPscExpSlices {
                 v,
@@ -401,7 +479,10 @@ pub fn iaf_psc_exp_system(
                 inhibitory: inh,
                 flags,
             };
-            iaf_psc_exp_step(c, s);
+            match per_neuron {
+                None => iaf_psc_exp_step(c, s),
+                Some(columns) => iaf_psc_exp_step_with(&columns.block(block), s),
+            }
         });
         write_spikes(&flags.0, &mut spikes);
     }

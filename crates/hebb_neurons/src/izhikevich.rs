@@ -52,6 +52,8 @@
 //! Reference: NEST 3.10 `models/izhikevich.cpp`; Izhikevich (2003), IEEE Trans. Neural Netw.
 //! 14:1569–1572.
 
+use hebb_core::initial::NeuronParams;
+use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -186,6 +188,45 @@ impl Model for Izhikevich {
         Ok(())
     }
 
+    const PER_NEURON: &'static [&'static str] = &["a", "b", "c_mv", "d", "v_th_mv", "i_e"];
+
+    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
+        Some(match param {
+            "a" => &mut self.a,
+            "b" => &mut self.b,
+            "c_mv" => &mut self.c_mv,
+            "d" => &mut self.d,
+            "v_th_mv" => &mut self.v_th_mv,
+            "i_e" => &mut self.i_e,
+            _ => return None,
+        })
+    }
+
+    /// Per-neuron constants; without `u_init`, each neuron's u starts at its own `b·v_init_mv`.
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &NeuronParams,
+    ) -> Result<(), BuildError> {
+        let size = ctx.population_size(Self::NAME)?;
+        let owner = format!("population `{}`", ctx.name);
+        let dt_ms = ctx.dt_ms;
+        let each = per_neuron.each_neuron(self, size, &owner, |_, p| {
+            let u0 = p.u_init.unwrap_or(p.b * p.v_init_mv);
+            Ok((IzhikevichConstants::new(p, dt_ms), u0))
+        })?;
+        let constants: Vec<IzhikevichConstants> = each.iter().map(|e| e.0).collect();
+        let mut entity = ctx.entity_mut();
+        if let Some(mut state) = entity.get_mut::<IzhikevichState>() {
+            let state = &mut *state;
+            for ((u, u_f64), e) in state.u.iter_mut().zip(&mut state.u_f64).zip(&each) {
+                (*u, *u_f64) = (e.1 as Real, e.1);
+            }
+        }
+        entity.insert(IzhikevichConstants::gather(&constants));
+        Ok(())
+    }
+
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
         let size = ctx.population_size(Self::NAME)?;
         let u = self.u_init.unwrap_or(self.b * self.v_init_mv);
@@ -206,28 +247,37 @@ impl Model for Izhikevich {
     }
 }
 
-/// Per-step constants of an `Izhikevich` population.
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct IzhikevichConstants {
+/// Per-step constants of an `Izhikevich` population: one value each (`IzhikevichConstants`),
+/// or, for a population with per-neuron params, one value or one per neuron each
+/// (`IzhikevichConstants<Columns>`, see [`hebb_core::per_neuron`]).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct IzhikevichConstants<L: Layout = Shared> {
     /// Step h, ms.
     pub h: f64,
     /// See [`Izhikevich`].
-    pub a: f64,
+    pub a: L::Of<f64>,
     /// See [`Izhikevich`].
-    pub b: f64,
+    pub b: L::Of<f64>,
     /// Reset of v.
-    pub c: f64,
+    pub c: L::Of<f64>,
     /// Increment of u.
-    pub d: f64,
+    pub d: L::Of<f64>,
     /// Cut-off.
-    pub v_th: f64,
+    pub v_th: L::Of<f64>,
     /// Lower bound (−∞ without one).
     pub v_min: f64,
     /// Constant input.
-    pub i_e: f64,
+    pub i_e: L::Of<f64>,
     /// Scheme.
     pub integration: IzhikevichIntegration,
 }
+
+impl Copy for IzhikevichConstants {}
+
+hebb_core::per_neuron_constants!(IzhikevichConstants {
+    varying: [a, b, c, d, v_th, i_e],
+    shared: [h, v_min, integration],
+});
 
 impl IzhikevichConstants {
     /// The constants of `p` at step `h_ms`.
@@ -289,13 +339,26 @@ pub struct IzhikevichSlices<'a> {
 
 /// One step of every neuron of the slices (the pure kernel), NEST's `izhikevich::update`.
 pub fn izhikevich_step(c: &IzhikevichConstants, s: IzhikevichSlices<'_>) {
-    match c.integration {
-        IzhikevichIntegration::Consistent => izhikevich_kernel::<true>(c, s),
-        IzhikevichIntegration::Published => izhikevich_kernel::<false>(c, s),
+    izhikevich_step_with(c, c.integration, s);
+}
+
+/// [`izhikevich_step`] with the constants of each neuron of the slices from `constants`: the
+/// homogeneous [`IzhikevichConstants`] or a block of a heterogeneous population's.
+pub fn izhikevich_step_with<C: ConstantsAt<IzhikevichConstants>>(
+    constants: &C,
+    integration: IzhikevichIntegration,
+    s: IzhikevichSlices<'_>,
+) {
+    match integration {
+        IzhikevichIntegration::Consistent => izhikevich_kernel::<true, C>(constants, s),
+        IzhikevichIntegration::Published => izhikevich_kernel::<false, C>(constants, s),
     }
 }
 
-fn izhikevich_kernel<const CONSISTENT: bool>(c: &IzhikevichConstants, s: IzhikevichSlices<'_>) {
+fn izhikevich_kernel<const CONSISTENT: bool, C: ConstantsAt<IzhikevichConstants>>(
+    constants: &C,
+    s: IzhikevichSlices<'_>,
+) {
     let n = s.v.len();
     let (u, v64, u64) = (&mut s.u[..n], &mut s.v_f64[..n], &mut s.u_f64[..n]);
     let (current, jump, flags) = (
@@ -303,9 +366,10 @@ fn izhikevich_kernel<const CONSISTENT: bool>(c: &IzhikevichConstants, s: Izhikev
         &mut s.voltage_jump[..n],
         &mut s.flags[..n],
     );
-    let h = c.h;
     let mut any_jump = 0u32;
     for i in 0..n {
+        let c = constants.at(i);
+        let h = c.h;
         // The f64 state, unless V was changed from outside since the last step.
         let mut v = if s.v[i] == v64[i] as Real {
             v64[i]
@@ -354,6 +418,7 @@ type IzhikevichPopulation<'a> = (
     &'a mut SynapticInput,
     &'a mut SpikeFlags,
     &'a mut Spikes,
+    Option<&'a IzhikevichConstants<Columns>>,
 );
 
 /// [`Stage::NeuronStep`]: step every `Izhikevich` population and write its spikes; each
@@ -362,22 +427,27 @@ pub fn izhikevich_system(
     executor: Res<Executor>,
     mut populations: Query<IzhikevichPopulation<'_>>,
 ) {
-    for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
+    for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
+        &mut populations
+    {
         let (st, input) = (&mut *state, &mut *input);
         let n = membrane.v.len();
-        let step = |_p: usize, (((v, u), (v_f64, u_f64)), ((current, voltage_jump), flags))| {
-            izhikevich_step(
-                c,
-                IzhikevichSlices {
-                    v,
-                    u,
-                    v_f64,
-                    u_f64,
-                    current,
-                    voltage_jump,
-                    flags,
-                },
-            );
+        let step = |p: usize, (((v, u), (v_f64, u_f64)), ((current, voltage_jump), flags))| {
+            let s = IzhikevichSlices {
+                v,
+                u,
+                v_f64,
+                u_f64,
+                current,
+                voltage_jump,
+                flags,
+            };
+            match per_neuron {
+                None => izhikevich_step(c, s),
+                Some(columns) => {
+                    izhikevich_step_with(&columns.block(executor.block(n, p)), c.integration, s);
+                }
+            }
         };
         if executor.is_single() {
             step(

@@ -50,6 +50,8 @@
 //! Reference: ngc-learn `ngclearn/components/neurons/spiking/LIFCell.py` (v3.2.0), its test
 //! `tests/components/neurons/spiking/test_LIFCell.py`.
 
+use hebb_core::initial::NeuronParams;
+use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +186,64 @@ impl Model for Lif {
         },
     ];
 
+    const PER_NEURON: &'static [&'static str] = &[
+        "tau_m_ms",
+        "resistance",
+        "v_rest_mv",
+        "v_reset_mv",
+        "v_threshold_mv",
+        "conductance_leak",
+        "tau_theta_ms",
+        "theta_plus_mv",
+        "refractory_ms",
+    ];
+
+    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
+        Some(match param {
+            "tau_m_ms" => &mut self.tau_m_ms,
+            "resistance" => &mut self.resistance,
+            "v_rest_mv" => &mut self.v_rest_mv,
+            "v_reset_mv" => &mut self.v_reset_mv,
+            "v_threshold_mv" => &mut self.v_threshold_mv,
+            "conductance_leak" => &mut self.conductance_leak,
+            "tau_theta_ms" => &mut self.tau_theta_ms,
+            "theta_plus_mv" => &mut self.theta_plus_mv,
+            "refractory_ms" => &mut self.refractory_ms,
+            _ => return None,
+        })
+    }
+
+    /// Per-neuron constants; each neuron starts at its own `v_rest_mv` (unless `v_init_mv`
+    /// is set) and not refractory (`rfr` = its own `refractory_ms`).
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &NeuronParams,
+    ) -> Result<(), BuildError> {
+        let size = ctx.population_size(Self::NAME)?;
+        let owner = format!("population `{}`", ctx.name);
+        let dt_ms = ctx.dt_ms;
+        let each = per_neuron.each_neuron(self, size, &owner, |_, p| {
+            whole_steps("refractory_ms", p.refractory_ms, dt_ms)?;
+            let v0 = p.v_init_mv.unwrap_or(p.v_rest_mv) as Real;
+            Ok((LifConstants::new(p, dt_ms), v0, p.refractory_ms as Real))
+        })?;
+        let constants: Vec<LifConstants> = each.iter().map(|e| e.0).collect();
+        let mut entity = ctx.entity_mut();
+        if let Some(mut membrane) = entity.get_mut::<Membrane>() {
+            for (v, e) in membrane.v.iter_mut().zip(&each) {
+                *v = e.1;
+            }
+        }
+        if let Some(mut state) = entity.get_mut::<LifState>() {
+            for (rfr, e) in state.rfr.iter_mut().zip(&each) {
+                *rfr = e.2;
+            }
+        }
+        entity.insert(LifConstants::gather(&constants));
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ParamError> {
         check::positive("tau_m_ms", self.tau_m_ms)?;
         check::finite("resistance", self.resistance)?;
@@ -231,34 +291,53 @@ impl Model for Lif {
     }
 }
 
-/// Per-step constants of a `Lif` population, computed once from the params and dt.
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct LifConstants {
+/// Per-step constants of a `Lif` population, computed once from the params and dt: one value
+/// each (`LifConstants`), or, for a population with per-neuron params, one value or one per
+/// neuron each (`LifConstants<Columns>`, see [`hebb_core::per_neuron`]).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct LifConstants<L: Layout = Shared> {
     /// Time step in ms.
     pub dt: Real,
     /// `1/τ_m` in 1/ms.
-    pub inv_tau_m: Real,
+    pub inv_tau_m: L::Of<Real>,
     /// Membrane resistance.
-    pub resistance: Real,
+    pub resistance: L::Of<Real>,
     /// Resting potential, mV.
-    pub v_rest: Real,
+    pub v_rest: L::Of<Real>,
     /// Reset potential, mV.
-    pub v_reset: Real,
+    pub v_reset: L::Of<Real>,
     /// Base threshold, mV.
-    pub v_threshold: Real,
+    pub v_threshold: L::Of<Real>,
     /// Leak conductance.
-    pub g_leak: Real,
+    pub g_leak: L::Of<Real>,
     /// `e^(−dt/τ_θ)`, or 1 without adaptation.
-    pub theta_decay: Real,
+    pub theta_decay: L::Of<Real>,
     /// θ increment per spike, or 0 without adaptation.
-    pub theta_plus: Real,
+    pub theta_plus: L::Of<Real>,
     /// Input is open when `rfr >= rfr_open` (`(⌈refractory/dt⌉ − ½)·dt`).
-    pub rfr_open: Real,
+    pub rfr_open: L::Of<Real>,
     /// Lower clamp of v (−∞ when unset).
     pub v_min: Real,
     /// Integration scheme.
     pub integration: LifIntegration,
 }
+
+impl Copy for LifConstants {}
+
+hebb_core::per_neuron_constants!(LifConstants {
+    varying: [
+        inv_tau_m,
+        resistance,
+        v_rest,
+        v_reset,
+        v_threshold,
+        g_leak,
+        theta_decay,
+        theta_plus,
+        rfr_open
+    ],
+    shared: [dt, v_min, integration],
+});
 
 impl LifConstants {
     /// The constants of `params` at time step `dt_ms`.
@@ -331,13 +410,24 @@ pub struct LifSlices<'a> {
 
 /// One step of every neuron (the pure kernel): integrate, threshold, reset, adapt.
 pub fn lif_step(c: &LifConstants, s: LifSlices<'_>) {
-    match c.integration {
-        LifIntegration::Euler => lif_kernel::<false>(c, s),
-        LifIntegration::Rk2 => lif_kernel::<true>(c, s),
+    lif_step_with(c, c.integration, s);
+}
+
+/// [`lif_step`] with the constants of each neuron of the slices from `constants`: the
+/// homogeneous [`LifConstants`] or a block of a heterogeneous population's
+/// (`LifConstants<Sliced>`).
+pub fn lif_step_with<C: ConstantsAt<LifConstants>>(
+    constants: &C,
+    integration: LifIntegration,
+    s: LifSlices<'_>,
+) {
+    match integration {
+        LifIntegration::Euler => lif_kernel::<false, C>(constants, s),
+        LifIntegration::Rk2 => lif_kernel::<true, C>(constants, s),
     }
 }
 
-fn lif_kernel<const RK2: bool>(c: &LifConstants, s: LifSlices<'_>) {
+fn lif_kernel<const RK2: bool, C: ConstantsAt<LifConstants>>(constants: &C, s: LifSlices<'_>) {
     let n = s.v.len();
     let (theta, rfr) = (&mut s.theta[..n], &mut s.rfr[..n]);
     let (current, jump, flags) = (
@@ -345,9 +435,9 @@ fn lif_kernel<const RK2: bool>(c: &LifConstants, s: LifSlices<'_>) {
         &mut s.voltage_jump[..n],
         &mut s.flags[..n],
     );
-    let c = *c;
-    let half_dt = c.dt * 0.5;
     for i in 0..n {
+        let c = constants.at(i);
+        let half_dt = c.dt * 0.5;
         let open: Real = if rfr[i] >= c.rfr_open { 1.0 } else { 0.0 };
         let j = current[i] * c.resistance * open;
         let f = |v: Real| ((c.v_rest - v) * c.g_leak + j) * c.inv_tau_m;
@@ -370,19 +460,22 @@ fn lif_kernel<const RK2: bool>(c: &LifConstants, s: LifSlices<'_>) {
     }
 }
 
+/// What [`lif_system`] reads and writes of each `Lif` population.
+type LifPopulation<'a> = (
+    &'a LifConstants,
+    &'a mut LifState,
+    &'a mut Membrane,
+    &'a mut SynapticInput,
+    &'a mut SpikeFlags,
+    &'a mut Spikes,
+    Option<&'a LifConstants<Columns>>,
+);
+
 /// [`Stage::NeuronStep`]: step every `Lif` population and write its spikes.
-pub fn lif_system(
-    executor: Res<Executor>,
-    mut populations: Query<(
-        &LifConstants,
-        &mut LifState,
-        &mut Membrane,
-        &mut SynapticInput,
-        &mut SpikeFlags,
-        &mut Spikes,
-    )>,
-) {
-    for (c, mut state, mut membrane, mut input, mut flags, mut spikes) in &mut populations {
+pub fn lif_system(executor: Res<Executor>, mut populations: Query<LifPopulation<'_>>) {
+    for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
+        &mut populations
+    {
         let (state, input) = (&mut *state, &mut *input);
         let n = membrane.v.len();
         let arrays = (
@@ -396,7 +489,7 @@ pub fn lif_system(
         executor.for_each_block(
             n,
             arrays,
-            |_, (v, theta, rfr, current, voltage_jump, flags)| {
+            |block, (v, theta, rfr, current, voltage_jump, flags)| {
                 let s = LifSlices {
                     v,
                     theta,
@@ -405,7 +498,10 @@ pub fn lif_system(
                     voltage_jump,
                     flags,
                 };
-                lif_step(c, s);
+                match per_neuron {
+                    None => lif_step(c, s),
+                    Some(columns) => lif_step_with(&columns.block(block), c.integration, s),
+                }
             },
         );
         write_spikes(&flags.0, &mut spikes);

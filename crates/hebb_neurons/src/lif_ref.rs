@@ -37,7 +37,8 @@
 //!
 //! Reference: BrainPy `brainpy/dyn/neurons/lif.py::LifRef` (v2.8.2).
 
-use hebb_core::initial::{NeuronParams, PerNeuron};
+use hebb_core::initial::NeuronParams;
+use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared, Sliced};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -144,23 +145,42 @@ impl Model for LifRef {
         },
     ];
 
-    const PER_NEURON: &'static [&'static str] = &["v_threshold_mv"];
+    const PER_NEURON: &'static [&'static str] = &[
+        "tau_ms",
+        "resistance",
+        "v_rest_mv",
+        "v_reset_mv",
+        "v_threshold_mv",
+        "tau_ref_ms",
+        "bias_current",
+    ];
 
-    fn validate_per_neuron(&self, param: &str, values: &[Real]) -> Result<(), ParamError> {
-        if param == "v_threshold_mv"
-            && let Some((i, &th)) = values
-                .iter()
-                .enumerate()
-                .find(|&(_, &th)| f64::from(th) <= self.v_reset_mv)
-        {
-            return Err(ParamError::new(
-                format!("v_threshold_mv[{i}]"),
-                format!(
-                    "must be greater than v_reset_mv ({}), got {th}",
-                    self.v_reset_mv
-                ),
-            ));
-        }
+    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
+        Some(match param {
+            "tau_ms" => &mut self.tau_ms,
+            "resistance" => &mut self.resistance,
+            "v_rest_mv" => &mut self.v_rest_mv,
+            "v_reset_mv" => &mut self.v_reset_mv,
+            "v_threshold_mv" => &mut self.v_threshold_mv,
+            "tau_ref_ms" => &mut self.tau_ref_ms,
+            "bias_current" => &mut self.bias_current,
+            _ => return None,
+        })
+    }
+
+    fn attach_per_neuron(
+        &self,
+        ctx: &mut AttachContext<'_>,
+        per_neuron: &NeuronParams,
+    ) -> Result<(), BuildError> {
+        let size = ctx.population_size(Self::NAME)?;
+        let owner = format!("population `{}`", ctx.name);
+        let dt_ms = ctx.dt_ms;
+        let each = per_neuron.each_neuron(self, size, &owner, |_, p| {
+            whole_steps("tau_ref_ms", p.tau_ref_ms, dt_ms)?;
+            Ok(LifRefConstants::new(p, dt_ms))
+        })?;
+        ctx.entity_mut().insert(LifRefConstants::gather(&each));
         Ok(())
     }
 
@@ -215,22 +235,37 @@ impl Model for LifRef {
     }
 }
 
-/// Per-step constants of a `LifRef` population.
-#[derive(Component, Debug, Clone, Copy, PartialEq)]
-pub struct LifRefConstants {
+/// Per-step constants of a `LifRef` population: one value each (`LifRefConstants`, the
+/// default [`Shared`] layout), or, for a population with per-neuron params, one value or one
+/// per neuron each (`LifRefConstants<Columns>`, see [`hebb_core::per_neuron`]).
+#[derive(Component, Debug, Clone, PartialEq)]
+pub struct LifRefConstants<L: Layout = Shared> {
     /// `e^(−dt/τ)`.
-    pub decay: Real,
+    pub decay: L::Of<Real>,
     /// Membrane resistance.
-    pub resistance: Real,
+    pub resistance: L::Of<Real>,
     /// Resting potential plus `R · bias_current`, mV: the steady state without synaptic input.
-    pub v_rest: Real,
+    pub v_rest: L::Of<Real>,
     /// Reset potential, mV.
-    pub v_reset: Real,
+    pub v_reset: L::Of<Real>,
     /// Threshold, mV.
-    pub v_threshold: Real,
+    pub v_threshold: L::Of<Real>,
     /// Steps held after a spike, `⌊tau_ref/dt⌋`.
-    pub refractory_steps: u32,
+    pub refractory_steps: L::Of<u32>,
 }
+
+impl Copy for LifRefConstants {}
+
+hebb_core::per_neuron_constants!(LifRefConstants {
+    varying: [
+        decay,
+        resistance,
+        v_rest,
+        v_reset,
+        v_threshold,
+        refractory_steps
+    ]
+});
 
 impl LifRefConstants {
     /// The constants of `params` at time step `dt_ms`.
@@ -270,29 +305,30 @@ pub struct LifRefSlices<'a> {
 
 /// One step of every neuron (the pure kernel).
 pub fn lif_ref_step(c: &LifRefConstants, s: LifRefSlices<'_>) {
-    lif_ref_step_with(c, s, c.v_threshold);
+    lif_ref_step_with(c, s);
 }
 
-/// [`lif_ref_step`] with the threshold given per neuron (`&[Real]`, one per neuron of the
-/// slices) or as a constant (`Real`: the same code as [`lif_ref_step`]).
+/// [`lif_ref_step`] with the constants of each neuron of the slices from `constants`: the
+/// homogeneous [`LifRefConstants`] (then the same code as [`lif_ref_step`]) or a block of a
+/// heterogeneous population's (`LifRefConstants<Sliced>`).
 #[inline]
-pub fn lif_ref_step_with<T: PerNeuron>(c: &LifRefConstants, s: LifRefSlices<'_>, threshold: T) {
+pub fn lif_ref_step_with<C: ConstantsAt<LifRefConstants>>(constants: &C, s: LifRefSlices<'_>) {
     let n = s.v.len();
     let (left, current) = (&mut s.refractory_left[..n], &mut s.current[..n]);
     let (jump, flags) = (&mut s.voltage_jump[..n], &mut s.flags[..n]);
-    let c = *c;
     // Voltage jumps are rare (delta synapses onto V only): instead of storing a zero into every
     // entry each step, OR their bits together and clear the array only when one was set (-0.0
     // included), which leaves the same all-zero array and saves one store per neuron.
     let mut any_jump = 0u32;
     for i in 0..n {
+        let c = constants.at(i);
         let v = s.v[i];
         let left_i = left[i];
         any_jump |= jump[i].to_bits();
         let v_inf = c.v_rest + c.resistance * current[i];
         let v_new = flush_denormal(v_inf + (v - v_inf) * c.decay + jump[i]);
         let v_new = if left_i > 0 { v } else { v_new };
-        let spike = v_new >= threshold.at(i);
+        let spike = v_new >= c.v_threshold;
         flags[i] = u8::from(spike);
         s.v[i] = if spike { c.v_reset } else { v_new };
         left[i] = if spike {
@@ -315,7 +351,7 @@ type LifRefPopulation<'a> = (
     &'a mut SynapticInput,
     &'a mut SpikeFlags,
     &'a mut Spikes,
-    Option<&'a NeuronParams>,
+    Option<&'a LifRefConstants<Columns>>,
 );
 
 /// [`Stage::NeuronStep`]: step every `LifRef` population and write its spikes.
@@ -341,7 +377,7 @@ pub fn lif_ref_system(
                 voltage_jump: &mut input.voltage_jump[..n],
                 flags: &mut flags.0[..n],
             };
-            step(c, s, per_neuron.and_then(|p| p.get("v_threshold_mv")));
+            step(c, s, per_neuron.map(|p| p.block(0..n)));
             write_spikes(&flags.0, &mut spikes);
         }
         return;
@@ -362,14 +398,13 @@ pub fn lif_ref_system(
             &mut input.current[..n],
             &mut input.voltage_jump[..n],
             &mut flags.0[..n],
-            per_neuron.and_then(|p| p.get("v_threshold_mv")),
             PerPartition(lists),
         );
-        constants.push(c);
+        constants.push((c, per_neuron));
         items.push((n, arrays));
     }
     executor.for_each_block_in_each(items, |k, block, arrays| {
-        let (v, refractory_left, current, voltage_jump, flags, thresholds, mut list) = arrays;
+        let (v, refractory_left, current, voltage_jump, flags, mut list) = arrays;
         let s = LifRefSlices {
             v,
             refractory_left,
@@ -377,7 +412,8 @@ pub fn lif_ref_system(
             voltage_jump,
             flags,
         };
-        step(constants[k], s, thresholds);
+        let (c, per_neuron) = constants[k];
+        step(c, s, per_neuron.map(|p| p.block(block.clone())));
         collect_spikes(flags, block.start, list.get());
     });
     for (k, (.., mut spikes, _)) in populations.iter_mut().enumerate() {
@@ -385,12 +421,12 @@ pub fn lif_ref_system(
     }
 }
 
-/// One step of `s` with the population's threshold, or one per neuron.
+/// One step of `s` with the population's constants, or with its block of per-neuron ones.
 #[inline]
-fn step(c: &LifRefConstants, s: LifRefSlices<'_>, thresholds: Option<&[Real]>) {
-    match thresholds {
+fn step(c: &LifRefConstants, s: LifRefSlices<'_>, per_neuron: Option<LifRefConstants<Sliced<'_>>>) {
+    match per_neuron {
         None => lif_ref_step(c, s),
-        Some(th) => lif_ref_step_with(c, s, th),
+        Some(columns) => lif_ref_step_with(&columns, s),
     }
 }
 

@@ -83,10 +83,13 @@ impl Scene {
                 model: pop.model.params.clone(),
             })
             .map_err(|e| self.build_error(Element::Population(i), e))?;
-            for (param, values) in &pop.per_neuron {
-                sim.set_per_neuron(&pop.name, pop.model.params.as_ref(), param, values)
-                    .map_err(|e| self.build_error(Element::Population(i), e))?;
-            }
+            let per_neuron: Vec<(&str, &hebb_core::initial::NeuronValues)> = pop
+                .per_neuron
+                .iter()
+                .map(|(param, values)| (param.as_str(), values))
+                .collect();
+            sim.set_per_neuron(&pop.name, pop.model.params.as_ref(), &per_neuron)
+                .map_err(|e| self.build_error(Element::Population(i), e))?;
             for (variable, values) in &pop.initial {
                 sim.set_initial(&pop.name, variable, values)
                     .map_err(|e| self.build_error(Element::Population(i), e))?;

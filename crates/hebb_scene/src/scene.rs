@@ -766,8 +766,9 @@ impl Scene {
             Some(p) => format!("{p}: {e}"),
             None => e.to_string(),
         };
-        let field = leaf_field(&e.field);
-        self.error(el, Some(field), message)
+        // The whole path: the position is found from its leaf, or from the quoted key of a
+        // `per_neuron` param.
+        self.error(el, Some(&e.field), message)
     }
 
     pub(crate) fn element_label(&self, el: Element) -> Option<String> {
@@ -806,7 +807,11 @@ impl Scene {
     fn position_of_field(&self, span: std::ops::Range<usize>, field: &str) -> Option<Position> {
         let text = &self.origin.as_ref()?.text;
         let part = text.get(span.clone())?;
-        let offset = find_field(part, leaf_field(field))?;
+        // A param given per neuron is a quoted key of the `per_neuron` map.
+        let quoted = field
+            .strip_prefix("per_neuron.")
+            .and_then(|param| part.find(&format!("\"{}\"", leaf_field(param))));
+        let offset = quoted.or_else(|| find_field(part, leaf_field(field)))?;
         Some(Position::of_offset(text, span.start + offset))
     }
 
