@@ -21,8 +21,8 @@
 //! three forms.
 //!
 //! Which params a model takes per neuron it lists in
-//! [`Model::PER_NEURON`](crate::registry::Model::PER_NEURON) and gives access to with
-//! [`Model::per_neuron_field`](crate::registry::Model::per_neuron_field); each neuron's params
+//! [`Model::PER_NEURON`] and gives access to with
+//! [`Model::per_neuron_field`]; each neuron's params
 //! (the population's with that neuron's values substituted) are validated with the model's own
 //! `validate`, and errors name the param and the neuron ([`NeuronParams::each_neuron`]).
 

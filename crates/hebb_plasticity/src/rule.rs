@@ -253,7 +253,7 @@ const NEVER: u64 = u64::MAX;
 
 /// A synapse as a hook sees it: the traces of its two neurons, its state and its changes.
 ///
-/// One `Synapse` serves a whole pass of hooks ([`RuleState::hooks`]): each visit only moves
+/// One `Synapse` serves a whole pass of hooks (`RuleState::hooks`): each visit only moves
 /// its indices and clears its sums.
 pub struct Synapse<'a, S> {
     traces: &'a [SpikeTrace],
