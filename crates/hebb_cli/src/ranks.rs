@@ -38,8 +38,26 @@ pub fn connect() -> Result<Box<dyn Exchange>, CliError> {
     }
     #[cfg(not(feature = "mpi"))]
     {
+        if let Some(size) = launcher_world_size(|name| std::env::var(name).ok()) {
+            return Err(CliError::Refused(format!(
+                "this hebb was built without MPI support but was started as one of {size} \
+                 processes (mpirun): each would run the whole network on its own. Build it with \
+                 `cargo build --release -p hebb_cli --features mpi` (docs/mpi.md), or run it \
+                 without mpirun (`--threads N` for several cores)"
+            )));
+        }
         Ok(Box::new(hebb_mpi::exchange::LocalExchange))
     }
+}
+
+/// The number of processes an MPI launcher started, from the variables OpenMPI, MPICH and
+/// Slurm set in every process (`None` when not started by one, or for a world of one).
+#[cfg(any(not(feature = "mpi"), test))]
+fn launcher_world_size(var: impl Fn(&str) -> Option<String>) -> Option<u64> {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"]
+        .iter()
+        .find_map(|name| var(name)?.trim().parse::<u64>().ok())
+        .filter(|&size| size > 1)
 }
 
 /// A distribution error as a CLI error.
@@ -120,4 +138,32 @@ pub fn rank_loop(
         wall_seconds: wall,
         interrupted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::launcher_world_size;
+
+    #[test]
+    fn a_launcher_world_of_several_processes_is_seen() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            launcher_world_size(env(&[("OMPI_COMM_WORLD_SIZE", "2")])),
+            Some(2)
+        );
+        assert_eq!(launcher_world_size(env(&[("PMI_SIZE", "3")])), Some(3));
+        assert_eq!(
+            launcher_world_size(env(&[("OMPI_COMM_WORLD_SIZE", "1")])),
+            None
+        );
+        assert_eq!(launcher_world_size(env(&[])), None);
+        assert_eq!(launcher_world_size(env(&[("PMI_SIZE", "x")])), None);
+    }
 }
