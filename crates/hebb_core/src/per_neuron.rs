@@ -205,6 +205,23 @@ macro_rules! per_neuron_constants {
     };
 }
 
+/// Writes, inside `impl Model for X`, [`Model::PER_NEURON`] and [`Model::per_neuron_field`]
+/// from one list of `f64` param fields, each taken per neuron under its own name:
+/// `hebb_core::per_neuron_fields!(tau_ms, v_threshold_mv);`.
+#[macro_export]
+macro_rules! per_neuron_fields {
+    ($($field:ident),+ $(,)?) => {
+        const PER_NEURON: &'static [&'static str] = &[$(stringify!($field)),+];
+
+        fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
+            match param {
+                $(stringify!($field) => Some(&mut self.$field),)+
+                _ => None,
+            }
+        }
+    };
+}
+
 impl NeuronParams {
     /// For every neuron `i` of a population of `size` with model params `base`: `base` with
     /// neuron `i`'s per-neuron values substituted, checked with the model's `validate`, then

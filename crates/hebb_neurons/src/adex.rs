@@ -303,46 +303,24 @@ impl Model for AdEx {
         check::positive("error_tolerance", self.error_tolerance)
     }
 
-    const PER_NEURON: &'static [&'static str] = &[
-        "c_m_pf",
-        "g_l_ns",
-        "e_l_mv",
-        "v_th_mv",
-        "delta_t_mv",
-        "v_peak_mv",
-        "v_reset_mv",
-        "t_ref_ms",
-        "a_ns",
-        "b_pa",
-        "tau_w_ms",
-        "e_ex_mv",
-        "e_in_mv",
-        "tau_syn_ex_ms",
-        "tau_syn_in_ms",
-        "i_e_pa",
-    ];
-
-    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
-        Some(match param {
-            "c_m_pf" => &mut self.c_m_pf,
-            "g_l_ns" => &mut self.g_l_ns,
-            "e_l_mv" => &mut self.e_l_mv,
-            "v_th_mv" => &mut self.v_th_mv,
-            "delta_t_mv" => &mut self.delta_t_mv,
-            "v_peak_mv" => &mut self.v_peak_mv,
-            "v_reset_mv" => &mut self.v_reset_mv,
-            "t_ref_ms" => &mut self.t_ref_ms,
-            "a_ns" => &mut self.a_ns,
-            "b_pa" => &mut self.b_pa,
-            "tau_w_ms" => &mut self.tau_w_ms,
-            "e_ex_mv" => &mut self.e_ex_mv,
-            "e_in_mv" => &mut self.e_in_mv,
-            "tau_syn_ex_ms" => &mut self.tau_syn_ex_ms,
-            "tau_syn_in_ms" => &mut self.tau_syn_in_ms,
-            "i_e_pa" => &mut self.i_e_pa,
-            _ => return None,
-        })
-    }
+    hebb_core::per_neuron_fields!(
+        c_m_pf,
+        g_l_ns,
+        e_l_mv,
+        v_th_mv,
+        delta_t_mv,
+        v_peak_mv,
+        v_reset_mv,
+        t_ref_ms,
+        a_ns,
+        b_pa,
+        tau_w_ms,
+        e_ex_mv,
+        e_in_mv,
+        tau_syn_ex_ms,
+        tau_syn_in_ms,
+        i_e_pa
+    );
 
     /// Per-neuron constants; each neuron starts at its own `e_l_mv` unless `v_init_mv` is set.
     fn attach_per_neuron(

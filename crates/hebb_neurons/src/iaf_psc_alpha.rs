@@ -49,7 +49,7 @@ use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::iaf_psc_exp::{IAF_PARAMS, IAF_PER_NEURON, validate_iaf};
+use crate::iaf_psc_exp::{IAF_PARAMS, validate_iaf};
 use crate::propagator;
 use crate::spiking::{SpikeFlags, whole_steps, write_spikes};
 
@@ -145,22 +145,17 @@ impl Model for IafPscAlpha {
         Ok(())
     }
 
-    const PER_NEURON: &'static [&'static str] = &IAF_PER_NEURON;
-
-    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
-        Some(match param {
-            "c_m_pf" => &mut self.c_m_pf,
-            "tau_m_ms" => &mut self.tau_m_ms,
-            "tau_syn_ex_ms" => &mut self.tau_syn_ex_ms,
-            "tau_syn_in_ms" => &mut self.tau_syn_in_ms,
-            "t_ref_ms" => &mut self.t_ref_ms,
-            "e_l_mv" => &mut self.e_l_mv,
-            "v_th_mv" => &mut self.v_th_mv,
-            "v_reset_mv" => &mut self.v_reset_mv,
-            "i_e_pa" => &mut self.i_e_pa,
-            _ => return None,
-        })
-    }
+    hebb_core::per_neuron_fields!(
+        c_m_pf,
+        tau_m_ms,
+        tau_syn_ex_ms,
+        tau_syn_in_ms,
+        t_ref_ms,
+        e_l_mv,
+        v_th_mv,
+        v_reset_mv,
+        i_e_pa
+    );
 
     fn attach_per_neuron(
         &self,

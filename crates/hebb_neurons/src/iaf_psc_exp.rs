@@ -153,19 +153,6 @@ pub(crate) const IAF_PARAMS: [ParamDoc; 10] = [
     },
 ];
 
-/// The params `IafPscExp` and `IafPscAlpha` take per neuron.
-pub(crate) const IAF_PER_NEURON: [&str; 9] = [
-    "c_m_pf",
-    "tau_m_ms",
-    "tau_syn_ex_ms",
-    "tau_syn_in_ms",
-    "t_ref_ms",
-    "e_l_mv",
-    "v_th_mv",
-    "v_reset_mv",
-    "i_e_pa",
-];
-
 /// Checks shared by `IafPscExp` and `IafPscAlpha`.
 #[expect(clippy::too_many_arguments, reason = "one argument per NEST parameter")]
 pub(crate) fn validate_iaf(
@@ -215,22 +202,17 @@ impl Model for IafPscExp {
         )
     }
 
-    const PER_NEURON: &'static [&'static str] = &IAF_PER_NEURON;
-
-    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
-        Some(match param {
-            "c_m_pf" => &mut self.c_m_pf,
-            "tau_m_ms" => &mut self.tau_m_ms,
-            "tau_syn_ex_ms" => &mut self.tau_syn_ex_ms,
-            "tau_syn_in_ms" => &mut self.tau_syn_in_ms,
-            "t_ref_ms" => &mut self.t_ref_ms,
-            "e_l_mv" => &mut self.e_l_mv,
-            "v_th_mv" => &mut self.v_th_mv,
-            "v_reset_mv" => &mut self.v_reset_mv,
-            "i_e_pa" => &mut self.i_e_pa,
-            _ => return None,
-        })
-    }
+    hebb_core::per_neuron_fields!(
+        c_m_pf,
+        tau_m_ms,
+        tau_syn_ex_ms,
+        tau_syn_in_ms,
+        t_ref_ms,
+        e_l_mv,
+        v_th_mv,
+        v_reset_mv,
+        i_e_pa
+    );
 
     fn attach_per_neuron(
         &self,

@@ -188,19 +188,7 @@ impl Model for Izhikevich {
         Ok(())
     }
 
-    const PER_NEURON: &'static [&'static str] = &["a", "b", "c_mv", "d", "v_th_mv", "i_e"];
-
-    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
-        Some(match param {
-            "a" => &mut self.a,
-            "b" => &mut self.b,
-            "c_mv" => &mut self.c_mv,
-            "d" => &mut self.d,
-            "v_th_mv" => &mut self.v_th_mv,
-            "i_e" => &mut self.i_e,
-            _ => return None,
-        })
-    }
+    hebb_core::per_neuron_fields!(a, b, c_mv, d, v_th_mv, i_e);
 
     /// Per-neuron constants; without `u_init`, each neuron's u starts at its own `b·v_init_mv`.
     fn attach_per_neuron(

@@ -186,32 +186,17 @@ impl Model for Lif {
         },
     ];
 
-    const PER_NEURON: &'static [&'static str] = &[
-        "tau_m_ms",
-        "resistance",
-        "v_rest_mv",
-        "v_reset_mv",
-        "v_threshold_mv",
-        "conductance_leak",
-        "tau_theta_ms",
-        "theta_plus_mv",
-        "refractory_ms",
-    ];
-
-    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
-        Some(match param {
-            "tau_m_ms" => &mut self.tau_m_ms,
-            "resistance" => &mut self.resistance,
-            "v_rest_mv" => &mut self.v_rest_mv,
-            "v_reset_mv" => &mut self.v_reset_mv,
-            "v_threshold_mv" => &mut self.v_threshold_mv,
-            "conductance_leak" => &mut self.conductance_leak,
-            "tau_theta_ms" => &mut self.tau_theta_ms,
-            "theta_plus_mv" => &mut self.theta_plus_mv,
-            "refractory_ms" => &mut self.refractory_ms,
-            _ => return None,
-        })
-    }
+    hebb_core::per_neuron_fields!(
+        tau_m_ms,
+        resistance,
+        v_rest_mv,
+        v_reset_mv,
+        v_threshold_mv,
+        conductance_leak,
+        tau_theta_ms,
+        theta_plus_mv,
+        refractory_ms
+    );
 
     /// Per-neuron constants; each neuron starts at its own `v_rest_mv` (unless `v_init_mv`
     /// is set) and not refractory (`rfr` = its own `refractory_ms`).

@@ -145,28 +145,15 @@ impl Model for LifRef {
         },
     ];
 
-    const PER_NEURON: &'static [&'static str] = &[
-        "tau_ms",
-        "resistance",
-        "v_rest_mv",
-        "v_reset_mv",
-        "v_threshold_mv",
-        "tau_ref_ms",
-        "bias_current",
-    ];
-
-    fn per_neuron_field(&mut self, param: &str) -> Option<&mut f64> {
-        Some(match param {
-            "tau_ms" => &mut self.tau_ms,
-            "resistance" => &mut self.resistance,
-            "v_rest_mv" => &mut self.v_rest_mv,
-            "v_reset_mv" => &mut self.v_reset_mv,
-            "v_threshold_mv" => &mut self.v_threshold_mv,
-            "tau_ref_ms" => &mut self.tau_ref_ms,
-            "bias_current" => &mut self.bias_current,
-            _ => return None,
-        })
-    }
+    hebb_core::per_neuron_fields!(
+        tau_ms,
+        resistance,
+        v_rest_mv,
+        v_reset_mv,
+        v_threshold_mv,
+        tau_ref_ms,
+        bias_current
+    );
 
     fn attach_per_neuron(
         &self,
