@@ -364,13 +364,14 @@ fn build_errors_name_the_problem() {
 /// `IafPscExp`, `IafPscAlpha` and `AdEx` silently ignored them.
 #[test]
 fn every_membrane_model_takes_voltage_jumps() {
-    let models: Vec<(&str, Box<dyn Fn() -> Box<dyn ModelParams>>)> = vec![
-        ("LifRef", Box::new(|| Box::new(LifRef::default()))),
-        ("Lif", Box::new(|| Box::new(Lif::default()))),
-        ("IafPscExp", Box::new(|| Box::new(IafPscExp::default()))),
-        ("IafPscAlpha", Box::new(|| Box::new(IafPscAlpha::default()))),
-        ("AdEx", Box::new(|| Box::new(AdEx::default()))),
-        ("Izhikevich", Box::new(|| Box::new(Izhikevich::default()))),
+    type Make = fn() -> Box<dyn ModelParams>;
+    let models: [(&str, Make); 6] = [
+        ("LifRef", || Box::new(LifRef::default())),
+        ("Lif", || Box::new(Lif::default())),
+        ("IafPscExp", || Box::new(IafPscExp::default())),
+        ("IafPscAlpha", || Box::new(IafPscAlpha::default())),
+        ("AdEx", || Box::new(AdEx::default())),
+        ("Izhikevich", || Box::new(Izhikevich::default())),
     ];
     for (name, model) in models {
         let v_of = |w: f64| {
