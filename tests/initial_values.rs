@@ -232,3 +232,29 @@ fn per_neuron_errors_name_the_field() {
         "{e}"
     );
 }
+
+/// Without `v_init_mv`, `LifRef` starts at its resting potential (each neuron at its own when
+/// `v_rest_mv` is given per neuron), so a population at rest below threshold does not fire at
+/// t = 0. Before, it started at 0 mV whatever `v_rest_mv` was, and every neuron of a
+/// `v_rest_mv: -65, v_threshold_mv: -50` population spiked in the first step.
+#[test]
+fn lif_ref_starts_at_its_resting_potential() {
+    let text = |per_neuron: &str| {
+        format!(
+            "(version: 1, dt_ms: 0.1, duration_ms: 1.0, seed: 5,\n populations: [(name: \"n\", size: 3,\n   model: LifRef(v_rest_mv: -65.0, v_reset_mv: -70.0, v_threshold_mv: -50.0),\n   per_neuron: {{{per_neuron}}})])"
+        )
+    };
+    let mut sim = build(&text(""));
+    assert_eq!(v_of(&sim), vec![-65.0; 3]);
+    sim.add_recorder(&RecorderSpec::spikes("n")).unwrap();
+    sim.run_steps(10);
+    assert!(sim.recorders().spikes_of("n").unwrap().steps.is_empty());
+    let sim = build(&text(r#""v_rest_mv": Values([-60.0, -61.0, -62.0])"#));
+    assert_eq!(v_of(&sim), vec![-60.0, -61.0, -62.0]);
+    // An explicit v_init_mv wins (BrainPy's ZeroInit).
+    let explicit = text("").replace(
+        "v_threshold_mv: -50.0",
+        "v_threshold_mv: -50.0, v_init_mv: 0.0",
+    );
+    assert_eq!(v_of(&build(&explicit)), vec![0.0; 3]);
+}

@@ -321,7 +321,7 @@ const SCENE: &str = r#"
     duration_ms: 100.0,
     seed: 5,
     populations: [
-        (name: "input", size: 80, model: Poisson(rate_hz: 30.0)),
+        (name: "input", size: 80, model: Poisson(rate_hz: 80.0)),
         (name: "cells", size: 50, model: LifRef(tau_ms: 10.0, v_threshold_mv: -55.0, v_rest_mv: -65.0,
                                                 v_reset_mv: -65.0, tau_ref_ms: 2.0)),
     ],

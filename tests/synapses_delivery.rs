@@ -212,7 +212,7 @@ fn conductance_uses_reversal_minus_voltage_of_the_previous_step() {
     let (alpha, e_m) = ((-dt / tau).exp(), (-dt / 10.0f64).exp());
     let post = LifRef {
         v_rest_mv: -60.0,
-        v_init_mv: -60.0,
+        v_init_mv: Some(-60.0),
         v_reset_mv: -70.0,
         v_threshold_mv: 100.0,
         ..LifRef::default()

@@ -29,7 +29,7 @@
 //! | `v_reset_mv` | mV | −5 | `V_reset` | reset potential (< threshold) |
 //! | `v_threshold_mv` | mV | 20 | `V_th` | threshold (`V >= V_th`) |
 //! | `tau_ref_ms` | ms | 0 | `tau_ref` | refractory period (a whole number of steps) |
-//! | `v_init_mv` | mV | 0 | `V_initializer` (ZeroInit) | initial potential |
+//! | `v_init_mv` | mV | `None` (= `v_rest_mv`) | `V_initializer` | initial potential (BrainPy's default `ZeroInit` is `v_init_mv: 0.0`; with the default `v_rest_mv` of 0 the two agree) |
 //! | `v_init_uniform_mv` | mV | none | `V_initializer` (Uniform) | `(low, high)`: initial potentials uniform per neuron |
 //! | `bias_current` | input | 0 | `x_ext` (constant) | constant input added every step (V_rest + R·bias is the resting steady state) |
 //!
@@ -64,8 +64,9 @@ pub struct LifRef {
     pub v_threshold_mv: f64,
     /// Refractory period in ms. Default 0.
     pub tau_ref_ms: f64,
-    /// Initial potential in mV. Default 0.
-    pub v_init_mv: f64,
+    /// Initial potential in mV. Default none: each neuron starts at its resting potential
+    /// `v_rest_mv` (as Brian2 and NEST users expect; BrainPy's `ZeroInit` is `Some(0.0)`).
+    pub v_init_mv: Option<f64>,
     /// Initial potentials drawn uniformly per neuron in `[low, high)` mV from the population's
     /// `"v_init"` streams, one per neuron (Brian2's `v = 'Vr + rand() * (Vt - Vr)'`); overrides
     /// `v_init_mv`.
@@ -85,10 +86,17 @@ impl Default for LifRef {
             v_reset_mv: -5.0,
             v_threshold_mv: 20.0,
             tau_ref_ms: 0.0,
-            v_init_mv: 0.0,
+            v_init_mv: None,
             v_init_uniform_mv: None,
             bias_current: 0.0,
         }
+    }
+}
+
+impl LifRef {
+    /// The initial potential when no per-neuron draw applies: `v_init_mv`, else `v_rest_mv`.
+    pub fn initial_v(&self) -> Real {
+        self.v_init_mv.unwrap_or(self.v_rest_mv) as Real
     }
 }
 
@@ -131,7 +139,7 @@ impl Model for LifRef {
         ParamDoc {
             name: "v_init_mv",
             unit: "mV",
-            doc: "initial potential",
+            doc: "optional initial potential (default: v_rest_mv)",
         },
         ParamDoc {
             name: "v_init_uniform_mv",
@@ -165,9 +173,20 @@ impl Model for LifRef {
         let dt_ms = ctx.dt_ms;
         let each = per_neuron.each_neuron(self, size, &owner, |_, p| {
             whole_steps("tau_ref_ms", p.tau_ref_ms, dt_ms)?;
-            Ok(LifRefConstants::new(p, dt_ms))
+            Ok((LifRefConstants::new(p, dt_ms), p.initial_v()))
         })?;
-        ctx.entity_mut().insert(LifRefConstants::gather(&each));
+        let constants: Vec<LifRefConstants> = each.iter().map(|e| e.0).collect();
+        let mut entity = ctx.entity_mut();
+        // Each neuron starts at its own resting potential (unless `v_init_mv` or
+        // `v_init_uniform_mv` is set).
+        if self.v_init_uniform_mv.is_none()
+            && let Some(mut membrane) = entity.get_mut::<Membrane>()
+        {
+            for (v, e) in membrane.v.iter_mut().zip(&each) {
+                *v = e.1;
+            }
+        }
+        entity.insert(LifRefConstants::gather(&constants));
         Ok(())
     }
 
@@ -184,7 +203,9 @@ impl Model for LifRef {
             self.v_threshold_mv,
         )?;
         check::non_negative("tau_ref_ms", self.tau_ref_ms)?;
-        check::finite("v_init_mv", self.v_init_mv)?;
+        if let Some(v) = self.v_init_mv {
+            check::finite("v_init_mv", v)?;
+        }
         if let Some((low, high)) = self.v_init_uniform_mv {
             check::finite("v_init_uniform_mv.0", low)?;
             check::less_than("v_init_uniform_mv.0", low, "v_init_uniform_mv.1", high)?;
@@ -208,7 +229,7 @@ impl Model for LifRef {
                     .map(|i| streams.stream(i as u64).random_range(low..high) as Real)
                     .collect()
             }
-            None => vec![self.v_init_mv as Real; size],
+            None => vec![self.initial_v(); size],
         };
         ctx.entity_mut().insert((
             constants,
@@ -435,7 +456,7 @@ mod tests {
     /// One neuron; `inputs` are (current, jump) per step. Returns (v, spike) per step.
     fn run(p: &LifRef, dt: f64, inputs: &[(f64, f64)]) -> Vec<(f64, bool)> {
         let c = LifRefConstants::new(p, dt);
-        let (mut v, mut left, mut flags) = ([p.v_init_mv as Real], [0u32], [0u8]);
+        let (mut v, mut left, mut flags) = ([p.initial_v()], [0u32], [0u8]);
         inputs
             .iter()
             .map(|&(i, j)| {
@@ -552,7 +573,7 @@ mod tests {
     #[test]
     fn decay_to_a_zero_rest_never_leaves_subnormal_floats() {
         let p = LifRef {
-            v_init_mv: 1.0,
+            v_init_mv: Some(1.0),
             ..LifRef::default()
         };
         let out = run(&p, 1.0, &[(0.0, 0.0); 2000]);
