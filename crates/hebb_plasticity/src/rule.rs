@@ -840,7 +840,7 @@ type RuleProjection<'a, R> = (
 
 /// The `Plasticity` system of rule `R`: [`rule_kernel`] for each of its projections (which
 /// leaves the step's bounded changes applied). With several threads (or ranks) the hooks run
-/// partitioned by postsynaptic neuron, with the same bits (see [`rule_projections`]).
+/// partitioned by postsynaptic neuron, with the same bits (`docs/parallel.md`).
 pub fn rule_step<R: Rule>(
     clock: Res<Clock>,
     executor: Res<Executor>,
