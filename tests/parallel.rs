@@ -188,3 +188,25 @@ fn sparse_rows_keep_their_split_positions_only_on_several_threads() {
     .unwrap();
     assert_eq!(splits_of(&mut sim), [true]);
 }
+
+#[test]
+fn the_plastic_benchmark_network_gives_the_same_bits_on_1_2_and_3_threads() {
+    // 10 000 neurons, ≈ 1 000 000 synapses, every one learning with TripletStdp (NEST's order,
+    // signed `Nest` bounds): the rule API's hooks run partitioned by postsynaptic neuron.
+    let registry = registry_of(DefaultPlugins);
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/scenes/plastic_10k_triplet.ron");
+    let scene = Scene::load(&path, &registry).unwrap();
+    let steps = 600;
+    let mut reference = build(&scene, 1);
+    reference.run_steps(steps);
+    let expected = state_bytes(&reference);
+    for threads in [2, 3] {
+        let mut sim = build(&scene, threads);
+        sim.run_steps(steps);
+        assert!(
+            state_bytes(&sim) == expected,
+            "{threads} threads differ from 1 thread"
+        );
+    }
+}
