@@ -273,7 +273,7 @@ pub fn for_each_transmission_in(
     reason = "a bevy query over a projection's delivery components"
 )]
 pub(crate) fn deliver_spikes(
-    clock: bevy_ecs::system::Res<crate::clock::Clock>,
+    clock: crate::clock::Clock,
     spikes: Query<&Spikes>,
     mut projections: Query<(
         &Projection,

@@ -15,7 +15,7 @@ use bevy_ecs::schedule::{
 };
 use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 
-use crate::clock::{Clock, steps_on_grid};
+use crate::clock::{Clock, SharedClock, steps_on_grid};
 use crate::connectivity::{Connectivity, ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
 use crate::parallel::{Executor, ThreadsError};
@@ -199,6 +199,9 @@ pub struct Simulation {
     /// A distributed rank's share of the synapses (kept out of the World: see
     /// [`crate::share`]).
     share: Option<crate::share::SynapseShare>,
+    /// The World's [`SharedClock`] (the same handle as the resource), advanced after each step
+    /// without a resource lookup.
+    clock: SharedClock,
 }
 
 /// Systems that join the schedule only once one of `models` is attached somewhere, so a
@@ -216,7 +219,8 @@ impl Simulation {
         crate::params::check::positive("dt_ms", dt_ms)
             .map_err(|e| BuildError::param("simulation", e))?;
         let mut world = World::new();
-        world.insert_resource(Clock::new(dt_ms));
+        let clock = SharedClock::new(Clock::new(dt_ms));
+        world.insert_resource(clock.clone());
         world.insert_resource(SimRng { seed });
         world.init_resource::<Executor>();
         world.init_resource::<Registry>();
@@ -254,6 +258,7 @@ impl Simulation {
             initialized: false,
             deferred: Vec::new(),
             share: None,
+            clock,
         };
         sim.register_variables::<Membrane>();
         sim.register_variables::<crate::population::InputCurrent>();
@@ -448,7 +453,7 @@ impl Simulation {
 
     /// The clock.
     pub fn clock(&self) -> Clock {
-        *self.world.resource::<Clock>()
+        self.clock.get()
     }
 
     /// Time step in ms.
@@ -1346,7 +1351,7 @@ impl Simulation {
             panic!("{e}");
         }
         self.schedule.run(&mut self.world);
-        self.world.resource_mut::<Clock>().step += 1;
+        self.clock.advance();
     }
 
     /// Advance `n` steps.
@@ -1538,7 +1543,7 @@ mod tests {
             Ok(())
         }
     }
-    fn diagonal(clock: Res<Clock>, mut q: Query<&mut Spikes, With<DiagonalState>>) {
+    fn diagonal(clock: Clock, mut q: Query<&mut Spikes, With<DiagonalState>>) {
         for mut s in &mut q {
             s.clear();
             if (clock.step as usize) < s.size() {
@@ -1781,7 +1786,7 @@ mod tests {
         sim.insert_resource(Seen::default());
         sim.add_systems(
             Stage::NeuronStep,
-            on_even_steps.run_if(|clock: Res<Clock>| clock.step.is_multiple_of(2)),
+            on_even_steps.run_if(|clock: Clock| clock.step.is_multiple_of(2)),
         );
         sim.add_systems(Stage::NeuronStep, spawn_marker);
         sim.add_systems(Stage::Record, count_markers);

@@ -488,7 +488,7 @@ impl StateVariables for OuCurrent {
 /// stimulus driving a whole population: each partition its own block).
 pub fn white_noise_system(
     executor: Res<Executor>,
-    clock: Res<Clock>,
+    clock: Clock,
     stimuli: Query<&WhiteNoiseState>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
@@ -519,7 +519,7 @@ pub fn white_noise_system(
 /// partition its own block).
 pub fn ou_system(
     executor: Res<Executor>,
-    clock: Res<Clock>,
+    clock: Clock,
     mut stimuli: Query<(&OuTarget, &mut OuCurrent)>,
     mut inputs: Query<&mut SynapticInput>,
 ) {

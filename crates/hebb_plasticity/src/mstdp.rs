@@ -234,7 +234,7 @@ type MstdpProjection<'a> = (
 
 /// `Plasticity` system of [`Mstdp`].
 pub fn mstdp_step(
-    clock: Res<Clock>,
+    clock: Clock,
     reward: Res<Reward>,
     mut projections: Query<MstdpProjection>,
     spikes: Query<&Spikes>,

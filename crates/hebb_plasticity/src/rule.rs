@@ -745,7 +745,7 @@ type RuleProjection<'a, R> = (
 /// The `Plasticity` system of rule `R`: [`rule_kernel`] for each of its projections (which
 /// leaves the step's bounded changes applied).
 pub fn rule_step<R: Rule>(
-    clock: Res<Clock>,
+    clock: Clock,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
@@ -755,7 +755,7 @@ pub fn rule_step<R: Rule>(
 /// [`rule_step`] for a rule that reads the reward ([`Rule::REWARD`]): the same with the
 /// broadcast reward of the step (0 while no reward source has set one).
 pub fn rewarded_rule_step<R: Rule>(
-    clock: Res<Clock>,
+    clock: Clock,
     reward: Option<Res<Reward>>,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,

@@ -294,7 +294,7 @@ type StdpProjection<'a> = (
 /// `Plasticity` system of [`Stdp`]: the kernel, then the accumulated changes applied with the
 /// projection's bounds.
 pub fn stdp_step(
-    clock: Res<Clock>,
+    clock: Clock,
     mut projections: Query<StdpProjection, With<StdpRule>>,
     spikes: Query<&Spikes>,
 ) {

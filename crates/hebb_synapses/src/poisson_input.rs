@@ -424,7 +424,7 @@ pub fn poisson_input_add(
 /// whole population: each partition its own block).
 pub fn poisson_input_system(
     executor: Res<Executor>,
-    clock: Res<Clock>,
+    clock: Clock,
     stimuli: Query<&PoissonInputState>,
     mut inputs: Query<&mut SynapticInput>,
     mut synapses: Query<&mut SynapseState>,
