@@ -107,6 +107,9 @@ pub fn check_with_sets(
     }
     for input in &scene.inputs {
         println!("  {} on {}", input.model.name(), input.population);
+        if let Some(description) = input.model.params.describe() {
+            println!("    {description}");
+        }
     }
     if let Some(figure) = &scene.figure {
         println!("figure: {figure}");

@@ -159,7 +159,7 @@ impl Model for Poisson {
                 .schedule(size, dt, ctx.world.get_resource::<DataDir>())
                 .map_err(|e| BuildError::param(owner.as_str(), e))?;
             let sampler = PoissonSampler::with_schedule(
-                &schedule.first_probabilities,
+                schedule.first_probabilities(),
                 size,
                 start,
                 ctx.streams("poisson"),

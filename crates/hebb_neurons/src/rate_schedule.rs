@@ -179,7 +179,7 @@ impl TimedRates {
             starts,
             width,
             hazard,
-            first_probabilities: rates[..width].iter().map(|r| r * dt_ms / 1000.0).collect(),
+            probabilities: rates.iter().map(|r| r * dt_ms / 1000.0).collect(),
         })
     }
 }
@@ -187,6 +187,12 @@ impl TimedRates {
 /// A table's first column and its rate columns (1 or `size`).
 fn split_table(table: &Table, size: usize) -> Result<(Vec<f64>, usize, Vec<f64>), String> {
     let width = table.columns - 1;
+    if size == 1 && width != 1 {
+        return Err(format!(
+            "needs a time column and one rate column, got {} columns",
+            table.columns
+        ));
+    }
     if width != 1 && width != size {
         return Err(format!(
             "needs a time column and 1 or {size} (one per neuron) rate columns, got {} columns",
@@ -237,15 +243,28 @@ pub struct RateSchedule {
     pub width: usize,
     /// `−ln(1 − p)` of each (section, neuron), section-major (∞ for p = 1).
     pub hazard: Vec<f64>,
-    /// The first section's probabilities (to size the sampler's timing wheel).
-    pub first_probabilities: Vec<f64>,
+    /// The spike probability per step `rate · dt / 1000` of each (section, neuron),
+    /// section-major (the same layout as `hazard`; `PoissonInput` tabulates its counts from
+    /// them).
+    pub probabilities: Vec<f64>,
 }
 
 impl RateSchedule {
+    /// The first section's probabilities (to size the sampler's timing wheel).
+    pub fn first_probabilities(&self) -> &[f64] {
+        &self.probabilities[..self.width]
+    }
+
+    /// The section in force at `step`: the last whose start is `<= step`.
+    #[inline]
+    pub fn section_at(&self, step: u64) -> usize {
+        self.starts.partition_point(|&start| start <= step) - 1
+    }
+
     /// The step of neuron `neuron`'s next spike at or after step `from`, for the exponential
     /// variate `e = −ln U` (`u64::MAX`: never).
     pub fn next_spike(&self, neuron: usize, from: u64, mut e: f64) -> u64 {
-        let mut s = self.starts.partition_point(|&start| start <= from) - 1;
+        let mut s = self.section_at(from);
         let mut a = from;
         loop {
             let h = self.hazard[s * self.width + if self.width == 1 { 0 } else { neuron }];

@@ -30,11 +30,31 @@
 //! state update, i.e. one step later, which leaves the statistics unchanged (counts are
 //! independent across steps).
 //!
+//! ## Time-varying rate (`timed`)
+//!
+//! Instead of `rate_hz`, `timed` gives a piecewise-constant rate of every source, written in
+//! the scene or read from a CSV/NPY file, in the same forms as `Poisson(timed: …)`
+//! ([`TimedRates`]): section `s` starts at step `start_s = times_ms[s]/dt` (whole steps, the
+//! first at 0) and lasts until the next one starts (the last one forever). The count of step
+//! `k` is drawn from the binomial of the section in force at step `k` (the last with
+//! `start_s <= k`), `p_s = rates_hz[s]·dt/1000`, from the same uniform as always, so a step's
+//! count is exactly the count a constant `rate_hz = rates_hz[s]` gives at that step.
+//!
+//! Brian2 2.11's `PoissonInput` takes only a constant rate; a time-varying one is written there
+//! as `PoissonGroup(N, rates='stimulus(t)')` with one synapse per source (statistically the
+//! same sum). A `TimedArray(values, dt=dt_arr)` is read at the step's time `t = k·dt` as
+//! `values[⌊t/dt_arr⌋]` (rounded against float error; the last value after the end): the
+//! table with first column `i·dt_arr` gives the same rate at every step. NEST: an
+//! `inhomogeneous_poisson_generator` connected to every neuron. The rate is shared by every
+//! driven neuron (`PerNeuron` rates, or a file with one rate column per neuron, are refused:
+//! use a `Poisson` population for per-neuron rates).
+//!
 //! ## Parameters
 //! | name | unit | default | meaning |
 //! |---|---|---|---|
 //! | `n_sources` | — | 1 | sources per driven neuron (Brian2 `N`) |
 //! | `rate_hz` | Hz | 10 | rate of each source (Brian2 `rate`) |
+//! | `timed` | — | none | a rate that changes over time instead of `rate_hz` (see above) |
 //! | `weight` | see above | 0 | effect of one source spike (Brian2 `weight`) |
 //! | `target` | — | `Voltage` | `Voltage`, `Current` or `Projection("name")` |
 //! | `neurons` | — | all | the neurons driven |
@@ -46,6 +66,9 @@ use std::ops::Range;
 use hebb_core::clock::Clock;
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use hebb_core::table::DataDir;
+use hebb_neurons::rate_schedule::TimedRates;
 
 use crate::exponential::SynapseState;
 
@@ -70,6 +93,9 @@ pub struct PoissonInput {
     pub n_sources: u64,
     /// Rate of each source in Hz. Default 10.
     pub rate_hz: f64,
+    /// A rate that changes over time, instead of `rate_hz`: sections in the scene or a CSV/NPY
+    /// file (Brian2 `TimedArray`). Default none.
+    pub timed: Option<TimedRates>,
     /// Effect of one source spike (mV, input·ms or the projection's weight unit). Default 0.
     pub weight: f64,
     /// Where the counts go. Default `Voltage`.
@@ -83,6 +109,7 @@ impl Default for PoissonInput {
         Self {
             n_sources: 1,
             rate_hz: 10.0,
+            timed: None,
             weight: 0.0,
             target: PoissonInputTarget::Voltage,
             neurons: None,
@@ -111,6 +138,11 @@ impl Model for PoissonInput {
             doc: "rate of each source",
         },
         ParamDoc {
+            name: "timed",
+            unit: "Hz",
+            doc: "time-varying rate instead of rate_hz: Sections(times_ms, rates_hz) or File(\"rates.csv\") (Brian2 TimedArray)",
+        },
+        ParamDoc {
             name: "weight",
             unit: "mV | input*ms | weight",
             doc: "effect of one source spike (Voltage: mV; Current: charge; Projection: its weight unit)",
@@ -130,6 +162,18 @@ impl Model for PoissonInput {
     fn validate(&self) -> Result<(), ParamError> {
         check::non_negative("rate_hz", self.rate_hz)?;
         check::finite_real("weight", self.weight)?;
+        if let Some(timed) = &self.timed {
+            if self.rate_hz != Self::default().rate_hz {
+                return Err(ParamError::new(
+                    "timed",
+                    "give either rate_hz (a constant rate) or timed, not both",
+                ));
+            }
+            if let TimedRates::PerNeuron { .. } = timed {
+                return Err(ParamError::new("timed", SHARED_RATE));
+            }
+            timed.validate()?;
+        }
         if let PoissonInputTarget::Projection(name) = &self.target
             && name.is_empty()
         {
@@ -139,6 +183,40 @@ impl Model for PoissonInput {
             ));
         }
         Ok(())
+    }
+
+    fn describe(&self) -> Option<String> {
+        let rate = match &self.timed {
+            None => format!("{} Hz", self.rate_hz),
+            Some(TimedRates::Sections { times_ms, rates_hz }) => {
+                let mut parts: Vec<String> = times_ms
+                    .iter()
+                    .zip(rates_hz)
+                    .take(4)
+                    .map(|(t, r)| format!("{r} Hz from {t} ms"))
+                    .collect();
+                if times_ms.len() > 4 {
+                    parts.push(format!("… ({} sections)", times_ms.len()));
+                }
+                parts.join(", ")
+            }
+            Some(TimedRates::PerNeuron { .. }) => "per-neuron rates".into(),
+            Some(TimedRates::File(path)) => format!("the rate of `{path}`"),
+        };
+        let target = match &self.target {
+            PoissonInputTarget::Voltage => "v".to_owned(),
+            PoissonInputTarget::Current => "the input current".to_owned(),
+            PoissonInputTarget::Projection(name) => format!("the synapses of `{name}`"),
+        };
+        let neurons = self
+            .neurons
+            .as_ref()
+            .map(|n| format!(" ({} neurons)", n.len()))
+            .unwrap_or_default();
+        Some(format!(
+            "{} sources at {rate}, weight {} onto {target}{neurons}",
+            self.n_sources, self.weight
+        ))
     }
 
     fn attach(&self, ctx: &mut AttachContext<'_>) -> Result<(), BuildError> {
@@ -160,37 +238,36 @@ impl Model for PoissonInput {
                  population"
             )));
         }
-        let p = self.rate_hz * ctx.dt_ms / 1000.0;
-        if p > 1.0 {
-            return Err(BuildError::param(
-                owner,
-                ParamError::new(
-                    "rate_hz",
-                    format!(
-                        "gives a spike probability per step of {p} (> 1) at dt = {} ms; must be \
-                         <= {} Hz, got {}",
-                        ctx.dt_ms,
-                        1000.0 / ctx.dt_ms,
-                        self.rate_hz
-                    ),
-                ),
-            ));
-        }
-        let variance = self.n_sources as f64 * p * (1.0 - p);
-        if variance > MAX_COUNT_VARIANCE {
-            return Err(BuildError::param(
-                owner,
-                ParamError::new(
-                    "n_sources",
-                    format!(
-                        "{} sources at p = {p} per step give a count variance of {variance:e}, \
-                         above the {MAX_COUNT_VARIANCE:e} hebb tabulates; use fewer sources \
-                         with a larger weight",
-                        self.n_sources
-                    ),
-                ),
-            ));
-        }
+        let counts = match &self.timed {
+            None => {
+                let p = self.rate_hz * ctx.dt_ms / 1000.0;
+                if p > 1.0 {
+                    return Err(BuildError::param(
+                        owner,
+                        ParamError::new(
+                            "rate_hz",
+                            format!(
+                                "gives a spike probability per step of {p} (> 1) at dt = {} ms; \
+                                 must be <= {} Hz, got {}",
+                                ctx.dt_ms,
+                                1000.0 / ctx.dt_ms,
+                                self.rate_hz
+                            ),
+                        ),
+                    ));
+                }
+                SectionCounts::constant(self.n_sources, p)
+                    .map_err(|e| BuildError::param(owner.as_str(), e))?
+            }
+            Some(timed) => {
+                // One rate column: the rate is shared by the driven neurons.
+                let schedule = timed
+                    .schedule(1, ctx.dt_ms, ctx.world.get_resource::<DataDir>())
+                    .map_err(|e| BuildError::param(owner.as_str(), e))?;
+                SectionCounts::new(self.n_sources, &schedule.starts, &schedule.probabilities)
+                    .map_err(|e| BuildError::param(owner.as_str(), e))?
+            }
+        };
         if let Some(neurons) = &self.neurons {
             let mut seen = vec![false; size];
             for (n, &i) in neurons.iter().enumerate() {
@@ -264,11 +341,96 @@ impl Model for PoissonInput {
             population,
             sink,
             weight: factor as Real,
-            counts: CountTable::binomial(self.n_sources, p),
+            counts,
             streams,
             neurons: self.neurons.clone(),
         });
         Ok(())
+    }
+}
+
+/// Why a `timed` rate must be one for all driven neurons.
+const SHARED_RATE: &str = "PoissonInput takes one rate per section for every driven neuron \
+    (Sections, or a file with one rate column, as Brian2's scalar rate); for one rate per neuron \
+    use a Poisson population";
+
+/// Largest number of entries of all count tables of one stimulus (8 bytes each).
+pub const MAX_TABLE_ENTRIES: usize = 1 << 24;
+
+/// The count distributions of a [`PoissonInput`] over time: section `s` starts at step
+/// `starts[s]` (the first at 0) and draws from `tables[table_of[s]]` (sections with the same
+/// probability share a table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionCounts {
+    starts: Vec<u64>,
+    table_of: Vec<u32>,
+    tables: Vec<CountTable>,
+}
+
+impl SectionCounts {
+    /// One section at probability `p` from step 0 (a constant `rate_hz`).
+    pub fn constant(n_sources: u64, p: f64) -> Result<Self, ParamError> {
+        Self::new(n_sources, &[0], &[p])
+    }
+
+    /// Sections starting at `starts` (increasing, the first 0) with the spike probabilities
+    /// per step `probabilities` (one per section, each in [0, 1]).
+    pub fn new(n_sources: u64, starts: &[u64], probabilities: &[f64]) -> Result<Self, ParamError> {
+        let mut tables: Vec<CountTable> = Vec::new();
+        let mut known: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        let mut entries = 0;
+        let mut table_of = Vec::with_capacity(probabilities.len());
+        for (s, &p) in probabilities.iter().enumerate() {
+            if let Some(&t) = known.get(&p.to_bits()) {
+                table_of.push(t);
+                continue;
+            }
+            let variance = n_sources as f64 * p * (1.0 - p);
+            if variance > MAX_COUNT_VARIANCE {
+                let section = if probabilities.len() > 1 {
+                    format!(" (section {s})")
+                } else {
+                    String::new()
+                };
+                return Err(ParamError::new(
+                    "n_sources",
+                    format!(
+                        "{n_sources} sources at p = {p} per step{section} give a count variance \
+                         of {variance:e}, above the {MAX_COUNT_VARIANCE:e} hebb tabulates; use \
+                         fewer sources with a larger weight"
+                    ),
+                ));
+            }
+            let table = CountTable::binomial(n_sources, p);
+            entries += table.cdf.len();
+            if entries > MAX_TABLE_ENTRIES {
+                return Err(ParamError::new(
+                    "timed",
+                    format!(
+                        "the {} distinct rates up to section {s} need more than \
+                         {MAX_TABLE_ENTRIES} count-table entries; use fewer distinct rates or \
+                         fewer sources with a larger weight",
+                        tables.len() + 1
+                    ),
+                ));
+            }
+            let t = tables.len() as u32;
+            known.insert(p.to_bits(), t);
+            table_of.push(t);
+            tables.push(table);
+        }
+        Ok(Self {
+            starts: starts.to_vec(),
+            table_of,
+            tables,
+        })
+    }
+
+    /// The count distribution of step `step`: the last section whose start is `<= step`.
+    #[inline]
+    pub fn at(&self, step: u64) -> &CountTable {
+        let s = self.starts.partition_point(|&start| start <= step) - 1;
+        &self.tables[self.table_of[s] as usize]
     }
 }
 
@@ -386,8 +548,8 @@ pub struct PoissonInputState {
     pub sink: Sink,
     /// What one count adds (`weight`, or `weight/dt` for a current).
     pub weight: Real,
-    /// The count distribution.
-    pub counts: CountTable,
+    /// The count distribution of each section of time (one for a constant rate).
+    pub counts: SectionCounts,
     /// The stimulus's `"poisson_input"` streams.
     pub streams: Streams,
     /// The driven neurons (all when `None`).
@@ -430,6 +592,7 @@ pub fn poisson_input_system(
     mut synapses: Query<&mut SynapseState>,
 ) {
     for s in &stimuli {
+        let counts = s.counts.at(clock.step);
         let mut input;
         let mut synapse;
         let target: &mut [Real] = match s.sink {
@@ -458,7 +621,7 @@ pub fn poisson_input_system(
                 // step, so the split changes nothing).
                 let n = target.len();
                 executor.for_each_block(n, target, |block, target| {
-                    poisson_input_add(&s.streams, &s.counts, block, clock.step, s.weight, target);
+                    poisson_input_add(&s.streams, counts, block, clock.step, s.weight, target);
                 });
             }
             Some(list) => {
@@ -466,7 +629,7 @@ pub fn poisson_input_system(
                     let i = i as usize;
                     poisson_input_add(
                         &s.streams,
-                        &s.counts,
+                        counts,
                         i..i + 1,
                         clock.step,
                         s.weight,
@@ -565,6 +728,29 @@ mod tests {
         }
         let bits = |v: &[Real]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&whole), bits(&parts));
+    }
+
+    #[test]
+    fn sections_pick_their_table_by_step_and_share_equal_ones() {
+        let c = SectionCounts::new(100, &[0, 10, 25, 40], &[0.01, 0.2, 0.01, 0.0]).unwrap();
+        assert_eq!(c.tables.len(), 3);
+        assert_eq!(c.table_of, vec![0, 1, 0, 2]);
+        let constant = |p| CountTable::binomial(100, p);
+        for (step, p) in [
+            (0, 0.01),
+            (9, 0.01),
+            (10, 0.2),
+            (24, 0.2),
+            (25, 0.01),
+            (40, 0.0),
+            (u64::MAX, 0.0),
+        ] {
+            assert_eq!(c.at(step), &constant(p), "step {step}");
+        }
+        assert_eq!(
+            SectionCounts::constant(100, 0.2).unwrap().at(7),
+            &constant(0.2)
+        );
     }
 
     #[test]
