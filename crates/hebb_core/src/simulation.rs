@@ -223,6 +223,7 @@ impl Simulation {
         world.insert_resource(clock.clone());
         world.insert_resource(SimRng { seed });
         world.init_resource::<Executor>();
+        world.init_resource::<crate::parallel::SharedExecutor>();
         world.init_resource::<Registry>();
         world.init_resource::<VariableReaders>();
         world.init_resource::<Recorders>();
@@ -883,10 +884,19 @@ impl Simulation {
                 let old = self.world.resource::<Executor>();
                 (old.rank(), old.ranks())
             };
-            self.world
-                .insert_resource(Executor::new(threads)?.with_rank(rank, ranks)?);
+            self.replace_executor(Executor::new(threads)?.with_rank(rank, ranks)?);
         }
         Ok(())
+    }
+
+    /// Make `executor` the one every system uses from the next step on: the `Executor`
+    /// resource and the [`SharedExecutor`](crate::parallel::SharedExecutor) that systems taking
+    /// `&Executor` copy from.
+    fn replace_executor(&mut self, executor: Executor) {
+        self.world
+            .resource_mut::<crate::parallel::SharedExecutor>()
+            .set(executor.clone());
+        self.world.insert_resource(executor);
     }
 
     /// Run as rank `rank` of `ranks` processes: from the next step on, the partitioned systems
@@ -896,7 +906,7 @@ impl Simulation {
     pub fn set_rank(&mut self, rank: usize, ranks: usize) -> Result<(), ThreadsError> {
         let executor = self.world.resource::<Executor>().clone();
         let was = executor.ranks();
-        self.world.insert_resource(executor.with_rank(rank, ranks)?);
+        self.replace_executor(executor.with_rank(rank, ranks)?);
         if ranks > 1 && was == 1 {
             // Added only here, so one-rank runs pay nothing for it (`keep_owned_spikes` is a
             // no-op with one rank, so adding it twice would be harmless, but is avoided).
