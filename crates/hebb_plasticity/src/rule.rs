@@ -868,7 +868,7 @@ pub fn rewarded_rule_step<R: Rule>(
 /// Each partition's lists of the synapses it accumulated changes for, one list per projection
 /// (kept between steps so that a step allocates nothing).
 #[derive(Debug, Default)]
-pub struct PartitionLists(Vec<Vec<Vec<u32>>>);
+pub struct PartitionLists(pub(crate) Vec<Vec<Vec<u32>>>);
 
 /// One step of rule `R` on each of its projections. With one thread and one rank (or a rule
 /// with a per-step hook, [`Rule::EVERY_STEP`], whose `on_step` sees every synapse) this is

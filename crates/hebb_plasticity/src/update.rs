@@ -242,6 +242,23 @@ impl Accumulator<'_> {
         }
     }
 
+    /// Add `coefficient · magnitude` to synapse `s`, routed by the coefficient's sign
+    /// ([`WeightUpdate::add_signed`]).
+    ///
+    /// # Safety
+    /// As [`Accumulator::touch`]: the caller owns synapse `s`.
+    #[inline(always)]
+    pub(crate) unsafe fn add_signed(&mut self, s: usize, coefficient: Real, magnitude: Real) {
+        // SAFETY: the caller owns synapse `s`.
+        unsafe {
+            if coefficient >= 0.0 {
+                self.potentiate(s, coefficient * magnitude);
+            } else {
+                self.depress(s, -coefficient * magnitude);
+            }
+        }
+    }
+
     /// Apply the touched synapses' sums to `w` with `bounds` in `order` (exactly
     /// [`WeightUpdate::apply_to`] for these synapses) and clear them.
     ///
