@@ -301,7 +301,7 @@ pub fn mstdp_step(
                 traces.refresh_views_at(clock.step);
             }
         }
-        stdp_partitioned(&executor, &mut lists.0, &mut active, clock.step);
+        stdp_partitioned(executor, &mut lists.0, &mut active, clock.step);
         return;
     }
     for (

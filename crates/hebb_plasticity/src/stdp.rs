@@ -332,7 +332,7 @@ pub fn stdp_step(
                 weights: &mut weights.into_inner().w,
             });
         }
-        stdp_partitioned(&executor, &mut lists.0, &mut active, clock.step);
+        stdp_partitioned(executor, &mut lists.0, &mut active, clock.step);
         return;
     }
     for (
