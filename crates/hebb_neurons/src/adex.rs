@@ -946,7 +946,7 @@ type AdExParams<'a> = (&'a AdExConstants, Option<&'a AdExConstants<Columns>>);
 /// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
 /// population is one plain call and one scan of its flags.
 pub fn adex_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<AdExPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {

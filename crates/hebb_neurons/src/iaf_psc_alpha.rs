@@ -486,7 +486,7 @@ type IafPscAlphaParams<'a> = (
 /// several partitions all populations step in one region ([`step_in_one_region`]); with one
 /// thread each population is one plain call and one scan of its flags.
 pub fn iaf_psc_alpha_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<IafPscAlphaPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {

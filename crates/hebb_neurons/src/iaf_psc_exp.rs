@@ -465,7 +465,7 @@ type IafPscExpParams<'a> = (
 /// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
 /// population is one plain call and one scan of its flags.
 pub fn iaf_psc_exp_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<IafPscExpPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {

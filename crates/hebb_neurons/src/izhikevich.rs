@@ -429,7 +429,7 @@ type IzhikevichParams<'a> = (
 /// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
 /// population is one plain call and one scan of its flags.
 pub fn izhikevich_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<IzhikevichPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {

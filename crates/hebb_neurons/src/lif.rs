@@ -478,7 +478,7 @@ type LifParams<'a> = (&'a LifConstants, Option<&'a LifConstants<Columns>>);
 /// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
 /// population is one plain call and one scan of its flags.
 pub fn lif_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<LifPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {

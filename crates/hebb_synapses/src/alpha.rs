@@ -189,7 +189,7 @@ fn flush(x: Real) -> Real {
 /// block, in creation order ([`crate::region`]); with one thread each projection is one plain
 /// call on whole arrays.
 pub fn alpha_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<(Incoming, &AlphaOutput, &mut AlphaState)>,
     mut posts: Query<PostArrays>,
 ) {

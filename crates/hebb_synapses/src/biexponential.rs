@@ -237,7 +237,7 @@ pub fn biexponential_kernel(
 /// postsynaptic block, in creation order ([`crate::region`]); with one thread each projection is
 /// one plain call on whole arrays.
 pub fn biexponential_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<(Incoming, &BiExponentialOutput, &mut BiExponentialState)>,
     mut posts: Query<PostArrays>,
 ) {

@@ -97,7 +97,7 @@ impl Model for Delta {
 /// onto its own postsynaptic block, in creation order ([`crate::region`]); with one thread each
 /// projection is one plain call.
 pub fn delta_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     projections: Query<(Incoming, &DeltaOutput)>,
     mut inputs: Query<(Entity, &mut SynapticInput)>,
 ) {

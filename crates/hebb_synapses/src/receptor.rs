@@ -110,7 +110,7 @@ pub fn deliver_by_sign_block(
 /// partition into its own postsynaptic block, in creation order ([`crate::region`]); with one
 /// thread each projection is one plain call.
 pub fn receptor_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     projections: Query<Incoming, With<ReceptorOutput>>,
     mut inputs: Query<(Entity, &mut ReceptorInput)>,
 ) {
