@@ -990,7 +990,7 @@ pub fn adex_system(
             },
         )
         .collect();
-    step_in_one_region(&executor, &mut found, populations, adex_block);
+    step_in_one_region(executor, &mut found, populations, adex_block);
 }
 
 /// The per-neuron arrays of an `AdEx` population of `n` neurons.

@@ -531,7 +531,7 @@ pub fn iaf_psc_alpha_system(
             },
         )
         .collect();
-    step_in_one_region(&executor, &mut found, populations, iaf_psc_alpha_block);
+    step_in_one_region(executor, &mut found, populations, iaf_psc_alpha_block);
 }
 
 /// The per-neuron arrays of an `IafPscAlpha` population of `n` neurons.

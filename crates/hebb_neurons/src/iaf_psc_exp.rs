@@ -510,7 +510,7 @@ pub fn iaf_psc_exp_system(
             },
         )
         .collect();
-    step_in_one_region(&executor, &mut found, populations, iaf_psc_exp_block);
+    step_in_one_region(executor, &mut found, populations, iaf_psc_exp_block);
 }
 
 /// The per-neuron arrays of an `IafPscExp` population of `n` neurons.

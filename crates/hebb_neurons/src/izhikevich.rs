@@ -458,7 +458,7 @@ pub fn izhikevich_system(
             }
         })
         .collect();
-    step_in_one_region(&executor, &mut found, populations, izhikevich_block);
+    step_in_one_region(executor, &mut found, populations, izhikevich_block);
 }
 
 /// The per-neuron arrays of an `Izhikevich` population of `n` neurons.

@@ -508,7 +508,7 @@ pub fn lif_system(
             }
         })
         .collect();
-    step_in_one_region(&executor, &mut found, populations, lif_block);
+    step_in_one_region(executor, &mut found, populations, lif_block);
 }
 
 /// The per-neuron arrays of a `Lif` population of `n` neurons.

@@ -389,7 +389,7 @@ pub fn lif_ref_system(
         })
         .collect();
     step_in_one_region(
-        &executor,
+        executor,
         &mut found,
         populations,
         |&(c, per_neuron), block, (v, refractory_left, current, voltage_jump), flags| {
