@@ -92,13 +92,17 @@
 //! `ode-initval/rkf45.c`, `cstd.c`, `evolve.c`; Brette & Gerstner (2005), J. Neurophysiol.
 //! 94:3637–3642; Naud et al. (2008), Biol. Cybern. 99:335–347.
 
+use std::ops::Range;
+
 use hebb_core::initial::NeuronParams;
 use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::exp_f64;
-use crate::spiking::{SpikeFlags, whole_steps, write_spikes};
+use crate::spiking::{
+    BlockSpikes, RegionPopulation, SpikeFlags, step_in_one_region, whole_steps, write_spikes,
+};
 
 /// The synapses built into the neuron.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -924,86 +928,113 @@ type AdExPopulation<'a> = (
     Option<&'a AdExConstants<Columns>>,
 );
 
-/// [`Stage::NeuronStep`]: step every `AdEx` population and write its spikes; each partition of
-/// the [`Executor`] steps its block of neurons (one block with one thread).
-pub fn adex_system(executor: Res<Executor>, mut populations: Query<AdExPopulation<'_>>) {
-    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in
-        &mut populations
-    {
-        let n = membrane.v.len();
-        let st = &mut *state;
-        let receptor = &mut *receptor;
-        let input = &mut *input;
-        let step = |p: usize,
-                    (
-            ((((v, w), (syn_ex, syn_in)), (step_ms, left)), ((current, jump), (ex, inh))),
-            flags,
-        )| {
-            let s = AdExSlices {
-                v,
-                w,
-                syn_ex,
-                syn_in,
-                step_ms,
-                refractory_left: left,
-                current,
-                voltage_jump: jump,
-                arriving_ex: ex,
-                arriving_in: inh,
-                flags,
-            };
-            match per_neuron {
-                None => adex_step(c, s),
-                Some(columns) => adex_step_with(
-                    &columns.block(executor.block(n, p)),
-                    (c.synapses, c.integration),
-                    s,
-                ),
-            }
-        };
-        if executor.is_single() {
-            step(
-                0,
-                (
-                    (
-                        (
-                            (
-                                (&mut membrane.v[..], &mut st.w[..n]),
-                                (&mut st.syn_ex[..n], &mut st.syn_in[..n]),
-                            ),
-                            (&mut st.step_ms[..n], &mut st.refractory_left[..n]),
-                        ),
-                        (
-                            (&mut input.current[..n], &mut input.voltage_jump[..n]),
-                            (&mut receptor.excitatory[..n], &mut receptor.inhibitory[..n]),
-                        ),
-                    ),
-                    &mut flags.0[..n],
-                ),
-            );
-        } else {
-            let split = |x| executor.split_mut(x);
-            let work = executor
-                .split_mut(&mut membrane.v)
-                .zip(split(&mut st.w[..n]))
-                .zip(split(&mut st.syn_ex[..n]).zip(split(&mut st.syn_in[..n])))
-                .zip(
-                    executor
-                        .split_mut(&mut st.step_ms[..n])
-                        .zip(executor.split_mut(&mut st.refractory_left[..n])),
-                )
-                .zip(
-                    split(&mut input.current[..n])
-                        .zip(split(&mut input.voltage_jump[..n]))
-                        .zip(
-                            split(&mut receptor.excitatory[..n])
-                                .zip(split(&mut receptor.inhibitory[..n])),
-                        ),
-                )
-                .zip(executor.split_mut(&mut flags.0[..n]));
-            executor.for_each_part(work, step);
+/// An `AdEx` population's per-neuron arrays (without its flags): (`v`, `w`), (`syn_ex`,
+/// `syn_in`), (`step_ms`, `refractory_left`), (`current`, `voltage_jump`), (arriving
+/// excitatory, inhibitory).
+type AdExArrays<'a> = (
+    (&'a mut [Real], &'a mut [Real]),
+    (&'a mut [Real], &'a mut [Real]),
+    (&'a mut [f64], &'a mut [u32]),
+    (&'a mut [Real], &'a mut [Real]),
+    (&'a mut [Real], &'a mut [Real]),
+);
+
+/// The constants of an `AdEx` population and its per-neuron ones, if any.
+type AdExParams<'a> = (&'a AdExConstants, Option<&'a AdExConstants<Columns>>);
+
+/// [`Stage::NeuronStep`]: step every `AdEx` population and write its spikes. With several
+/// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
+/// population is one plain call and one scan of its flags.
+pub fn adex_system(
+    executor: &Executor,
+    mut populations: Query<AdExPopulation<'_>>,
+    mut found: Local<BlockSpikes>,
+) {
+    if executor.is_single() {
+        for (
+            c,
+            mut state,
+            mut membrane,
+            mut input,
+            mut receptor,
+            mut flags,
+            mut spikes,
+            per_neuron,
+        ) in &mut populations
+        {
+            let n = membrane.v.len();
+            let arrays = adex_arrays(n, &mut membrane, &mut state, &mut input, &mut receptor);
+            adex_block(&(c, per_neuron), 0..n, arrays, &mut flags.0[..n]);
+            write_spikes(&flags.0, &mut spikes);
         }
-        write_spikes(&flags.0, &mut spikes);
+        return;
+    }
+    let populations = populations
+        .iter_mut()
+        .map(
+            |(c, state, membrane, input, receptor, flags, spikes, per_neuron)| {
+                let membrane = membrane.into_inner();
+                let n = membrane.v.len();
+                let (state, input, receptor) = (
+                    state.into_inner(),
+                    input.into_inner(),
+                    receptor.into_inner(),
+                );
+                RegionPopulation {
+                    constants: (c, per_neuron),
+                    size: n,
+                    arrays: adex_arrays(n, membrane, state, input, receptor),
+                    flags: &mut flags.into_inner().0[..n],
+                    spikes: spikes.into_inner(),
+                }
+            },
+        )
+        .collect();
+    step_in_one_region(executor, &mut found, populations, adex_block);
+}
+
+/// The per-neuron arrays of an `AdEx` population of `n` neurons.
+fn adex_arrays<'a>(
+    n: usize,
+    membrane: &'a mut Membrane,
+    st: &'a mut AdExState,
+    input: &'a mut SynapticInput,
+    receptor: &'a mut ReceptorInput,
+) -> AdExArrays<'a> {
+    (
+        (&mut membrane.v[..n], &mut st.w[..n]),
+        (&mut st.syn_ex[..n], &mut st.syn_in[..n]),
+        (&mut st.step_ms[..n], &mut st.refractory_left[..n]),
+        (&mut input.current[..n], &mut input.voltage_jump[..n]),
+        (&mut receptor.excitatory[..n], &mut receptor.inhibitory[..n]),
+    )
+}
+
+/// One step of the neurons `block` of an `AdEx` population (the arrays hold those neurons).
+#[inline]
+fn adex_block(
+    &(c, per_neuron): &AdExParams<'_>,
+    block: Range<usize>,
+    arrays: AdExArrays<'_>,
+    flags: &mut [u8],
+) {
+    let ((v, w), (syn_ex, syn_in), (step_ms, left), (current, jump), (ex, inh)) = arrays;
+    let s = AdExSlices {
+        v,
+        w,
+        syn_ex,
+        syn_in,
+        step_ms,
+        refractory_left: left,
+        current,
+        voltage_jump: jump,
+        arriving_ex: ex,
+        arriving_in: inh,
+        flags,
+    };
+    match per_neuron {
+        None => adex_step(c, s),
+        Some(columns) => adex_step_with(&columns.block(block), (c.synapses, c.integration), s),
     }
 }
 

@@ -52,13 +52,17 @@
 //! Reference: NEST 3.10 `models/iaf_psc_exp.cpp`, `libnestutil/iaf_propagator.cpp`; Rotter &
 //! Diesmann (1999), Biol. Cybern. 81:381–402.
 
+use std::ops::Range;
+
 use hebb_core::initial::NeuronParams;
 use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::propagator;
-use crate::spiking::{SpikeFlags, whole_steps, write_spikes};
+use crate::spiking::{
+    BlockSpikes, RegionPopulation, SpikeFlags, step_in_one_region, whole_steps, write_spikes,
+};
 
 /// `IafPscExp` params (scene name `IafPscExp`), NEST's defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -440,45 +444,116 @@ type IafPscExpPopulation<'a> = (
     Option<&'a IafPscExpConstants<Columns>>,
 );
 
-/// [`Stage::NeuronStep`]: step every `IafPscExp` population (each partition its own block) and
-/// write its spikes.
+/// An `IafPscExp` population's per-neuron arrays (without its flags): `v`, (`i_syn_ex`,
+/// `i_syn_in`), `refractory_left`, (`current`, `voltage_jump`), (arriving excitatory,
+/// inhibitory).
+type IafPscExpArrays<'a> = (
+    &'a mut [Real],
+    (&'a mut [Real], &'a mut [Real]),
+    &'a mut [u32],
+    (&'a mut [Real], &'a mut [Real]),
+    (&'a mut [Real], &'a mut [Real]),
+);
+
+/// The constants of an `IafPscExp` population and its per-neuron ones, if any.
+type IafPscExpParams<'a> = (
+    &'a IafPscExpConstants,
+    Option<&'a IafPscExpConstants<Columns>>,
+);
+
+/// [`Stage::NeuronStep`]: step every `IafPscExp` population and write its spikes. With several
+/// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
+/// population is one plain call and one scan of its flags.
 pub fn iaf_psc_exp_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<IafPscExpPopulation<'_>>,
+    mut found: Local<BlockSpikes>,
 ) {
-    for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in
-        &mut populations
-    {
-        let (state, receptor) = (&mut *state, &mut *receptor);
-        let input = &mut *input;
-        let n = membrane.v.len();
-        let arrays = (
-            (&mut membrane.v[..], &mut flags.0[..n]),
-            (&mut state.i_syn_ex[..], &mut state.i_syn_in[..]),
-            &mut state.refractory_left[..],
-            (&mut input.current[..n], &mut input.voltage_jump[..n]),
-            (&mut receptor.excitatory[..], &mut receptor.inhibitory[..]),
-        );
-        executor.for_each_block(n, arrays, |block, arrays| {
-            let ((v, flags), (i_syn_ex, i_syn_in), refractory_left, (current, jump), (ex, inh)) =
-                arrays;
-            let s = IafPscExpSlices {
-                v,
-                i_syn_ex,
-                i_syn_in,
-                refractory_left,
-                current,
-                voltage_jump: jump,
-                excitatory: ex,
-                inhibitory: inh,
-                flags,
-            };
-            match per_neuron {
-                None => iaf_psc_exp_step(c, s),
-                Some(columns) => iaf_psc_exp_step_with(&columns.block(block), s),
-            }
-        });
-        write_spikes(&flags.0, &mut spikes);
+    if executor.is_single() {
+        for (
+            c,
+            mut state,
+            mut membrane,
+            mut input,
+            mut receptor,
+            mut flags,
+            mut spikes,
+            per_neuron,
+        ) in &mut populations
+        {
+            let n = membrane.v.len();
+            let arrays =
+                iaf_psc_exp_arrays(n, &mut membrane, &mut state, &mut input, &mut receptor);
+            iaf_psc_exp_block(&(c, per_neuron), 0..n, arrays, &mut flags.0[..n]);
+            write_spikes(&flags.0, &mut spikes);
+        }
+        return;
+    }
+    let populations = populations
+        .iter_mut()
+        .map(
+            |(c, state, membrane, input, receptor, flags, spikes, per_neuron)| {
+                let membrane = membrane.into_inner();
+                let n = membrane.v.len();
+                let (state, input, receptor) = (
+                    state.into_inner(),
+                    input.into_inner(),
+                    receptor.into_inner(),
+                );
+                RegionPopulation {
+                    constants: (c, per_neuron),
+                    size: n,
+                    arrays: iaf_psc_exp_arrays(n, membrane, state, input, receptor),
+                    flags: &mut flags.into_inner().0[..n],
+                    spikes: spikes.into_inner(),
+                }
+            },
+        )
+        .collect();
+    step_in_one_region(executor, &mut found, populations, iaf_psc_exp_block);
+}
+
+/// The per-neuron arrays of an `IafPscExp` population of `n` neurons.
+fn iaf_psc_exp_arrays<'a>(
+    n: usize,
+    membrane: &'a mut Membrane,
+    state: &'a mut IafPscExpState,
+    input: &'a mut SynapticInput,
+    receptor: &'a mut ReceptorInput,
+) -> IafPscExpArrays<'a> {
+    (
+        &mut membrane.v[..n],
+        (&mut state.i_syn_ex[..n], &mut state.i_syn_in[..n]),
+        &mut state.refractory_left[..n],
+        (&mut input.current[..n], &mut input.voltage_jump[..n]),
+        (&mut receptor.excitatory[..n], &mut receptor.inhibitory[..n]),
+    )
+}
+
+/// One step of the neurons `block` of an `IafPscExp` population (the arrays hold those
+/// neurons).
+#[inline]
+fn iaf_psc_exp_block(
+    &(c, per_neuron): &IafPscExpParams<'_>,
+    block: Range<usize>,
+    arrays: IafPscExpArrays<'_>,
+    flags: &mut [u8],
+) {
+    let (v, (i_syn_ex, i_syn_in), refractory_left, (current, jump), (ex, inh)) = arrays;
+    let s = IafPscExpSlices {
+        v,
+        i_syn_ex,
+        i_syn_in,
+        refractory_left,
+        current,
+        voltage_jump: jump,
+        excitatory: ex,
+        inhibitory: inh,
+        flags,
+    };
+    match per_neuron {
+        None => iaf_psc_exp_step(c, s),
+        Some(columns) => iaf_psc_exp_step_with(&columns.block(block), s),
     }
 }
 

@@ -52,12 +52,14 @@
 //! Reference: NEST 3.10 `models/izhikevich.cpp`; Izhikevich (2003), IEEE Trans. Neural Netw.
 //! 14:1569–1572.
 
+use std::ops::Range;
+
 use hebb_core::initial::NeuronParams;
 use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, write_spikes};
+use crate::spiking::{BlockSpikes, RegionPopulation, SpikeFlags, step_in_one_region, write_spikes};
 
 /// NEST's two integration schemes of `izhikevich`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -409,66 +411,91 @@ type IzhikevichPopulation<'a> = (
     Option<&'a IzhikevichConstants<Columns>>,
 );
 
-/// [`Stage::NeuronStep`]: step every `Izhikevich` population and write its spikes; each
-/// partition of the [`Executor`] steps its block of neurons (one block with one thread).
+/// An `Izhikevich` population's per-neuron arrays (without its flags): (`v`, `u`), (`v_f64`,
+/// `u_f64`), (`current`, `voltage_jump`).
+type IzhikevichArrays<'a> = (
+    (&'a mut [Real], &'a mut [Real]),
+    (&'a mut [f64], &'a mut [f64]),
+    (&'a mut [Real], &'a mut [Real]),
+);
+
+/// The constants of an `Izhikevich` population and its per-neuron ones, if any.
+type IzhikevichParams<'a> = (
+    &'a IzhikevichConstants,
+    Option<&'a IzhikevichConstants<Columns>>,
+);
+
+/// [`Stage::NeuronStep`]: step every `Izhikevich` population and write its spikes. With several
+/// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
+/// population is one plain call and one scan of its flags.
 pub fn izhikevich_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<IzhikevichPopulation<'_>>,
+    mut found: Local<BlockSpikes>,
 ) {
-    for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
-        &mut populations
-    {
-        let (st, input) = (&mut *state, &mut *input);
-        let n = membrane.v.len();
-        let step = |p: usize, (((v, u), (v_f64, u_f64)), ((current, voltage_jump), flags))| {
-            let s = IzhikevichSlices {
-                v,
-                u,
-                v_f64,
-                u_f64,
-                current,
-                voltage_jump,
-                flags,
-            };
-            match per_neuron {
-                None => izhikevich_step(c, s),
-                Some(columns) => {
-                    izhikevich_step_with(&columns.block(executor.block(n, p)), c.integration, s);
-                }
-            }
-        };
-        if executor.is_single() {
-            step(
-                0,
-                (
-                    (
-                        (&mut membrane.v[..], &mut st.u[..n]),
-                        (&mut st.v_f64[..n], &mut st.u_f64[..n]),
-                    ),
-                    (
-                        (&mut input.current[..n], &mut input.voltage_jump[..n]),
-                        &mut flags.0[..n],
-                    ),
-                ),
-            );
-        } else {
-            let work = executor
-                .split_mut(&mut membrane.v)
-                .zip(executor.split_mut(&mut st.u[..n]))
-                .zip(
-                    executor
-                        .split_mut(&mut st.v_f64[..n])
-                        .zip(executor.split_mut(&mut st.u_f64[..n])),
-                )
-                .zip(
-                    executor
-                        .split_mut(&mut input.current[..n])
-                        .zip(executor.split_mut(&mut input.voltage_jump[..n]))
-                        .zip(executor.split_mut(&mut flags.0[..n])),
-                );
-            executor.for_each_part(work, step);
+    if executor.is_single() {
+        for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
+            &mut populations
+        {
+            let n = membrane.v.len();
+            let arrays = izhikevich_arrays(n, &mut membrane, &mut state, &mut input);
+            izhikevich_block(&(c, per_neuron), 0..n, arrays, &mut flags.0[..n]);
+            write_spikes(&flags.0, &mut spikes);
         }
-        write_spikes(&flags.0, &mut spikes);
+        return;
+    }
+    let populations = populations
+        .iter_mut()
+        .map(|(c, state, membrane, input, flags, spikes, per_neuron)| {
+            let membrane = membrane.into_inner();
+            let n = membrane.v.len();
+            RegionPopulation {
+                constants: (c, per_neuron),
+                size: n,
+                arrays: izhikevich_arrays(n, membrane, state.into_inner(), input.into_inner()),
+                flags: &mut flags.into_inner().0[..n],
+                spikes: spikes.into_inner(),
+            }
+        })
+        .collect();
+    step_in_one_region(executor, &mut found, populations, izhikevich_block);
+}
+
+/// The per-neuron arrays of an `Izhikevich` population of `n` neurons.
+fn izhikevich_arrays<'a>(
+    n: usize,
+    membrane: &'a mut Membrane,
+    st: &'a mut IzhikevichState,
+    input: &'a mut SynapticInput,
+) -> IzhikevichArrays<'a> {
+    (
+        (&mut membrane.v[..n], &mut st.u[..n]),
+        (&mut st.v_f64[..n], &mut st.u_f64[..n]),
+        (&mut input.current[..n], &mut input.voltage_jump[..n]),
+    )
+}
+
+/// One step of the neurons `block` of an `Izhikevich` population (the arrays hold those
+/// neurons).
+#[inline]
+fn izhikevich_block(
+    &(c, per_neuron): &IzhikevichParams<'_>,
+    block: Range<usize>,
+    ((v, u), (v_f64, u_f64), (current, voltage_jump)): IzhikevichArrays<'_>,
+    flags: &mut [u8],
+) {
+    let s = IzhikevichSlices {
+        v,
+        u,
+        v_f64,
+        u_f64,
+        current,
+        voltage_jump,
+        flags,
+    };
+    match per_neuron {
+        None => izhikevich_step(c, s),
+        Some(columns) => izhikevich_step_with(&columns.block(block), c.integration, s),
     }
 }
 

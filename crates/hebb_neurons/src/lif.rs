@@ -50,12 +50,17 @@
 //! Reference: ngc-learn `ngclearn/components/neurons/spiking/LIFCell.py` (v3.2.0), its test
 //! `tests/components/neurons/spiking/test_LIFCell.py`.
 
+use std::ops::Range;
+
 use hebb_core::initial::NeuronParams;
 use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::spiking::{SpikeFlags, flush_denormal, whole_steps, write_spikes};
+use crate::spiking::{
+    BlockSpikes, RegionPopulation, SpikeFlags, flush_denormal, step_in_one_region, whole_steps,
+    write_spikes,
+};
 
 /// How the membrane equation is integrated over one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,40 +461,91 @@ type LifPopulation<'a> = (
     Option<&'a LifConstants<Columns>>,
 );
 
-/// [`Stage::NeuronStep`]: step every `Lif` population and write its spikes.
-pub fn lif_system(executor: Res<Executor>, mut populations: Query<LifPopulation<'_>>) {
-    for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
-        &mut populations
-    {
-        let (state, input) = (&mut *state, &mut *input);
-        let n = membrane.v.len();
-        let arrays = (
-            &mut membrane.v[..],
-            &mut state.theta[..],
-            &mut state.rfr[..],
-            &mut input.current[..n],
-            &mut input.voltage_jump[..n],
-            &mut flags.0[..n],
-        );
-        executor.for_each_block(
-            n,
-            arrays,
-            |block, (v, theta, rfr, current, voltage_jump, flags)| {
-                let s = LifSlices {
-                    v,
-                    theta,
-                    rfr,
-                    current,
-                    voltage_jump,
-                    flags,
-                };
-                match per_neuron {
-                    None => lif_step(c, s),
-                    Some(columns) => lif_step_with(&columns.block(block), c.integration, s),
-                }
-            },
-        );
-        write_spikes(&flags.0, &mut spikes);
+/// A `Lif` population's per-neuron arrays (without its flags): `v`, `theta`, `rfr`, `current`,
+/// `voltage_jump`.
+type LifArrays<'a> = (
+    &'a mut [Real],
+    &'a mut [Real],
+    &'a mut [Real],
+    &'a mut [Real],
+    &'a mut [Real],
+);
+
+/// The constants of a `Lif` population and its per-neuron ones, if any.
+type LifParams<'a> = (&'a LifConstants, Option<&'a LifConstants<Columns>>);
+
+/// [`Stage::NeuronStep`]: step every `Lif` population and write its spikes. With several
+/// partitions all populations step in one region ([`step_in_one_region`]); with one thread each
+/// population is one plain call and one scan of its flags.
+pub fn lif_system(
+    executor: &Executor,
+    mut populations: Query<LifPopulation<'_>>,
+    mut found: Local<BlockSpikes>,
+) {
+    if executor.is_single() {
+        for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
+            &mut populations
+        {
+            let (state, input) = (&mut *state, &mut *input);
+            let n = membrane.v.len();
+            let arrays = lif_arrays(n, &mut membrane, state, input);
+            lif_block(&(c, per_neuron), 0..n, arrays, &mut flags.0[..n]);
+            write_spikes(&flags.0, &mut spikes);
+        }
+        return;
+    }
+    let populations = populations
+        .iter_mut()
+        .map(|(c, state, membrane, input, flags, spikes, per_neuron)| {
+            let membrane = membrane.into_inner();
+            let n = membrane.v.len();
+            RegionPopulation {
+                constants: (c, per_neuron),
+                size: n,
+                arrays: lif_arrays(n, membrane, state.into_inner(), input.into_inner()),
+                flags: &mut flags.into_inner().0[..n],
+                spikes: spikes.into_inner(),
+            }
+        })
+        .collect();
+    step_in_one_region(executor, &mut found, populations, lif_block);
+}
+
+/// The per-neuron arrays of a `Lif` population of `n` neurons.
+fn lif_arrays<'a>(
+    n: usize,
+    membrane: &'a mut Membrane,
+    state: &'a mut LifState,
+    input: &'a mut SynapticInput,
+) -> LifArrays<'a> {
+    (
+        &mut membrane.v[..n],
+        &mut state.theta[..n],
+        &mut state.rfr[..n],
+        &mut input.current[..n],
+        &mut input.voltage_jump[..n],
+    )
+}
+
+/// One step of the neurons `block` of a `Lif` population (the arrays hold those neurons).
+#[inline]
+fn lif_block(
+    &(c, per_neuron): &LifParams<'_>,
+    block: Range<usize>,
+    (v, theta, rfr, current, voltage_jump): LifArrays<'_>,
+    flags: &mut [u8],
+) {
+    let s = LifSlices {
+        v,
+        theta,
+        rfr,
+        current,
+        voltage_jump,
+        flags,
+    };
+    match per_neuron {
+        None => lif_step(c, s),
+        Some(columns) => lif_step_with(&columns.block(block), c.integration, s),
     }
 }
 

@@ -42,10 +42,9 @@ use hebb_core::per_neuron::{Columns, ConstantsAt, Layout, Shared, Sliced};
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use hebb_core::parallel::PerPartition;
-
 use crate::spiking::{
-    BlockSpikes, SpikeFlags, collect_spikes, flush_denormal, set_spikes, whole_steps, write_spikes,
+    BlockSpikes, RegionPopulation, SpikeFlags, flush_denormal, step_in_one_region, whole_steps,
+    write_spikes,
 };
 
 /// `LifRef` params (scene name `LifRef`).
@@ -368,7 +367,7 @@ type LifRefPopulation<'a> = (
 /// lists its own block's spikes while its flags are in its core's cache; the lists are joined
 /// afterwards. With one thread each population is one plain call and one scan of its flags.
 pub fn lif_ref_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<LifRefPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {
@@ -390,43 +389,41 @@ pub fn lif_ref_system(
         }
         return;
     }
-    let threads = executor.threads();
-    let count = populations.iter().len();
-    let mut constants = Vec::with_capacity(count);
-    let mut items = Vec::with_capacity(count);
-    for ((c, state, membrane, input, flags, _, per_neuron), lists) in
-        populations.iter_mut().zip(found.lists(count, threads))
-    {
-        let (state, membrane) = (state.into_inner(), membrane.into_inner());
-        let (input, flags) = (input.into_inner(), flags.into_inner());
-        let n = membrane.v.len();
-        let arrays = (
-            &mut membrane.v[..],
-            &mut state.refractory_left[..],
-            &mut input.current[..n],
-            &mut input.voltage_jump[..n],
-            &mut flags.0[..n],
-            PerPartition(lists),
-        );
-        constants.push((c, per_neuron));
-        items.push((n, arrays));
-    }
-    executor.for_each_block_in_each(items, |k, block, arrays| {
-        let (v, refractory_left, current, voltage_jump, flags, mut list) = arrays;
-        let s = LifRefSlices {
-            v,
-            refractory_left,
-            current,
-            voltage_jump,
-            flags,
-        };
-        let (c, per_neuron) = constants[k];
-        step(c, s, per_neuron.map(|p| p.block(block.clone())));
-        collect_spikes(flags, block.start, list.get());
-    });
-    for (k, (.., mut spikes, _)) in populations.iter_mut().enumerate() {
-        set_spikes(&mut spikes, found.of(k, threads));
-    }
+    let populations = populations
+        .iter_mut()
+        .map(|(c, state, membrane, input, flags, spikes, per_neuron)| {
+            let (state, membrane) = (state.into_inner(), membrane.into_inner());
+            let (input, flags) = (input.into_inner(), flags.into_inner());
+            let n = membrane.v.len();
+            RegionPopulation {
+                constants: (c, per_neuron),
+                size: n,
+                arrays: (
+                    &mut membrane.v[..],
+                    &mut state.refractory_left[..],
+                    &mut input.current[..n],
+                    &mut input.voltage_jump[..n],
+                ),
+                flags: &mut flags.0[..n],
+                spikes: spikes.into_inner(),
+            }
+        })
+        .collect();
+    step_in_one_region(
+        executor,
+        &mut found,
+        populations,
+        |&(c, per_neuron), block, (v, refractory_left, current, voltage_jump), flags| {
+            let s = LifRefSlices {
+                v,
+                refractory_left,
+                current,
+                voltage_jump,
+                flags,
+            };
+            step(c, s, per_neuron.map(|p| p.block(block)));
+        },
+    );
 }
 
 /// One step of `s` with the population's constants, or with its block of per-neuron ones.

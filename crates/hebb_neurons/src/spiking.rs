@@ -1,6 +1,9 @@
 //! Helpers shared by the neuron models: a per-neuron spike flag buffer written by the
 //! vectorized kernels, and the scan that turns it into the population's [`Spikes`].
 
+use std::ops::Range;
+
+use hebb_core::parallel::{Blocks, PerPartition};
 use hebb_core::prelude::*;
 
 /// Scratch flags, one byte per neuron (1 = spiked this step), written by a branch-free kernel.
@@ -74,6 +77,56 @@ impl BlockSpikes {
     /// Population `k`'s lists after a region (see [`BlockSpikes::lists`]).
     pub fn of(&self, k: usize, threads: usize) -> &[Vec<u32>] {
         &self.0[k * threads..(k + 1) * threads]
+    }
+}
+
+/// One population of a neuron system stepped by [`step_in_one_region`].
+#[derive(Debug)]
+pub struct RegionPopulation<'a, C, B> {
+    /// What the kernel needs besides the arrays (its constants, per-neuron params).
+    pub constants: C,
+    /// Number of neurons.
+    pub size: usize,
+    /// Per-neuron arrays (each `size` entries), cut into the partitions' blocks.
+    pub arrays: B,
+    /// The spike flags (`size` entries), written by the kernel.
+    pub flags: &'a mut [u8],
+    /// The population's spikes, replaced by this step's.
+    pub spikes: &'a mut Spikes,
+}
+
+/// Step several populations of one neuron model on several partitions in **one** region: each
+/// partition runs `step(constants, block, arrays, flags)` on its block of every population in
+/// turn and lists its block's spikes while its flags are in its core's cache; afterwards each
+/// population's [`Spikes`] are the partitions' lists joined in order. One region per system
+/// instead of one per population: one hand-off and one wait per step. With one thread a
+/// system calls its kernel directly instead (no gathering, no allocation).
+pub fn step_in_one_region<C: Sync, B: Blocks>(
+    executor: &Executor,
+    found: &mut BlockSpikes,
+    populations: Vec<RegionPopulation<'_, C, B>>,
+    step: impl Fn(&C, Range<usize>, B, &mut [u8]) + Sync,
+) {
+    if populations.is_empty() {
+        return;
+    }
+    let threads = executor.threads();
+    let count = populations.len();
+    let mut constants = Vec::with_capacity(count);
+    let mut spikes = Vec::with_capacity(count);
+    let mut items = Vec::with_capacity(count);
+    for (population, lists) in populations.into_iter().zip(found.lists(count, threads)) {
+        constants.push(population.constants);
+        spikes.push(population.spikes);
+        let arrays = (population.arrays, population.flags, PerPartition(lists));
+        items.push((population.size, arrays));
+    }
+    executor.for_each_block_in_each(items, |k, block, (arrays, flags, mut list)| {
+        step(&constants[k], block.clone(), arrays, &mut *flags);
+        collect_spikes(flags, block.start, list.get());
+    });
+    for (k, spikes) in spikes.into_iter().enumerate() {
+        set_spikes(spikes, found.of(k, threads));
     }
 }
 

@@ -30,10 +30,13 @@
 //!
 //! References: Rall (1967); NEST 3.10 `models/iaf_psc_alpha.cpp`.
 
+use std::ops::Range;
+
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
+use crate::region::{PostArrays, PostSlices, PostTargets};
 
 /// Alpha synapse params (scene name `Alpha`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,41 +184,69 @@ fn flush(x: Real) -> Real {
     }
 }
 
-/// [`Stage::CurrentIntegration`]: deliver arrivals and step every alpha output, each partition
-/// on its own postsynaptic block.
+/// [`Stage::CurrentIntegration`]: deliver arrivals and step every alpha output. With several
+/// partitions every projection runs in one region, each partition on its own postsynaptic
+/// block, in creation order ([`crate::region`]); with one thread each projection is one plain
+/// call on whole arrays.
 pub fn alpha_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<(Incoming, &AlphaOutput, &mut AlphaState)>,
-    membranes: Query<&Membrane>,
-    mut inputs: Query<&mut SynapticInput>,
+    mut posts: Query<PostArrays>,
 ) {
-    for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
-        &mut projections
-    {
-        let Ok(mut input) = inputs.get_mut(projection.post) else {
+    if executor.is_single() {
+        for (incoming, output, mut state) in &mut projections {
+            let Ok((_, mut input, membrane)) = posts.get_mut(incoming.0.post) else {
+                continue;
+            };
+            let state = &mut *state;
+            let n = state.g.len();
+            let arrays = (&mut state.g[..], &mut state.x[..], &mut state.pending[..]);
+            let post = (&mut input.current[..n], membrane.map(|m| &m.v[..n]));
+            alpha_block(incoming, output, 0..n, arrays, post);
+        }
+        return;
+    }
+    let mut targets = PostTargets::default();
+    let mut stepped = Vec::new();
+    let mut items = Vec::new();
+    for (incoming, output, state) in projections.iter_mut() {
+        let post = incoming.0.post;
+        if !posts.contains(post) {
             continue;
-        };
-        // A conductance needs the membrane; without one the arrivals still wait in `pending`.
-        let v = output
-            .e_rev
-            .and_then(|_| membranes.get(projection.post).ok())
-            .map(|m| m.v.as_slice());
-        let step_g = output.e_rev.is_none() || v.is_some();
-        let state = &mut *state;
-        let n = state.g.len();
-        let arrays = (
-            &mut state.g[..],
-            &mut state.x[..],
-            &mut state.pending[..],
-            &mut input.current[..n],
-            v,
-        );
-        executor.for_each_block(n, arrays, |block, (g, x, pending, current, v)| {
-            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-            if step_g {
-                alpha_kernel(output, g, x, pending, v, current);
-            }
-        });
+        }
+        let state = state.into_inner();
+        let target = targets.index(post, state.g.len());
+        stepped.push((incoming, output));
+        items.push((
+            target,
+            (&mut state.g[..], &mut state.x[..], &mut state.pending[..]),
+        ));
+    }
+    if items.is_empty() {
+        return;
+    }
+    let targets = targets.arrays(&mut posts);
+    executor.for_each_block_into(targets, items, |k, block, (current, v), arrays| {
+        let (incoming, output) = stepped[k];
+        alpha_block(incoming, output, block, arrays, (current, *v));
+    });
+}
+
+/// One projection on one block of its postsynaptic neurons: deliver the arrivals into
+/// `pending` and step `g`, `x` (a conductance needs the membrane; without one the arrivals
+/// still wait in `pending`).
+#[inline]
+fn alpha_block(
+    (_, connectivity, weights, arrivals, scale): Incoming<'_>,
+    output: &AlphaOutput,
+    block: Range<usize>,
+    (g, x, pending): (&mut [Real], &mut [Real], &mut [Real]),
+    (current, v): PostSlices<'_>,
+) {
+    let v = output.e_rev.and(v);
+    deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+    if output.e_rev.is_none() || v.is_some() {
+        alpha_kernel(output, g, x, pending, v, current);
     }
 }
 

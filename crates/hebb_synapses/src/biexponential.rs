@@ -33,10 +33,13 @@
 //! Reference: Roth & van Rossum (2009), "Modeling synapses", in Computational Modeling Methods
 //! for Neuroscientists, MIT Press.
 
+use std::ops::Range;
+
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_arrivals};
+use crate::region::{PostArrays, PostSlices, PostTargets};
 
 /// Bi-exponential synapse params (scene name `BiExponential`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -229,41 +232,79 @@ pub fn biexponential_kernel(
     }
 }
 
-/// [`Stage::CurrentIntegration`]: deliver arrivals and step every bi-exponential output, each
-/// partition on its own postsynaptic block.
+/// [`Stage::CurrentIntegration`]: deliver arrivals and step every bi-exponential output. With
+/// several partitions every projection runs in one region, each partition on its own
+/// postsynaptic block, in creation order ([`crate::region`]); with one thread each projection is
+/// one plain call on whole arrays.
 pub fn biexponential_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<(Incoming, &BiExponentialOutput, &mut BiExponentialState)>,
-    membranes: Query<&Membrane>,
-    mut inputs: Query<&mut SynapticInput>,
+    mut posts: Query<PostArrays>,
 ) {
-    for ((projection, connectivity, weights, arrivals, scale), output, mut state) in
-        &mut projections
-    {
-        let Ok(mut input) = inputs.get_mut(projection.post) else {
+    if executor.is_single() {
+        for (incoming, output, mut state) in &mut projections {
+            let Ok((_, mut input, membrane)) = posts.get_mut(incoming.0.post) else {
+                continue;
+            };
+            let n = state.g.len();
+            let post = (&mut input.current[..n], membrane.map(|m| &m.v[..n]));
+            biexponential_block(incoming, output, 0..n, state_arrays(&mut state), post);
+        }
+        return;
+    }
+    let mut targets = PostTargets::default();
+    let mut stepped = Vec::new();
+    let mut items = Vec::new();
+    for (incoming, output, state) in projections.iter_mut() {
+        let post = incoming.0.post;
+        if !posts.contains(post) {
             continue;
-        };
-        // A conductance needs the membrane; without one the arrivals still wait in `pending`.
-        let v = output
-            .e_rev
-            .and_then(|_| membranes.get(projection.post).ok())
-            .map(|m| m.v.as_slice());
-        let step_g = output.e_rev.is_none() || v.is_some();
-        let state = &mut *state;
-        let n = state.g.len();
-        let arrays = (
-            (&mut state.g[..], &mut state.d[..], &mut state.r[..]),
-            &mut state.pending[..],
-            &mut input.current[..n],
-            v,
-        );
-        executor.for_each_block(n, arrays, |block, ((g, d, r), pending, current, v)| {
-            deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
-            if step_g {
-                let s = BiExponentialSlices { g, d, r, pending };
-                biexponential_kernel(output, s, v, current);
-            }
-        });
+        }
+        let state = state.into_inner();
+        let target = targets.index(post, state.g.len());
+        stepped.push((incoming, output));
+        items.push((target, state_arrays(state)));
+    }
+    if items.is_empty() {
+        return;
+    }
+    let targets = targets.arrays(&mut posts);
+    executor.for_each_block_into(targets, items, |k, block, (current, v), arrays| {
+        let (incoming, output) = stepped[k];
+        biexponential_block(incoming, output, block, arrays, (current, *v));
+    });
+}
+
+/// A bi-exponential state's per-neuron arrays: (`g`, `d`, `r`), `pending`.
+type StateArrays<'a> = (
+    (&'a mut [Real], &'a mut [Real], &'a mut [Real]),
+    &'a mut [Real],
+);
+
+/// The per-neuron arrays of `state`.
+fn state_arrays(state: &mut BiExponentialState) -> StateArrays<'_> {
+    (
+        (&mut state.g[..], &mut state.d[..], &mut state.r[..]),
+        &mut state.pending[..],
+    )
+}
+
+/// One projection on one block of its postsynaptic neurons: deliver the arrivals into
+/// `pending` and step the state (a conductance needs the membrane; without one the arrivals
+/// still wait in `pending`).
+#[inline]
+fn biexponential_block(
+    (_, connectivity, weights, arrivals, scale): Incoming<'_>,
+    output: &BiExponentialOutput,
+    block: Range<usize>,
+    ((g, d, r), pending): StateArrays<'_>,
+    (current, v): PostSlices<'_>,
+) {
+    let v = output.e_rev.and(v);
+    deliver_arrivals(connectivity, weights, arrivals, scale, &block, pending);
+    if output.e_rev.is_none() || v.is_some() {
+        let s = BiExponentialSlices { g, d, r, pending };
+        biexponential_kernel(output, s, v, current);
     }
 }
 

@@ -28,6 +28,7 @@ use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::{Incoming, deliver_block};
+use crate::region::PostTargets;
 
 /// Where a delta synapse delivers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,37 +92,77 @@ impl Model for Delta {
     }
 }
 
-/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every delta projection.
+/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every delta projection. With
+/// several partitions every projection with arrivals is delivered in one region, each partition
+/// onto its own postsynaptic block, in creation order ([`crate::region`]); with one thread each
+/// projection is one plain call.
 pub fn delta_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     projections: Query<(Incoming, &DeltaOutput)>,
-    mut inputs: Query<&mut SynapticInput>,
+    mut inputs: Query<(Entity, &mut SynapticInput)>,
 ) {
-    for ((projection, connectivity, weights, arrivals, scale), output) in &projections {
-        if arrivals.is_empty() {
+    if executor.is_single() {
+        for (incoming, output) in &projections {
+            if incoming.3.is_empty() {
+                continue;
+            }
+            let Ok((_, mut input)) = inputs.get_mut(incoming.0.post) else {
+                continue;
+            };
+            let n = incoming.1.n_post();
+            let input = &mut *input;
+            let (current, jump) = (&mut input.current[..n], &mut input.voltage_jump[..n]);
+            delta_block(incoming, output, 0..n, current, jump);
+        }
+        return;
+    }
+    let mut targets = PostTargets::default();
+    let mut delivered = Vec::new();
+    let mut items = Vec::new();
+    for (incoming, output) in &projections {
+        let post = incoming.0.post;
+        if incoming.3.is_empty() || !inputs.contains(post) {
             continue;
         }
-        let Ok(mut input) = inputs.get_mut(projection.post) else {
-            continue;
-        };
-        let input = &mut *input;
-        let target = match output.target {
-            DeltaTarget::Current => &mut input.current,
-            DeltaTarget::Voltage => &mut input.voltage_jump,
-        };
-        let n = connectivity.n_post();
-        executor.for_each_block(n, &mut target[..n], |block, target| {
-            deliver_block(
-                connectivity,
-                &weights.w,
-                arrivals,
-                scale,
-                output.factor,
-                &block,
-                target,
-            );
-        });
+        items.push((targets.index(post, incoming.1.n_post()), ()));
+        delivered.push((incoming, output));
     }
+    if items.is_empty() {
+        return;
+    }
+    let found = inputs.iter_mut().map(|(e, input)| (e, input.into_inner()));
+    let targets = targets.gather(found, |n, input| {
+        (&mut input.current[..n], &mut input.voltage_jump[..n])
+    });
+    executor.for_each_block_into(targets, items, |k, block, (current, jump), ()| {
+        let (incoming, output) = delivered[k];
+        delta_block(incoming, output, block, current, jump);
+    });
+}
+
+/// One projection's arrivals onto the postsynaptic neurons `block` (`current` and `jump` hold
+/// those neurons).
+#[inline]
+fn delta_block(
+    (_, connectivity, weights, arrivals, scale): Incoming<'_>,
+    output: &DeltaOutput,
+    block: std::ops::Range<usize>,
+    current: &mut [Real],
+    jump: &mut [Real],
+) {
+    let target = match output.target {
+        DeltaTarget::Current => current,
+        DeltaTarget::Voltage => jump,
+    };
+    deliver_block(
+        connectivity,
+        &weights.w,
+        arrivals,
+        scale,
+        output.factor,
+        &block,
+        target,
+    );
 }
 
 /// Registers the `Delta` synapse output and its system.

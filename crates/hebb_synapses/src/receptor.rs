@@ -27,6 +27,7 @@ use hebb_core::projection::{
 use serde::{Deserialize, Serialize};
 
 use crate::deliver::Incoming;
+use crate::region::PostTargets;
 
 /// Receptor synapse output params (scene name `Receptor`); no parameters.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -104,35 +105,67 @@ pub fn deliver_by_sign_block(
     });
 }
 
-/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every receptor projection,
-/// each partition into its own postsynaptic block.
+/// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every receptor projection.
+/// With several partitions every projection with arrivals is delivered in one region, each
+/// partition into its own postsynaptic block, in creation order ([`crate::region`]); with one
+/// thread each projection is one plain call.
 pub fn receptor_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     projections: Query<Incoming, With<ReceptorOutput>>,
-    mut inputs: Query<&mut ReceptorInput>,
+    mut inputs: Query<(Entity, &mut ReceptorInput)>,
 ) {
-    for (projection, connectivity, weights, arrivals, scale) in &projections {
-        if arrivals.is_empty() {
-            continue;
-        }
-        let Ok(mut input) = inputs.get_mut(projection.post) else {
-            continue;
-        };
-        let input = &mut *input;
-        let n = input.excitatory.len();
-        let arrays = (&mut input.excitatory[..], &mut input.inhibitory[..]);
-        executor.for_each_block(n, arrays, |block, (excitatory, inhibitory)| {
+    if executor.is_single() {
+        for (projection, connectivity, weights, arrivals, scale) in &projections {
+            if arrivals.is_empty() {
+                continue;
+            }
+            let Ok((_, mut input)) = inputs.get_mut(projection.post) else {
+                continue;
+            };
+            let input = &mut *input;
+            let n = input.excitatory.len();
             deliver_by_sign_block(
                 connectivity,
                 &weights.w,
                 arrivals,
                 scale,
-                &block,
-                excitatory,
-                inhibitory,
+                &(0..n),
+                &mut input.excitatory[..],
+                &mut input.inhibitory[..],
             );
-        });
+        }
+        return;
     }
+    let mut targets = PostTargets::default();
+    let mut delivered = Vec::new();
+    let mut items = Vec::new();
+    for incoming in &projections {
+        let (projection, connectivity, _, arrivals, _) = incoming;
+        if arrivals.is_empty() || !inputs.contains(projection.post) {
+            continue;
+        }
+        items.push((targets.index(projection.post, connectivity.n_post()), ()));
+        delivered.push(incoming);
+    }
+    if items.is_empty() {
+        return;
+    }
+    let found = inputs.iter_mut().map(|(e, input)| (e, input.into_inner()));
+    let targets = targets.gather(found, |n, input| {
+        (&mut input.excitatory[..n], &mut input.inhibitory[..n])
+    });
+    executor.for_each_block_into(targets, items, |k, block, (excitatory, inhibitory), ()| {
+        let (_, connectivity, weights, arrivals, scale) = delivered[k];
+        deliver_by_sign_block(
+            connectivity,
+            &weights.w,
+            arrivals,
+            scale,
+            &block,
+            excitatory,
+            inhibitory,
+        );
+    });
 }
 
 /// Registers the `Receptor` synapse output and its system.

@@ -51,17 +51,35 @@ impl PostTargets {
     /// # Panics
     /// If a target is missing from `posts`.
     pub fn arrays<'a>(&self, posts: &'a mut Query<'_, '_, PostArrays>) -> Vec<PostBlock<'a>> {
-        let mut found: Vec<Option<PostBlock<'a>>> = self.entities.iter().map(|_| None).collect();
-        for (entity, input, membrane) in posts.iter_mut() {
+        let found = posts
+            .iter_mut()
+            .map(|(entity, input, membrane)| (entity, (input.into_inner(), membrane)));
+        self.gather(found, |n, (input, membrane)| {
+            (&mut input.current[..n], membrane.map(|m| &m.v[..n]))
+        })
+    }
+
+    /// The targets' arrays, in target order: `cut(size, found)` of each target's entry in
+    /// `found` (`(entity, what the system reads of it)`, e.g. a query's items), for
+    /// [`Executor::for_each_block_into`].
+    ///
+    /// # Panics
+    /// If a target is missing from `found`.
+    pub fn gather<T, B>(
+        &self,
+        found: impl IntoIterator<Item = (Entity, T)>,
+        cut: impl Fn(usize, T) -> B,
+    ) -> Vec<(usize, B)> {
+        let mut arrays: Vec<Option<(usize, B)>> = self.entities.iter().map(|_| None).collect();
+        for (entity, item) in found {
             if let Some(t) = self.entities.iter().position(|&e| e == entity) {
                 let n = self.sizes[t];
-                let v = membrane.map(|m| &m.v[..n]);
-                found[t] = Some((n, (&mut input.into_inner().current[..n], v)));
+                arrays[t] = Some((n, cut(n, item)));
             }
         }
-        found
+        arrays
             .into_iter()
-            .map(|t| t.expect("every target population is in the query"))
+            .map(|t| t.expect("every target population is found"))
             .collect()
     }
 }

@@ -143,6 +143,21 @@ impl<I: Iterator> Iterator for OptionBlocks<I> {
     }
 }
 
+/// No arrays (an item that only needs its block, e.g. a projection without state of its own):
+/// `()` once per partition.
+impl Blocks for () {
+    type Parts = std::iter::RepeatN<()>;
+
+    #[inline]
+    fn blocks(self, executor: &Executor) -> Self::Parts {
+        std::iter::repeat_n((), executor.threads())
+    }
+
+    fn has_len(&self, _n: usize) -> bool {
+        true
+    }
+}
+
 /// The blocks of a tuple of arrays: one tuple of blocks per partition.
 #[derive(Debug)]
 pub struct TupleBlocks<I>(I);
