@@ -106,3 +106,25 @@ fn threads_can_change_between_steps() {
     assert!(sim.set_threads(0).is_err());
     assert_eq!(sim.threads(), 2);
 }
+
+#[test]
+fn the_plastic_benchmark_network_gives_the_same_bits_on_1_2_and_3_threads() {
+    // 10 000 neurons, ≈ 1 000 000 synapses, every one learning with TripletStdp (NEST's order,
+    // signed `Nest` bounds): the rule API's hooks run partitioned by postsynaptic neuron.
+    let registry = registry_of(DefaultPlugins);
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/scenes/plastic_10k_triplet.ron");
+    let scene = Scene::load(&path, &registry).unwrap();
+    let steps = 600;
+    let mut reference = build(&scene, 1);
+    reference.run_steps(steps);
+    let expected = state_bytes(&reference);
+    for threads in [2, 3] {
+        let mut sim = build(&scene, threads);
+        sim.run_steps(steps);
+        assert!(
+            state_bytes(&sim) == expected,
+            "{threads} threads differ from 1 thread"
+        );
+    }
+}

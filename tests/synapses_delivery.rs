@@ -358,3 +358,46 @@ fn build_errors_name_the_problem() {
     assert!(e.ends_with("tau_ms must be > 0, got -3"), "{e}");
     assert!(serde_json::from_str::<Conductance>(r#"{"e_rev": 0}"#).is_err());
 }
+
+/// Every built-in neuron model with a membrane takes voltage jumps (`Delta(target: Voltage)`,
+/// Brian2's `v_post += w`): a 3 mV jump moves V by 3 mV against the same run without it. Before,
+/// `IafPscExp`, `IafPscAlpha` and `AdEx` silently ignored them.
+#[test]
+fn every_membrane_model_takes_voltage_jumps() {
+    type Make = fn() -> Box<dyn ModelParams>;
+    let models: [(&str, Make); 6] = [
+        ("LifRef", || Box::new(LifRef::default())),
+        ("Lif", || Box::new(Lif::default())),
+        ("IafPscExp", || Box::new(IafPscExp::default())),
+        ("IafPscAlpha", || Box::new(IafPscAlpha::default())),
+        ("AdEx", || Box::new(AdEx::default())),
+        ("Izhikevich", || Box::new(Izhikevich::default())),
+    ];
+    for (name, model) in models {
+        let v_of = |w: f64| {
+            let mut s = sim(0.1);
+            population(&mut s, "src", 1, source(&[1.0])); // step 10
+            s.add_population(PopulationSpec {
+                name: "post".into(),
+                size: 1,
+                model: model(),
+            })
+            .unwrap();
+            let voltage = Delta {
+                target: DeltaTarget::Voltage,
+            };
+            project(&mut s, "p", ("src", "post"), w, 0.0, voltage).unwrap();
+            record(&mut s, "v", "post", "v");
+            s.run_steps(20);
+            series(&s, "v", "v[0]")
+        };
+        let (plain, kicked) = (v_of(0.0), v_of(3.0));
+        let first = plain.iter().zip(&kicked).position(|(a, b)| a != b);
+        let Some(k) = first else {
+            panic!("{name}: the voltage jump did nothing");
+        };
+        assert!((10..=11).contains(&k), "{name}: V moved at step {k}");
+        let moved = kicked[k] - plain[k];
+        assert!((moved - 3.0).abs() < 1e-3, "{name}: V moved by {moved} mV");
+    }
+}

@@ -21,6 +21,12 @@
 //! Arrivals are added at the end of the step, after the membrane update, as in NEST: they act
 //! from the next step on.
 //!
+//! `SynapticInput.voltage_jump` (mV: `Delta(target: Voltage)` projections, `PoissonInput` onto
+//! the voltage, Brian2's `on_pre='v_post += w'`) is added to V at the end of the step, after
+//! the spike test, as NEST's `aeif_psc_delta` adds its delta spikes: a jump across V_peak fires
+//! in the next step. Jumps arriving while the neuron is refractory are dropped (NEST's default,
+//! `refractory_input = false`).
+//!
 //! ## Integration (`integration`)
 //!
 //! - `Rkf45` (default): NEST's scheme, a port of GSL's (1.15, old `gsl_odeiv`) `rkf45` stepper
@@ -705,6 +711,8 @@ pub struct AdExSlices<'a> {
     pub refractory_left: &'a mut [u32],
     /// Input current I_stim, pA (consumed: zeroed).
     pub current: &'a mut [Real],
+    /// Voltage jumps, mV (consumed: zeroed): added to V after the step, unless refractory.
+    pub voltage_jump: &'a mut [Real],
     /// Arriving excitatory weights (consumed).
     pub arriving_ex: &'a mut [Real],
     /// Arriving inhibitory weights, |w| (consumed).
@@ -753,10 +761,22 @@ fn load(s: &AdExSlices<'_>, i: usize) -> AdExY {
     ]
 }
 
+/// The voltage jump added to V after a step that leaves `r` refractory steps (before the
+/// decrement): none while the neuron stays refractory (NEST's `aeif_psc_delta` drops them).
+#[inline(always)]
+fn jump_after(r: u32, jump: Real) -> f64 {
+    if r.saturating_sub(1) == 0 {
+        f64::from(jump)
+    } else {
+        0.0
+    }
+}
+
 /// Adds this step's arrivals (after the update, as NEST does), stores neuron `i`'s state and
 /// consumes its inputs.
 #[inline(always)]
 fn store<const CONDUCTANCE: bool>(s: &mut AdExSlices<'_>, i: usize, mut y: AdExY, r: u32) {
+    y[0] += jump_after(r, s.voltage_jump[i]);
     y[1] += f64::from(s.arriving_ex[i]);
     if CONDUCTANCE {
         y[2] -= f64::from(s.arriving_in[i]);
@@ -769,6 +789,7 @@ fn store<const CONDUCTANCE: bool>(s: &mut AdExSlices<'_>, i: usize, mut y: AdExY
     s.w[i] = y[3] as Real;
     s.refractory_left[i] = r.saturating_sub(1);
     s.current[i] = 0.0;
+    s.voltage_jump[i] = 0.0;
     s.arriving_ex[i] = 0.0;
     s.arriving_in[i] = 0.0;
 }
@@ -845,6 +866,7 @@ fn rkf45_kernel<const CONDUCTANCE: bool, C: ConstantsAt<AdExConstants>>(
         // Selects, so the loop stays branch-free; a pending neuron keeps its state and inputs.
         let keep = |new: Real, old: Real| if done { new } else { old };
         let mut arrived = y;
+        arrived[0] += jump_after(r, s.voltage_jump[i]);
         arrived[1] += f64::from(s.arriving_ex[i]);
         if CONDUCTANCE {
             arrived[2] -= f64::from(s.arriving_in[i]);
@@ -856,6 +878,7 @@ fn rkf45_kernel<const CONDUCTANCE: bool, C: ConstantsAt<AdExConstants>>(
         s.syn_in[i] = keep(arrived[2] as Real, s.syn_in[i]);
         s.w[i] = keep(arrived[3] as Real, s.w[i]);
         s.current[i] = keep(0.0, s.current[i]);
+        s.voltage_jump[i] = keep(0.0, s.voltage_jump[i]);
         s.arriving_ex[i] = keep(0.0, s.arriving_ex[i]);
         s.arriving_in[i] = keep(0.0, s.arriving_in[i]);
         s.refractory_left[i] = if done { r.saturating_sub(1) } else { r0 };
@@ -910,9 +933,10 @@ pub fn adex_system(executor: Res<Executor>, mut populations: Query<AdExPopulatio
         let n = membrane.v.len();
         let st = &mut *state;
         let receptor = &mut *receptor;
+        let input = &mut *input;
         let step = |p: usize,
                     (
-            ((((v, w), (syn_ex, syn_in)), (step_ms, left)), (current, (ex, inh))),
+            ((((v, w), (syn_ex, syn_in)), (step_ms, left)), ((current, jump), (ex, inh))),
             flags,
         )| {
             let s = AdExSlices {
@@ -923,6 +947,7 @@ pub fn adex_system(executor: Res<Executor>, mut populations: Query<AdExPopulatio
                 step_ms,
                 refractory_left: left,
                 current,
+                voltage_jump: jump,
                 arriving_ex: ex,
                 arriving_in: inh,
                 flags,
@@ -949,7 +974,7 @@ pub fn adex_system(executor: Res<Executor>, mut populations: Query<AdExPopulatio
                             (&mut st.step_ms[..n], &mut st.refractory_left[..n]),
                         ),
                         (
-                            &mut input.current[..n],
+                            (&mut input.current[..n], &mut input.voltage_jump[..n]),
                             (&mut receptor.excitatory[..n], &mut receptor.inhibitory[..n]),
                         ),
                     ),
@@ -967,9 +992,14 @@ pub fn adex_system(executor: Res<Executor>, mut populations: Query<AdExPopulatio
                         .split_mut(&mut st.step_ms[..n])
                         .zip(executor.split_mut(&mut st.refractory_left[..n])),
                 )
-                .zip(split(&mut input.current[..n]).zip(
-                    split(&mut receptor.excitatory[..n]).zip(split(&mut receptor.inhibitory[..n])),
-                ))
+                .zip(
+                    split(&mut input.current[..n])
+                        .zip(split(&mut input.voltage_jump[..n]))
+                        .zip(
+                            split(&mut receptor.excitatory[..n])
+                                .zip(split(&mut receptor.inhibitory[..n])),
+                        ),
+                )
                 .zip(executor.split_mut(&mut flags.0[..n]));
             executor.for_each_part(work, step);
         }
@@ -1011,6 +1041,7 @@ mod tests {
                         step_ms: &mut step,
                         refractory_left: &mut left,
                         current: &mut [i_stim as Real],
+                        voltage_jump: &mut [0.0],
                         arriving_ex: &mut [0.0],
                         arriving_in: &mut [0.0],
                         flags: &mut flags,
@@ -1019,6 +1050,57 @@ mod tests {
                 (f64::from(v[0]), f64::from(w[0]), flags[0] == 1)
             })
             .collect()
+    }
+
+    /// A voltage jump is added after the step (tested for a spike in the next step, as NEST's
+    /// `aeif_psc_delta`) and dropped while the neuron is refractory.
+    #[test]
+    fn voltage_jumps_add_after_the_step_and_are_dropped_while_refractory() {
+        let p = AdEx {
+            t_ref_ms: 2.0,
+            ..AdEx::default()
+        };
+        let c = AdExConstants::new(&p, 0.1).unwrap();
+        let fresh = || ([p.e_l_mv as Real], [0.0 as Real], [0.1], [0u32]);
+        let step = |(v, w, h, left): &mut ([Real; 1], [Real; 1], [f64; 1], [u32; 1]),
+                    jump: Real| {
+            let (mut flags, mut j) = ([0u8], [jump]);
+            adex_step(
+                &c,
+                AdExSlices {
+                    v,
+                    w,
+                    syn_ex: &mut [0.0],
+                    syn_in: &mut [0.0],
+                    step_ms: h,
+                    refractory_left: left,
+                    current: &mut [0.0],
+                    voltage_jump: &mut j,
+                    arriving_ex: &mut [0.0],
+                    arriving_in: &mut [0.0],
+                    flags: &mut flags,
+                },
+            );
+            assert_eq!(j[0], 0.0, "the jump is consumed");
+            (f64::from(v[0]), flags[0] == 1)
+        };
+        // 5 mV: the same step as without the jump, plus 5 mV (stored in f32).
+        let (mut a, mut b) = (fresh(), fresh());
+        let (v_plain, _) = step(&mut a, 0.0);
+        let (v_jump, spiked) = step(&mut b, 5.0);
+        assert!(!spiked);
+        assert!(
+            (v_jump - v_plain - 5.0).abs() < 1e-5,
+            "{v_jump} vs {v_plain}"
+        );
+        // 100 mV lifts V above V_peak (0 mV) without a spike in its own step; the next step
+        // fires and resets.
+        let mut n = fresh();
+        let (v, spiked) = step(&mut n, 100.0);
+        assert!(v > p.v_peak_mv && !spiked, "{v} {spiked}");
+        assert_eq!(step(&mut n, 0.0), (p.v_reset_mv, true));
+        // Refractory (2 ms): a jump is dropped, V stays at the reset.
+        assert_eq!(step(&mut n, 10.0), (p.v_reset_mv, false));
     }
 
     #[test]

@@ -13,12 +13,16 @@
 //! is integrated exactly over each step h, in NEST's order:
 //!
 //! ```text
-//! if not refractory: V ← P30·(I_0 + I_e) + Σ_ch (P31·dI + P32·I) + expm1(−h/τm)·V + V;  V ← max(V, V_min)
+//! if not refractory: V ← P30·(I_0 + I_e) + Σ_ch (P31·dI + P32·I) + expm1(−h/τm)·V + V + J;  V ← max(V, V_min)
 //! else r ← r − 1
 //! per channel: I ← h·P11·dI + P11·I;  dI ← P11·dI + e/τs·Σ(arriving weights of the channel)
 //! if V >= V_th − E_L: spike, V ← V_reset − E_L, r ← t_ref/h
 //! P11 = e^(−h/τs)   P30 = −τm/C·expm1(−h/τm)   (P31, P32) = NEST's IAFPropagatorAlpha
 //! ```
+//!
+//! `J` = `SynapticInput.voltage_jump` (mV: `Delta(target: Voltage)` projections, `PoissonInput`
+//! onto the voltage, Brian2's `on_pre='v_post += w'`) is added as NEST's `iaf_psc_delta` adds
+//! its spikes: before the threshold test, and dropped while the neuron is refractory.
 //!
 //! A spike arriving in step k acts on V from step k+1; the currents keep evolving while the
 //! neuron is refractory. Arithmetic in `f64`, state stored as [`Real`]. Timing of currents and
@@ -365,6 +369,8 @@ pub struct IafPscAlphaSlices<'a> {
     pub refractory_left: &'a mut [u32],
     /// Input current I_0, pA (consumed: zeroed).
     pub current: &'a mut [Real],
+    /// Voltage jumps J, mV (consumed: zeroed; dropped while refractory).
+    pub voltage_jump: &'a mut [Real],
     /// Positive weights arriving, pA (consumed).
     pub excitatory: &'a mut [Real],
     /// Negative weights arriving, pA (consumed).
@@ -393,8 +399,9 @@ pub fn iaf_psc_alpha_step_with<C: ConstantsAt<IafPscAlphaConstants>>(
         &mut s.di_syn_in[..n],
     );
     let left = &mut s.refractory_left[..n];
-    let (current, arr_ex, arr_in) = (
+    let (current, jump, arr_ex, arr_in) = (
         &mut s.current[..n],
+        &mut s.voltage_jump[..n],
         &mut s.excitatory[..n],
         &mut s.inhibitory[..n],
     );
@@ -411,7 +418,8 @@ pub fn iaf_psc_alpha_step_with<C: ConstantsAt<IafPscAlphaConstants>>(
                 + c.p31_in * di_in
                 + c.p32_in * i_in
                 + c.expm1_tau_m * y3
-                + y3;
+                + y3
+                + f64::from(jump[i]);
             y3 = if y3 < c.lower_bound {
                 c.lower_bound
             } else {
@@ -434,6 +442,7 @@ pub fn iaf_psc_alpha_step_with<C: ConstantsAt<IafPscAlphaConstants>>(
         (ie[i], die[i]) = (i_ex as Real, di_ex as Real);
         (ii[i], dii[i]) = (i_in as Real, di_in as Real);
         current[i] = 0.0;
+        jump[i] = 0.0;
         arr_ex[i] = 0.0;
         arr_in[i] = 0.0;
     }
@@ -461,18 +470,25 @@ pub fn iaf_psc_alpha_system(
         &mut populations
     {
         let (st, receptor) = (&mut *state, &mut *receptor);
+        let input = &mut *input;
         let n = membrane.v.len();
         let arrays = (
             (&mut membrane.v[..], &mut flags.0[..n]),
             (&mut st.i_syn_ex[..], &mut st.di_syn_ex[..]),
             (&mut st.i_syn_in[..], &mut st.di_syn_in[..]),
             &mut st.refractory_left[..],
-            &mut input.current[..n],
+            (&mut input.current[..n], &mut input.voltage_jump[..n]),
             (&mut receptor.excitatory[..], &mut receptor.inhibitory[..]),
         );
         executor.for_each_block(n, arrays, |block, arrays| {
-            let ((v, flags), (i_syn_ex, di_syn_ex), (i_syn_in, di_syn_in), left, current, ex_in) =
-                arrays;
+            let (
+                (v, flags),
+                (i_syn_ex, di_syn_ex),
+                (i_syn_in, di_syn_in),
+                left,
+                (current, voltage_jump),
+                ex_in,
+            ) = arrays;
             let s = IafPscAlphaSlices {
                 v,
                 i_syn_ex,
@@ -481,6 +497,7 @@ pub fn iaf_psc_alpha_system(
                 di_syn_in,
                 refractory_left: left,
                 current,
+                voltage_jump,
                 excitatory: ex_in.0,
                 inhibitory: ex_in.1,
                 flags,
@@ -510,6 +527,49 @@ impl Plugin for IafPscAlphaPlugin {
 mod tests {
     use super::*;
 
+    /// A voltage jump acts as NEST's `iaf_psc_delta` spikes do: added to V in its step, before
+    /// the threshold test; dropped while the neuron is refractory.
+    #[test]
+    fn voltage_jumps_add_to_v_before_the_threshold_and_are_dropped_while_refractory() {
+        let p = IafPscAlpha::default();
+        let c = IafPscAlphaConstants::new(&p, 0.1).unwrap();
+        let mut state = IafPscAlphaState {
+            i_syn_ex: vec![0.0],
+            di_syn_ex: vec![0.0],
+            i_syn_in: vec![0.0],
+            di_syn_in: vec![0.0],
+            refractory_left: vec![0],
+        };
+        let (mut v, mut flags) = ([p.v_init_mv as Real], [0u8]);
+        let mut step = |jump: Real| {
+            let mut j = [jump];
+            iaf_psc_alpha_step(
+                &c,
+                IafPscAlphaSlices {
+                    v: &mut v,
+                    i_syn_ex: &mut state.i_syn_ex,
+                    di_syn_ex: &mut state.di_syn_ex,
+                    i_syn_in: &mut state.i_syn_in,
+                    di_syn_in: &mut state.di_syn_in,
+                    refractory_left: &mut state.refractory_left,
+                    current: &mut [0.0],
+                    voltage_jump: &mut j,
+                    excitatory: &mut [0.0],
+                    inhibitory: &mut [0.0],
+                    flags: &mut flags,
+                },
+            );
+            assert_eq!(j[0], 0.0, "the jump is consumed");
+            (v[0], flags[0] == 1, state.refractory_left[0])
+        };
+        // At rest (V = E_L), a 5 mV jump lifts V by exactly 5 mV in its own step.
+        assert_eq!(step(5.0), (-65.0, false, 0));
+        // A jump across the threshold (−55 mV) fires in the same step.
+        assert_eq!(step(20.0), (-70.0, true, 20));
+        // Refractory (2 ms = 20 steps): the jump is dropped, V stays at the reset.
+        assert_eq!(step(10.0), (-70.0, false, 19));
+    }
+
     fn run(p: &IafPscAlpha, weights: &[f64]) -> Vec<(f64, f64, bool)> {
         let c = IafPscAlphaConstants::new(p, 0.1).unwrap();
         let mut state = IafPscAlphaState {
@@ -535,6 +595,7 @@ mod tests {
                         di_syn_in: &mut state.di_syn_in,
                         refractory_left: &mut state.refractory_left,
                         current: &mut [0.0],
+                        voltage_jump: &mut [0.0],
                         excitatory: &mut receptor.excitatory,
                         inhibitory: &mut receptor.inhibitory,
                         flags: &mut flags,

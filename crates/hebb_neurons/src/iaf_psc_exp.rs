@@ -11,11 +11,15 @@
 //! is integrated exactly over each step h, in NEST's order:
 //!
 //! ```text
-//! if not refractory: V ← V·P22 + I_ex·P21ex + I_in·P21in + (I_e + I_0)·P20    else: r ← r − 1
+//! if not refractory: V ← V·P22 + I_ex·P21ex + I_in·P21in + (I_e + I_0)·P20 + J    else: r ← r − 1
 //! I_ex ← I_ex·P11ex + Σ(positive weights arriving)    I_in ← I_in·P11in + Σ(negative weights)
 //! if V >= V_th − E_L: spike, V ← V_reset − E_L, r ← t_ref/h
 //! P11 = e^(−h/τs)   P22 = e^(−h/τm)   P20 = τm/C·(1 − P22)   P21 = NEST's IAFPropagatorExp
 //! ```
+//!
+//! `J` = `SynapticInput.voltage_jump` (mV: `Delta(target: Voltage)` projections, `PoissonInput`
+//! onto the voltage, Brian2's `on_pre='v_post += w'`) is added as NEST's `iaf_psc_delta` adds
+//! its spikes: before the threshold test, and dropped while the neuron is refractory.
 //!
 //! so a spike arriving in step k acts on V from step k+1, and the refractory hold lasts
 //! `t_ref/h` steps during which the currents keep evolving. The arithmetic runs in `f64` (the
@@ -358,6 +362,8 @@ pub struct IafPscExpSlices<'a> {
     pub refractory_left: &'a mut [u32],
     /// Input current I_0, pA (consumed: zeroed).
     pub current: &'a mut [Real],
+    /// Voltage jumps J, mV (consumed: zeroed; dropped while refractory).
+    pub voltage_jump: &'a mut [Real],
     /// Positive weights arriving, pA (consumed).
     pub excitatory: &'a mut [Real],
     /// Negative weights arriving, pA (consumed).
@@ -384,8 +390,9 @@ pub fn iaf_psc_exp_step_with<C: ConstantsAt<IafPscExpConstants>>(
         &mut s.i_syn_in[..n],
         &mut s.refractory_left[..n],
     );
-    let (current, arr_ex, arr_in) = (
+    let (current, jump, arr_ex, arr_in) = (
         &mut s.current[..n],
+        &mut s.voltage_jump[..n],
         &mut s.excitatory[..n],
         &mut s.inhibitory[..n],
     );
@@ -398,7 +405,8 @@ pub fn iaf_psc_exp_step_with<C: ConstantsAt<IafPscExpConstants>>(
             v = v * c.p22
                 + i_ex * c.p21_ex
                 + i_in * c.p21_in
-                + (c.i_e + f64::from(current[i])) * c.p20;
+                + (c.i_e + f64::from(current[i])) * c.p20
+                + f64::from(jump[i]);
         } else {
             left[i] -= 1;
         }
@@ -414,6 +422,7 @@ pub fn iaf_psc_exp_step_with<C: ConstantsAt<IafPscExpConstants>>(
         ex[i] = i_ex as Real;
         inh[i] = i_in as Real;
         current[i] = 0.0;
+        jump[i] = 0.0;
         arr_ex[i] = 0.0;
         arr_in[i] = 0.0;
     }
@@ -441,22 +450,25 @@ pub fn iaf_psc_exp_system(
         &mut populations
     {
         let (state, receptor) = (&mut *state, &mut *receptor);
+        let input = &mut *input;
         let n = membrane.v.len();
         let arrays = (
             (&mut membrane.v[..], &mut flags.0[..n]),
             (&mut state.i_syn_ex[..], &mut state.i_syn_in[..]),
             &mut state.refractory_left[..],
-            &mut input.current[..n],
+            (&mut input.current[..n], &mut input.voltage_jump[..n]),
             (&mut receptor.excitatory[..], &mut receptor.inhibitory[..]),
         );
         executor.for_each_block(n, arrays, |block, arrays| {
-            let ((v, flags), (i_syn_ex, i_syn_in), refractory_left, current, (ex, inh)) = arrays;
+            let ((v, flags), (i_syn_ex, i_syn_in), refractory_left, (current, jump), (ex, inh)) =
+                arrays;
             let s = IafPscExpSlices {
                 v,
                 i_syn_ex,
                 i_syn_in,
                 refractory_left,
                 current,
+                voltage_jump: jump,
                 excitatory: ex,
                 inhibitory: inh,
                 flags,
@@ -512,6 +524,7 @@ mod tests {
                         i_syn_in: &mut inh,
                         refractory_left: &mut left,
                         current: &mut cur,
+                        voltage_jump: &mut [0.0],
                         excitatory: &mut e,
                         inhibitory: &mut n,
                         flags: &mut flags,
@@ -521,6 +534,41 @@ mod tests {
                 (f64::from(v[0]), flags[0] == 1)
             })
             .collect()
+    }
+
+    /// A voltage jump acts as NEST's `iaf_psc_delta` spikes do: added to V in its step, before
+    /// the threshold test; dropped while the neuron is refractory.
+    #[test]
+    fn voltage_jumps_add_to_v_before_the_threshold_and_are_dropped_while_refractory() {
+        let p = IafPscExp::default();
+        let c = IafPscExpConstants::new(&p, 0.1).unwrap();
+        let (mut v, mut ex, mut inh, mut left, mut flags) =
+            ([p.v_init_mv as Real], [0.0], [0.0], [0u32], [0u8]);
+        let mut step = |jump: Real| {
+            let mut j = [jump];
+            iaf_psc_exp_step(
+                &c,
+                IafPscExpSlices {
+                    v: &mut v,
+                    i_syn_ex: &mut ex,
+                    i_syn_in: &mut inh,
+                    refractory_left: &mut left,
+                    current: &mut [0.0],
+                    voltage_jump: &mut j,
+                    excitatory: &mut [0.0],
+                    inhibitory: &mut [0.0],
+                    flags: &mut flags,
+                },
+            );
+            assert_eq!(j[0], 0.0, "the jump is consumed");
+            (v[0], flags[0] == 1, left[0])
+        };
+        // At rest (V = E_L), a 5 mV jump lifts V by exactly 5 mV in its own step.
+        assert_eq!(step(5.0), (-65.0, false, 0));
+        // A jump across the threshold (−55 mV) fires in the same step.
+        assert_eq!(step(20.0), (-70.0, true, 20));
+        // Refractory (2 ms = 20 steps): the jump is dropped, V stays at the reset.
+        assert_eq!(step(10.0), (-70.0, false, 19));
     }
 
     #[test]

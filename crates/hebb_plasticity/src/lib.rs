@@ -49,6 +49,7 @@
 pub mod bounds;
 pub mod mstdp;
 pub mod mstdpet;
+mod owned;
 pub mod pair;
 pub mod reward;
 pub mod rule;

@@ -113,6 +113,33 @@ pub fn pair_step(
     }
 }
 
+/// The terms of [`pair_step`] whose synapse's postsynaptic neuron lies in `block` (one
+/// partition's), in the same order, with the traces already at the step and jumped (the first
+/// half of `pair_step`, done once for all partitions): post terms for the columns of the
+/// block's spiking neurons, then pre terms for the block's part of every arriving row.
+#[inline]
+pub fn pair_terms_in(
+    connectivity: &Connectivity,
+    traces: &PairTraces,
+    arrivals: &[u32],
+    post_spikes: &[u32],
+    block: &std::ops::Range<usize>,
+    mut term: impl FnMut(Side, usize, Real),
+) {
+    let pre = &traces.pre;
+    for &j in post_spikes {
+        if block.contains(&(j as usize)) {
+            connectivity.for_each_incoming(j as usize, |s, i| term(Side::Post, s, pre.value(i)));
+        }
+    }
+    let post = &traces.post;
+    for &i in arrivals {
+        connectivity.for_each_outgoing_in(i as usize, block, |s, j| {
+            term(Side::Pre, s, post.value(j));
+        });
+    }
+}
+
 /// Whether a state recorder samples the projection whose [`RecordedEvery`] this is after
 /// `step` (rules then fill their recorder views: trace values are stored scaled, see
 /// [`crate::trace`]).

@@ -45,10 +45,12 @@
 
 use std::fmt::Debug;
 use std::marker::PhantomData;
+use std::ops::Range;
 
 use bevy_ecs::prelude::*;
 use hebb_core::Real;
 use hebb_core::connectivity::Connectivity;
+use hebb_core::parallel::{Executor, RowLocator};
 use hebb_core::prelude::{
     Arrivals, AttachContext, BuildError, Clock, Model, ParamError, Plugin, Projection, Simulation,
     Spikes, Stage, StateVariables, Weights,
@@ -57,11 +59,12 @@ use hebb_core::record::RecordedEvery;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::bounds::{BoundKernel, Bounds, UpdateOrder};
+use crate::bounds::{BoundKernel, Bounds, NestAdditive, UpdateOrder};
+use crate::owned::BySynapse;
 use crate::pair::recorded_at;
 use crate::reward::Reward;
 use crate::trace::{SpikeTrace, TraceMode};
-use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
+use crate::update::{Accumulator, WeightBounding, WeightUpdate, apply_accumulated};
 
 /// Which neurons a trace belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,13 +269,14 @@ pub struct Synapse<'a, S> {
     step: u64,
     dt_ms: f64,
     reward: Real,
-    states: &'a mut [S],
+    /// Every synapse's state; a pass touches only the synapses of its partition.
+    states: BySynapse<'a, S>,
     /// Whether this synapse's changes go to the accumulator (applied at the end of the step:
     /// its two neurons both have an event this step, so it gets both hooks); otherwise they
     /// are summed in `pos` and `neg` (from 0, in call order, as the accumulator would) and
     /// bounded into the weight right after the hook.
     accumulate: bool,
-    update: &'a mut WeightUpdate,
+    update: Accumulator<'a>,
     pos: Real,
     neg: Real,
     touched: bool,
@@ -293,7 +297,8 @@ impl<S> Synapse<'_, S> {
     #[inline]
     pub fn potentiate(&mut self, amount: Real) {
         if self.accumulate {
-            self.update.potentiate(self.index, amount);
+            // SAFETY: a pass visits only the synapses of its partition (`RulePass::hooks`).
+            unsafe { self.update.potentiate(self.index, amount) };
         } else {
             self.pos += amount;
             self.touched = true;
@@ -304,7 +309,8 @@ impl<S> Synapse<'_, S> {
     #[inline]
     pub fn depress(&mut self, amount: Real) {
         if self.accumulate {
-            self.update.depress(self.index, amount);
+            // SAFETY: a pass visits only the synapses of its partition (`RulePass::hooks`).
+            unsafe { self.update.depress(self.index, amount) };
         } else {
             self.neg += amount;
             self.touched = true;
@@ -324,7 +330,9 @@ impl<S> Synapse<'_, S> {
     /// This synapse's state.
     #[inline]
     pub fn state(&mut self) -> &mut S {
-        &mut self.states[self.index]
+        // SAFETY: a pass visits only the synapses of its partition (`RulePass::hooks`), and the
+        // borrow of `self` keeps this the only reference to the state.
+        unsafe { &mut *self.states.at(self.index) }
     }
 
     /// The step of the presynaptic neuron's last arrival before this step's hooks, if any.
@@ -431,6 +439,13 @@ impl<R: Rule> RuleState<R> {
         &self.synapses
     }
 
+    /// Fill every trace's recorder view at `step`.
+    fn refresh_views(&mut self, step: u64) {
+        for trace in &mut self.traces {
+            trace.refresh_view_at(step);
+        }
+    }
+
     fn jump(&mut self, owner: Owner, neurons: &[u32], step: u64) {
         for (trace, &o) in self.traces.iter_mut().zip(&self.owners) {
             if o == owner {
@@ -461,16 +476,34 @@ impl<R: Rule> RuleState<R> {
         }
     }
 
-    /// The hooks of `owner` for every synapse of every neuron in `neurons`. A synapse that gets
-    /// only this hook this step (`both` is false, or its other neuron has no event) has its
-    /// changes bounded into its weight right after the hook; the others accumulate. Both give
-    /// the weights of accumulating everything and applying it once (the same sums from 0, the
-    /// same bounded update), since hooks never read weights.
-    ///
-    /// The loops over a row (or column) are written out per owner and connectivity, each
-    /// calling [`HookPass::visit`] inline, and one [`Synapse`] serves the whole pass: a visit
-    /// sets its indices and clears its sums instead of building a synapse (a dozen fields) for
-    /// each of the step's synapse events.
+    /// What a pass of hooks reads (shared by the partitions of a region) and the per-synapse
+    /// states it writes (each partition its own synapses).
+    fn split(&mut self) -> (HookReads<'_>, BySynapse<'_, R::SynapseState>) {
+        let Self {
+            traces,
+            owners,
+            last_pre,
+            last_post,
+            synapses,
+            dt_ms,
+            arriving,
+            spiking,
+            ..
+        } = self;
+        let reads = HookReads {
+            traces,
+            owners,
+            last_pre,
+            last_post,
+            arriving,
+            spiking,
+            dt_ms: *dt_ms,
+        };
+        (reads, BySynapse::new(synapses))
+    }
+
+    /// The hooks of `owner` for every synapse of every neuron in `neurons`, on one thread (see
+    /// [`RulePass::hooks`]).
     #[expect(
         clippy::too_many_arguments,
         reason = "the pieces of one projection's step, borrowed apart"
@@ -485,114 +518,174 @@ impl<R: Rule> RuleState<R> {
         both: bool,
         changes: &mut WeightChanges<'_>,
     ) {
-        let Self {
-            traces,
-            owners,
-            last_pre,
-            last_post,
-            synapses,
-            dt_ms,
-            arriving,
-            spiking,
-            ..
-        } = self;
-        let other_side: &[bool] = match owner {
-            Owner::Pre => spiking,
-            Owner::Post => arriving,
+        let (reads, states) = self.split();
+        let pass = RulePass {
+            rule,
+            connectivity,
+            reads,
+            states,
+            w: BySynapse::new(changes.w),
+            kernel: changes.bounding.kernel,
+            order: changes.bounding.order,
+            nest_additive: NestAdditive::of(changes.bounding.kernel, changes.bounding.order),
+            step,
+            reward,
+            both,
         };
-        let (kernel, order) = (changes.bounding.kernel, changes.bounding.order);
-        let w = &mut *changes.w;
+        pass.hooks::<true>(owner, neurons, &(0..0), changes.update.accumulator());
+    }
+}
+
+/// What the hooks of one projection's step read of its rule state.
+struct HookReads<'a> {
+    traces: &'a [SpikeTrace],
+    owners: &'a [Owner],
+    last_pre: &'a [u64],
+    last_post: &'a [u64],
+    /// This step's arrivals, per presynaptic neuron (when both sides have events).
+    arriving: &'a [bool],
+    /// This step's post spikes, per postsynaptic neuron (when both sides have events).
+    spiking: &'a [bool],
+    dt_ms: f64,
+}
+
+/// One projection's step as its passes of hooks see it: shared by the partitions of a region,
+/// each of which visits only the synapses onto its own block of postsynaptic neurons.
+struct RulePass<'a, R: Rule> {
+    rule: &'a R,
+    connectivity: &'a Connectivity,
+    reads: HookReads<'a>,
+    states: BySynapse<'a, R::SynapseState>,
+    w: BySynapse<'a, Real>,
+    kernel: BoundKernel,
+    order: UpdateOrder,
+    /// The kernel's inline form, when it has one (NEST's additive bounds).
+    nest_additive: Option<NestAdditive>,
+    step: u64,
+    reward: Real,
+    /// Whether the step has both arrivals and post spikes (then a synapse whose two neurons
+    /// both have an event gets both hooks, and its changes go to the accumulator).
+    both: bool,
+}
+
+impl<R: Rule> RulePass<'_, R> {
+    /// The hooks of `owner` for every synapse of every neuron in `neurons` whose postsynaptic
+    /// neuron lies in `block` (every synapse when `WHOLE`; `block` is then not read). A synapse
+    /// that gets only this hook this step (`both` is false, or its other neuron has no event)
+    /// has its changes bounded into its weight right after the hook; the others accumulate in
+    /// `update`. Both give the weights of accumulating everything and applying it once (the
+    /// same sums from 0, the same bounded update), since hooks never read weights.
+    ///
+    /// A presynaptic arrival visits the part of its row in `block` (rows are sorted by
+    /// postsynaptic neuron: [`RowLocator`]), a post spike its whole column if its neuron is in
+    /// `block`; so the partitions of a region write disjoint synapses, and each synapse gets
+    /// its hooks in the order of one thread.
+    ///
+    /// The loops over a row (or column) are written out per owner and connectivity, each
+    /// calling [`RulePass::visit`] inline, and one [`Synapse`] serves the whole pass: a visit
+    /// sets its indices and clears its sums instead of building a synapse (a dozen fields) for
+    /// each of the step's synapse events.
+    #[inline]
+    fn hooks<const WHOLE: bool>(
+        &self,
+        owner: Owner,
+        neurons: &[u32],
+        block: &Range<usize>,
+        update: Accumulator<'_>,
+    ) {
+        let reads = &self.reads;
         let mut synapse = Synapse {
-            traces,
-            owners,
-            last_pre,
-            last_post,
+            traces: reads.traces,
+            owners: reads.owners,
+            last_pre: reads.last_pre,
+            last_post: reads.last_post,
             pre: 0,
             post: 0,
             index: 0,
-            step,
-            dt_ms: *dt_ms,
-            reward,
-            states: synapses,
+            step: self.step,
+            dt_ms: reads.dt_ms,
+            reward: self.reward,
+            states: self.states,
             accumulate: false,
-            update: &mut *changes.update,
+            update,
             pos: 0.0,
             neg: 0.0,
             touched: false,
         };
-        let pass = HookPass {
-            rule,
-            other_side,
-            both,
-            kernel,
-            order,
-        };
-        match (owner, connectivity) {
+        let mine = |n: usize| WHOLE || block.contains(&n);
+        match (owner, self.connectivity) {
             (Owner::Pre, Connectivity::Dense { n_post, .. }) => {
+                let columns = if WHOLE { 0..*n_post } else { block.clone() };
                 for &n in neurons {
                     let (n, base) = (n as usize, n as usize * n_post);
-                    for j in 0..*n_post {
-                        pass.visit::<true>(&mut synapse, w, base + j, n, j);
+                    for j in columns.clone() {
+                        self.visit::<true>(&mut synapse, base + j, n, j);
                     }
                 }
             }
             (Owner::Pre, Connectivity::Sparse(csr)) => {
+                let locator =
+                    (!WHOLE).then(|| RowLocator::new(block.clone(), self.connectivity.n_post()));
                 for &n in neurons {
                     let n = n as usize;
                     let row = csr.row(n);
-                    let start = row.start;
-                    for (k, &j) in csr.post_of()[row].iter().enumerate() {
-                        pass.visit::<true>(&mut synapse, w, start + k, n, j as usize);
+                    let posts = &csr.post_of()[row.clone()];
+                    let (start, posts) = match &locator {
+                        Some(locator) => {
+                            let part = locator.locate(posts);
+                            (row.start + part.start, &posts[part])
+                        }
+                        None => (row.start, posts),
+                    };
+                    for (k, &j) in posts.iter().enumerate() {
+                        self.visit::<true>(&mut synapse, start + k, n, j as usize);
                     }
                 }
             }
             (Owner::Post, Connectivity::Dense { n_pre, n_post }) => {
                 for &n in neurons {
                     let n = n as usize;
+                    if !mine(n) {
+                        continue;
+                    }
                     for i in 0..*n_pre {
-                        pass.visit::<false>(&mut synapse, w, i * n_post + n, i, n);
+                        self.visit::<false>(&mut synapse, i * n_post + n, i, n);
                     }
                 }
             }
             (Owner::Post, Connectivity::Sparse(csr)) => {
                 for &n in neurons {
                     let n = n as usize;
+                    if !mine(n) {
+                        continue;
+                    }
                     let (pres, syns) = csr.column(n);
                     for (&i, &s) in pres.iter().zip(syns) {
-                        pass.visit::<false>(&mut synapse, w, s as usize, i as usize, n);
+                        self.visit::<false>(&mut synapse, s as usize, i as usize, n);
                     }
                 }
             }
         }
     }
-}
 
-/// What every visit of one pass of hooks ([`RuleState::hooks`]) shares.
-struct HookPass<'a, R: Rule> {
-    rule: &'a R,
-    /// This step's events of the other side (post spikes for a pre pass), when `both`.
-    other_side: &'a [bool],
-    both: bool,
-    kernel: BoundKernel,
-    order: UpdateOrder,
-}
-
-impl<R: Rule> HookPass<'_, R> {
     /// The hook of synapse `s` (`pre → post`), on the pre side when `PRE`, its changes bounded
-    /// into `w[s]` at once unless they accumulate.
+    /// into its weight at once unless they accumulate.
     #[inline(always)]
     fn visit<const PRE: bool>(
         &self,
         synapse: &mut Synapse<'_, R::SynapseState>,
-        w: &mut [Real],
         s: usize,
         pre: usize,
         post: usize,
     ) {
+        let other_side = if PRE {
+            self.reads.spiking
+        } else {
+            self.reads.arriving
+        };
         synapse.accumulate = R::EVERY_STEP
             || (self.both
-                && self
-                    .other_side
+                && other_side
                     .get(if PRE { post } else { pre })
                     .copied()
                     .unwrap_or(false))
@@ -609,9 +702,12 @@ impl<R: Rule> HookPass<'_, R> {
             self.rule.on_post(synapse);
         }
         if synapse.touched {
-            w[s] = self
-                .kernel
-                .apply(self.order, w[s], synapse.pos, synapse.neg);
+            // SAFETY: `hooks` visits only the synapses of its partition.
+            let w = unsafe { &mut *self.w.at(s) };
+            *w = match self.nest_additive {
+                Some(nest) => nest.apply(*w, synapse.pos, synapse.neg),
+                None => self.kernel.apply(self.order, *w, synapse.pos, synapse.neg),
+            };
         }
     }
 }
@@ -743,34 +839,59 @@ type RuleProjection<'a, R> = (
 );
 
 /// The `Plasticity` system of rule `R`: [`rule_kernel`] for each of its projections (which
-/// leaves the step's bounded changes applied).
+/// leaves the step's bounded changes applied). With several threads (or ranks) the hooks run
+/// partitioned by postsynaptic neuron, with the same bits (`docs/parallel.md`).
 pub fn rule_step<R: Rule>(
     clock: Res<Clock>,
+    executor: Res<Executor>,
+    lists: Local<PartitionLists>,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
-    rule_projections(clock.step, 0.0, projections, &spikes);
+    rule_projections(clock.step, 0.0, &executor, lists, projections, &spikes);
 }
 
 /// [`rule_step`] for a rule that reads the reward ([`Rule::REWARD`]): the same with the
 /// broadcast reward of the step (0 while no reward source has set one).
 pub fn rewarded_rule_step<R: Rule>(
     clock: Res<Clock>,
+    executor: Res<Executor>,
+    lists: Local<PartitionLists>,
     reward: Option<Res<Reward>>,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
     let r = reward.map_or(0.0, |r| r.value());
-    rule_projections(clock.step, r, projections, &spikes);
+    rule_projections(clock.step, r, &executor, lists, projections, &spikes);
 }
 
+/// Each partition's lists of the synapses it accumulated changes for, one list per projection
+/// (kept between steps so that a step allocates nothing).
+#[derive(Debug, Default)]
+pub struct PartitionLists(pub(crate) Vec<Vec<Vec<u32>>>);
+
+/// One step of rule `R` on each of its projections. With one thread and one rank (or a rule
+/// with a per-step hook, [`Rule::EVERY_STEP`], whose `on_step` sees every synapse) this is
+/// [`rule_kernel_with_reward`] per projection. Otherwise the hooks of all projections run in
+/// one region per hook phase (two for [`SameStep::PreFirst`], whose presynaptic traces jump
+/// between the passes, one otherwise): partition `p` visits, for every projection in order,
+/// the synapses onto its block of postsynaptic neurons (its part of each arriving row, the
+/// columns of its spiking neurons), and bounds its accumulated changes into their weights. The
+/// traces seek and jump on the calling thread before and after (O(spikes)), so every hook
+/// reads what it reads on one thread: the bits do not depend on the partition.
 #[inline]
 fn rule_projections<R: Rule>(
     step: u64,
     reward: Real,
+    executor: &Executor,
+    mut lists: Local<PartitionLists>,
     mut projections: Query<RuleProjection<R>>,
     spikes: &Query<&Spikes>,
 ) {
+    if !executor.is_single() && !R::EVERY_STEP {
+        partitioned_projections(step, reward, executor, &mut lists.0, projections, spikes);
+        return;
+    }
     for (
         recorded,
         projection,
@@ -799,11 +920,183 @@ fn rule_projections<R: Rule>(
             },
         );
         if recorded_at(recorded, step) {
-            for trace in &mut state.traces {
-                trace.refresh_view_at(step);
-            }
+            state.refresh_views(step);
         }
     }
+}
+
+/// A projection with events this step, in [`partitioned_projections`].
+struct Active<'a, R: Rule> {
+    rule: &'a R,
+    connectivity: &'a Connectivity,
+    arrivals: &'a [u32],
+    post: &'a [u32],
+    bounding: &'a WeightBounding,
+    state: &'a mut RuleState<R>,
+    update: &'a mut WeightUpdate,
+    weights: &'a mut [Real],
+    both: bool,
+    /// Whether a recorder samples the traces this step.
+    recorded: bool,
+}
+
+/// [`rule_projections`] on several partitions.
+fn partitioned_projections<R: Rule>(
+    step: u64,
+    reward: Real,
+    executor: &Executor,
+    lists: &mut Vec<Vec<Vec<u32>>>,
+    mut projections: Query<RuleProjection<R>>,
+    spikes: &Query<&Spikes>,
+) {
+    let mut active = Vec::new();
+    for (
+        recorded,
+        projection,
+        connectivity,
+        arrivals,
+        params,
+        bounding,
+        mut state,
+        update,
+        weights,
+    ) in &mut projections
+    {
+        let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
+        let arrivals = &arrivals.pre[..];
+        let recorded = recorded_at(recorded, step);
+        if arrivals.is_empty() && post.is_empty() {
+            if recorded {
+                state.refresh_views(step);
+            }
+            continue;
+        }
+        active.push(Active {
+            rule: &params.0,
+            connectivity,
+            arrivals,
+            post,
+            bounding,
+            state: state.into_inner(),
+            update: update.into_inner(),
+            weights: &mut weights.into_inner().w,
+            both: false,
+            recorded,
+        });
+    }
+    partitioned_kernel(executor, lists, &mut active, step, reward);
+}
+
+/// One step of rule `R` on the projections `active` (each with arrivals or post spikes), on the
+/// executor's partitions: what [`rule_kernel_with_reward`] does to each, with the same bits.
+/// Pure over its arguments (no World).
+fn partitioned_kernel<R: Rule>(
+    executor: &Executor,
+    lists: &mut Vec<Vec<Vec<u32>>>,
+    active: &mut [Active<'_, R>],
+    step: u64,
+    reward: Real,
+) {
+    if active.is_empty() {
+        return;
+    }
+    for a in active.iter_mut() {
+        for trace in &mut a.state.traces {
+            trace.seek(step);
+        }
+        a.both = !a.arrivals.is_empty() && !a.post.is_empty();
+        if a.both {
+            a.state.mark_both(a.arrivals, a.post, true);
+        }
+        if R::SAME_STEP == SameStep::Both {
+            a.state.jump(Owner::Pre, a.arrivals, step);
+            a.state.jump(Owner::Post, a.post, step);
+        }
+    }
+    lists.resize_with(executor.threads(), Vec::new);
+    for list in lists.iter_mut() {
+        list.resize_with(active.len(), Vec::new);
+    }
+    let now = (step, reward);
+    match R::SAME_STEP {
+        SameStep::Neither => {
+            hooks_region(executor, active, lists, &[Owner::Post, Owner::Pre], now);
+            for a in active.iter_mut() {
+                a.state.jump(Owner::Pre, a.arrivals, step);
+                a.state.jump(Owner::Post, a.post, step);
+            }
+        }
+        SameStep::PreFirst => {
+            hooks_region(executor, active, lists, &[Owner::Pre], now);
+            for a in active.iter_mut() {
+                a.state.jump(Owner::Pre, a.arrivals, step);
+            }
+            hooks_region(executor, active, lists, &[Owner::Post], now);
+            for a in active.iter_mut() {
+                a.state.jump(Owner::Post, a.post, step);
+            }
+        }
+        SameStep::Both => {
+            hooks_region(executor, active, lists, &[Owner::Post, Owner::Pre], now);
+        }
+    }
+    for a in active.iter_mut() {
+        if a.both {
+            a.state.mark_both(a.arrivals, a.post, false);
+        }
+        if a.recorded {
+            a.state.refresh_views(step);
+        }
+    }
+}
+
+/// One region: each partition runs the hook passes `passes` (in this order) of every active
+/// projection on its block, and, after the step's last pass ([`Owner::Post`] for
+/// [`SameStep::PreFirst`]), bounds the changes it accumulated into their weights.
+fn hooks_region<R: Rule>(
+    executor: &Executor,
+    active: &mut [Active<'_, R>],
+    lists: &mut [Vec<Vec<u32>>],
+    passes: &[Owner],
+    (step, reward): (u64, Real),
+) {
+    let last = R::SAME_STEP != SameStep::PreFirst || passes == [Owner::Post];
+    let projections: Vec<_> = active
+        .iter_mut()
+        .map(|a| {
+            let (reads, states) = a.state.split();
+            let pass = RulePass {
+                rule: a.rule,
+                connectivity: a.connectivity,
+                reads,
+                states,
+                w: BySynapse::new(a.weights),
+                kernel: a.bounding.kernel,
+                order: a.bounding.order,
+                nest_additive: NestAdditive::of(a.bounding.kernel, a.bounding.order),
+                step,
+                reward,
+                both: a.both,
+            };
+            (pass, a.update.shared_sums(), a.arrivals, a.post)
+        })
+        .collect();
+    executor.for_each_part(lists.iter_mut(), |p, lists| {
+        for ((pass, sums, arrivals, post), list) in projections.iter().zip(lists.iter_mut()) {
+            let block = executor.block(pass.connectivity.n_post(), p);
+            for &owner in passes {
+                let neurons = match owner {
+                    Owner::Pre => arrivals,
+                    Owner::Post => post,
+                };
+                pass.hooks::<false>(owner, neurons, &block, sums.with_list(list));
+            }
+            if last {
+                // SAFETY: this partition accumulated only for synapses onto its block.
+                unsafe { sums.with_list(list).apply(pass.w, pass.kernel, pass.order) };
+            }
+        }
+    });
 }
 
 /// Attach rule `R` to a projection (the `attach` of the `Model` impl that
@@ -1024,8 +1317,27 @@ mod tests {
     /// (probability `p` per neuron and step, many same-step pre/post events).
     fn run<R: Rule>(rule: &R, accumulate: bool, w0: Real) -> Vec<Vec<Real>> {
         ACCUMULATE_ALL.with(|a| a.set(accumulate));
+        let conn = Connectivity::Dense {
+            n_pre: 13,
+            n_post: 7,
+        };
+        let out = run_on(rule, &conn, None, w0).0;
+        ACCUMULATE_ALL.with(|a| a.set(false));
+        out
+    }
+
+    /// [`run`] on `connectivity` (13 × 7), with [`rule_kernel`] or, with `Some(threads)`, on
+    /// that many partitions ([`partitioned_kernel`]); also the rule state at the end.
+    fn run_on<R: Rule>(
+        rule: &R,
+        conn: &Connectivity,
+        threads: Option<usize>,
+        w0: Real,
+    ) -> (Vec<Vec<Real>>, RuleState<R>) {
         let (n_pre, n_post, steps, p) = (13, 7, 400, 0.15);
-        let conn = Connectivity::Dense { n_pre, n_post };
+        assert_eq!((conn.n_pre(), conn.n_post()), (n_pre, n_post));
+        let executor = threads.map(|t| Executor::new(t).unwrap());
+        let mut lists = Vec::new();
         let mut state = RuleState::new(rule, n_pre, n_post, n_pre * n_post, 0.1);
         let mut update = WeightUpdate::new(n_pre * n_post);
         let (bounds, order) = rule.bounds();
@@ -1045,17 +1357,134 @@ mod tests {
         let mut out = Vec::new();
         for step in 0..steps {
             let (a, b) = (draw(n_pre), draw(n_post));
-            let mut changes = WeightChanges {
-                w: &mut w,
-                update: &mut update,
-                bounding: &bounding,
-            };
-            rule_kernel(rule, &conn, &mut state, step, &a, &b, &mut changes);
+            if let Some(executor) = &executor {
+                let mut active = [Active {
+                    rule,
+                    connectivity: conn,
+                    arrivals: &a,
+                    post: &b,
+                    bounding: &bounding,
+                    state: &mut state,
+                    update: &mut update,
+                    weights: &mut w,
+                    both: false,
+                    recorded: false,
+                }];
+                let events = usize::from(!a.is_empty() || !b.is_empty());
+                partitioned_kernel(executor, &mut lists, &mut active[..events], step, 0.0);
+            } else {
+                let mut changes = WeightChanges {
+                    w: &mut w,
+                    update: &mut update,
+                    bounding: &bounding,
+                };
+                rule_kernel(rule, conn, &mut state, step, &a, &b, &mut changes);
+            }
             assert!(update.is_empty());
             out.push(w.clone());
         }
-        ACCUMULATE_ALL.with(|a| a.set(false));
-        out
+        (out, state)
+    }
+
+    /// Pair STDP in a given same-step order, counting its hooks per synapse.
+    macro_rules! ordered_pair_rule {
+        ($name:ident, $scene:literal, $order:expr) => {
+            crate::plasticity_rule! {
+                /// A test rule: pair STDP with hard bounds, depression first.
+                rule $name($scene, "test: pair STDP in one same-step order") {
+                    /// Amplitude of both changes.
+                    pub a: f64 = 0.2; "1", non_negative;
+                }
+            }
+
+            impl Rule for $name {
+                const TRACES: &'static [&'static str] = &["x", "y"];
+                const SAME_STEP: SameStep = $order;
+                /// Hooks seen.
+                type SynapseState = u32;
+
+                fn traces(&self) -> Vec<Trace> {
+                    vec![Trace::pre(5.0), Trace::post(3.0).nearest()]
+                }
+
+                fn bounds(&self) -> (Bounds, UpdateOrder) {
+                    let hard = Bounds::Hard {
+                        w_min: Some(0.0),
+                        w_max: Some(0.6),
+                    };
+                    (hard, UpdateOrder::DepressionFirst)
+                }
+
+                fn on_pre(&self, syn: &mut Synapse<'_, u32>) {
+                    *syn.state() += 1;
+                    let amount = self.a as Real * syn.trace(1);
+                    syn.depress(amount);
+                }
+
+                fn on_post(&self, syn: &mut Synapse<'_, u32>) {
+                    *syn.state() += 1;
+                    let amount = self.a as Real * syn.trace(0);
+                    syn.potentiate(amount);
+                }
+            }
+        };
+    }
+
+    ordered_pair_rule!(PreFirstPair, "TestPreFirst", SameStep::PreFirst);
+    ordered_pair_rule!(BothPair, "TestBoth", SameStep::Both);
+
+    /// `rule` on 2 and 3 partitions gives the weights and state of one thread at every step,
+    /// on a dense projection and on the same synapses as sparse rows; and the weights move.
+    fn partitions_agree<R: Rule + PartialEq>(rule: &R, w0: Real) {
+        let dense = Connectivity::Dense {
+            n_pre: 13,
+            n_post: 7,
+        };
+        for conn in [dense.clone(), dense.to_sparse()] {
+            let (reference, state) = run_on(rule, &conn, None, w0);
+            let changed = reference.last().unwrap().iter().filter(|&&w| w != w0);
+            assert!(changed.count() > 20, "{}", R::NAME);
+            for threads in [1, 2, 3] {
+                let (weights, parted) = run_on(rule, &conn, Some(threads), w0);
+                assert!(weights == reference, "{}: {threads} partitions", R::NAME);
+                assert!(parted == state, "{}: {threads} partitions", R::NAME);
+            }
+        }
+    }
+
+    #[test]
+    fn partitions_give_the_bits_of_one_thread_in_every_same_step_order() {
+        let triplet = TripletStdp {
+            a2_plus: 0.05,
+            a3_plus: 0.02,
+            a2_minus: 0.07,
+            a3_minus: 0.01,
+            bounds: Bounds::Nest {
+                w_max: 1.0,
+                mu_plus: 0.5,
+                mu_minus: 1.0,
+            },
+            ..TripletStdp::default()
+        };
+        const { assert!(matches!(TripletStdp::SAME_STEP, SameStep::Neither)) };
+        partitions_agree(&triplet, 0.5);
+        let vogels = VogelsSprekeler {
+            eta: 0.05,
+            w_max: -2.0,
+            ..VogelsSprekeler::default()
+        };
+        partitions_agree(&vogels, -0.5);
+        partitions_agree(&PreFirstPair::default(), 0.3);
+        partitions_agree(&BothPair::default(), 0.3);
+        // The orders differ, so each case tests its own path.
+        let dense = Connectivity::Dense {
+            n_pre: 13,
+            n_post: 7,
+        };
+        assert_ne!(
+            run_on(&PreFirstPair::default(), &dense, None, 0.3).0,
+            run_on(&BothPair::default(), &dense, None, 0.3).0
+        );
     }
 
     crate::plasticity_rule! {

@@ -36,6 +36,7 @@ use hebb_core::Real;
 use hebb_core::clock::Clock;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::error::{BuildError, ParamError};
+use hebb_core::parallel::Executor;
 use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
@@ -45,9 +46,11 @@ use hebb_core::registry::{AttachContext, Model, ModelKind, ParamDoc};
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::{Bounds, UpdateOrder};
-use crate::pair::{PairTraces, Side, pair_step, recorded_at, sign};
+use crate::owned::BySynapse;
+use crate::pair::{PairTraces, Side, pair_step, pair_terms_in, recorded_at, sign};
+use crate::rule::PartitionLists;
 use crate::trace::TraceMode;
-use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
+use crate::update::{SharedSums, WeightBounding, WeightUpdate, apply_accumulated};
 
 /// Pair-based STDP (Inferno's `STDP` trainer). Scenes write the amplitudes as magnitudes
 /// (`a_plus`, `a_minus`) or in Inferno's signed form (`lr_post`, `lr_pre`), see
@@ -292,12 +295,45 @@ type StdpProjection<'a> = (
 );
 
 /// `Plasticity` system of [`Stdp`]: the kernel, then the accumulated changes applied with the
-/// projection's bounds.
+/// projection's bounds. With several threads (or ranks) it runs partitioned by postsynaptic
+/// neuron with the same bits ([`stdp_partitioned`]).
 pub fn stdp_step(
     clock: Res<Clock>,
+    executor: Res<Executor>,
+    mut lists: Local<PartitionLists>,
     mut projections: Query<StdpProjection, With<StdpRule>>,
     spikes: Query<&Spikes>,
 ) {
+    if !executor.is_single() {
+        let mut active = Vec::new();
+        for (
+            recorded,
+            projection,
+            connectivity,
+            arrivals,
+            signs,
+            bounding,
+            traces,
+            update,
+            weights,
+        ) in &mut projections
+        {
+            let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
+            active.push(StdpProjectionStep {
+                recorded: recorded_at(recorded, clock.step),
+                connectivity,
+                arrivals: &arrivals.pre,
+                post,
+                signs: *signs,
+                bounding,
+                traces: traces.into_inner(),
+                update: update.into_inner(),
+                weights: &mut weights.into_inner().w,
+            });
+        }
+        stdp_partitioned(&executor, &mut lists.0, &mut active, clock.step);
+        return;
+    }
     for (
         recorded,
         projection,
@@ -325,6 +361,104 @@ pub fn stdp_step(
             traces.refresh_views_at(clock.step);
         }
     }
+}
+
+/// One STDP projection's step, as [`stdp_partitioned`] takes it.
+pub struct StdpProjectionStep<'a> {
+    /// Whether a recorder samples the traces after this step.
+    pub recorded: bool,
+    /// The synapses.
+    pub connectivity: &'a Connectivity,
+    /// This step's arrivals (ascending presynaptic indices).
+    pub arrivals: &'a [u32],
+    /// This step's postsynaptic spikes.
+    pub post: &'a [u32],
+    /// The signs of the two terms.
+    pub signs: PairSigns,
+    /// Bounds and update order.
+    pub bounding: &'a WeightBounding,
+    /// The traces.
+    pub traces: &'a mut PairTraces,
+    /// The accumulator (empty between steps).
+    pub update: &'a mut WeightUpdate,
+    /// The weights.
+    pub weights: &'a mut [Real],
+}
+
+/// What the partitions of [`stdp_partitioned`]'s region share of one projection.
+struct Shared<'a> {
+    connectivity: &'a Connectivity,
+    arrivals: &'a [u32],
+    post: &'a [u32],
+    signs: PairSigns,
+    bounding: &'a WeightBounding,
+    traces: &'a PairTraces,
+    sums: SharedSums<'a>,
+    w: BySynapse<'a, Real>,
+}
+
+/// The [`Stdp`] step of every projection on the executor's partitions, in one region, with
+/// the bits of [`stdp_kernel`] and [`apply_accumulated`] on one thread. The traces seek and
+/// jump on the calling thread (O(spikes)); then partition `p` adds, for each projection in
+/// order, the terms of the synapses onto its block (the columns of its spiking neurons, its
+/// part of every arriving row: [`pair_terms_in`], in `pair_step`'s order) into the shared
+/// per-synapse sums, keeping its own list of touched synapses, and bounds them into their
+/// weights. `lists` holds the partitions' lists between steps.
+pub fn stdp_partitioned(
+    executor: &Executor,
+    lists: &mut Vec<Vec<Vec<u32>>>,
+    active: &mut [StdpProjectionStep<'_>],
+    step: u64,
+) {
+    for a in active.iter_mut() {
+        a.traces.seek(step);
+        a.traces.pre.spike_all(a.arrivals);
+        a.traces.post.spike_all(a.post);
+        if a.recorded {
+            a.traces.refresh_views_at(step);
+        }
+    }
+    let shared: Vec<_> = active
+        .iter_mut()
+        .filter(|a| !a.arrivals.is_empty() || !a.post.is_empty())
+        .map(|a| Shared {
+            connectivity: a.connectivity,
+            arrivals: a.arrivals,
+            post: a.post,
+            signs: a.signs,
+            bounding: a.bounding,
+            traces: &*a.traces,
+            sums: a.update.shared_sums(),
+            w: BySynapse::new(&mut *a.weights),
+        })
+        .collect();
+    if shared.is_empty() {
+        return;
+    }
+    lists.resize_with(executor.threads(), Vec::new);
+    for list in lists.iter_mut() {
+        list.resize_with(shared.len(), Vec::new);
+    }
+    executor.for_each_part(lists.iter_mut(), |p, lists| {
+        for (a, list) in shared.iter().zip(lists.iter_mut()) {
+            let block = executor.block(a.connectivity.n_post(), p);
+            let mut update = a.sums.with_list(list);
+            pair_terms_in(
+                a.connectivity,
+                a.traces,
+                a.arrivals,
+                a.post,
+                &block,
+                |side, s, v| {
+                    // SAFETY: `pair_terms_in` visits only synapses onto this partition's block.
+                    unsafe { update.add_signed(s, a.signs.of(side), v) };
+                },
+            );
+            let bounding = a.bounding;
+            // SAFETY: this partition touched only synapses onto its block.
+            unsafe { update.apply(a.w, bounding.kernel, bounding.order) };
+        }
+    });
 }
 
 /// Registers [`Stdp`] and its system.
@@ -553,5 +687,89 @@ mod tests {
                 .to_string()
                 .starts_with("bounds.w_max")
         );
+    }
+
+    /// Weights and traces after every step of a 13 × 7 projection with random spikes, with
+    /// [`stdp_kernel`] on one thread or, with `Some(threads)`, [`stdp_partitioned`].
+    fn run_random(conn: &Connectivity, threads: Option<usize>) -> (Vec<Vec<Real>>, PairTraces) {
+        let (n_pre, n_post, p) = (13, 7, 0.15);
+        let executor = threads.map(|t| Executor::new(t).unwrap());
+        let mut lists = Vec::new();
+        let mut traces = PairTraces::new(
+            n_pre,
+            n_post,
+            0.1,
+            5.0,
+            1.0,
+            3.0,
+            1.0,
+            TraceMode::Cumulative,
+        );
+        let signs = PairSigns {
+            post: 1.0,
+            pre: -1.0,
+        };
+        let bounding = WeightBounding::new(
+            Bounds::Hard {
+                w_min: Some(0.0),
+                w_max: Some(0.6),
+            },
+            UpdateOrder::Combined,
+        );
+        let mut update = WeightUpdate::new(n_pre * n_post);
+        let mut w = vec![0.3; n_pre * n_post];
+        let mut seed = 99u64;
+        let mut draw = |n: usize| -> Vec<u32> {
+            (0..n as u32)
+                .filter(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((seed >> 33) as f64 / (1u64 << 31) as f64) < p
+                })
+                .collect()
+        };
+        let mut out = Vec::new();
+        for step in 0..400 {
+            let (a, b) = (draw(n_pre), draw(n_post));
+            if let Some(executor) = &executor {
+                let mut active = [StdpProjectionStep {
+                    recorded: false,
+                    connectivity: conn,
+                    arrivals: &a,
+                    post: &b,
+                    signs,
+                    bounding: &bounding,
+                    traces: &mut traces,
+                    update: &mut update,
+                    weights: &mut w,
+                }];
+                stdp_partitioned(executor, &mut lists, &mut active, step);
+            } else {
+                stdp_kernel(conn, &mut traces, signs, step, &a, &b, &mut update);
+                apply_accumulated(&mut update, &mut w, &bounding);
+            }
+            assert!(update.is_empty());
+            out.push(w.clone());
+        }
+        (out, traces)
+    }
+
+    #[test]
+    fn partitions_give_the_bits_of_one_thread() {
+        let dense = Connectivity::Dense {
+            n_pre: 13,
+            n_post: 7,
+        };
+        for conn in [dense.clone(), dense.to_sparse()] {
+            let (reference, traces) = run_random(&conn, None);
+            let last = reference.last().unwrap();
+            assert!(last.iter().filter(|&&w| w != 0.3).count() > 20);
+            for threads in [1, 2, 3] {
+                let (weights, parted) = run_random(&conn, Some(threads));
+                assert!(weights == reference, "{threads} partitions");
+                assert!(parted == traces, "{threads} partitions");
+            }
+        }
     }
 }

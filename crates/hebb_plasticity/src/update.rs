@@ -26,6 +26,7 @@ use hebb_core::projection::Weights;
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::{BoundKernel, Bounds, UpdateOrder};
+use crate::owned::BySynapse;
 
 /// Accumulated potentiation and depression of one projection for the current step.
 #[derive(Component, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +140,147 @@ impl WeightUpdate {
             self.pos[s] = 0.0;
             self.neg[s] = 0.0;
             self.marked[s] = false;
+        }
+        self.touched.clear();
+    }
+}
+
+/// One partition's view of a [`WeightUpdate`]: the per-synapse sums, shared by the partitions
+/// of a region (each writes only its own synapses, see [`crate::owned`]), and the partition's
+/// own list of the synapses it touched. With one partition it is the accumulator's own list.
+pub(crate) struct Accumulator<'a> {
+    pos: BySynapse<'a, Real>,
+    neg: BySynapse<'a, Real>,
+    marked: BySynapse<'a, bool>,
+    touched: &'a mut Vec<u32>,
+}
+
+/// A [`WeightUpdate`]'s per-synapse sums, shared by the partitions of a region.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedSums<'a> {
+    pos: BySynapse<'a, Real>,
+    neg: BySynapse<'a, Real>,
+    marked: BySynapse<'a, bool>,
+}
+
+impl WeightUpdate {
+    /// The accumulator as one partition that owns every synapse sees it.
+    #[inline]
+    pub(crate) fn accumulator(&mut self) -> Accumulator<'_> {
+        Accumulator {
+            pos: BySynapse::new(&mut self.pos),
+            neg: BySynapse::new(&mut self.neg),
+            marked: BySynapse::new(&mut self.marked),
+            touched: &mut self.touched,
+        }
+    }
+
+    /// The per-synapse sums, for partitions that each keep their own list of touched synapses
+    /// ([`SharedSums::with_list`]) and apply it themselves. Nothing may be pending.
+    pub(crate) fn shared_sums(&mut self) -> SharedSums<'_> {
+        debug_assert!(self.is_empty(), "the accumulator is empty between steps");
+        SharedSums {
+            pos: BySynapse::new(&mut self.pos),
+            neg: BySynapse::new(&mut self.neg),
+            marked: BySynapse::new(&mut self.marked),
+        }
+    }
+}
+
+impl<'a> SharedSums<'a> {
+    /// One partition's accumulator: these sums with the partition's own list of touched synapses.
+    #[inline]
+    pub(crate) fn with_list(self, touched: &'a mut Vec<u32>) -> Accumulator<'a> {
+        Accumulator {
+            pos: self.pos,
+            neg: self.neg,
+            marked: self.marked,
+            touched,
+        }
+    }
+}
+
+impl Accumulator<'_> {
+    /// Mark synapse `s` as touched.
+    ///
+    /// # Safety
+    /// No other partition accesses synapse `s` meanwhile (its postsynaptic neuron is in the
+    /// caller's block).
+    #[inline(always)]
+    unsafe fn touch(&mut self, s: usize) {
+        // SAFETY: the caller owns synapse `s`.
+        let marked = unsafe { &mut *self.marked.at(s) };
+        if !*marked {
+            *marked = true;
+            self.touched.push(s as u32);
+        }
+    }
+
+    /// Add potentiation `amount` to synapse `s`.
+    ///
+    /// # Safety
+    /// As [`Accumulator::touch`]: the caller owns synapse `s`.
+    #[inline(always)]
+    pub(crate) unsafe fn potentiate(&mut self, s: usize, amount: Real) {
+        // SAFETY: the caller owns synapse `s`.
+        unsafe {
+            self.touch(s);
+            *self.pos.at(s) += amount;
+        }
+    }
+
+    /// Add depression `amount` to synapse `s`.
+    ///
+    /// # Safety
+    /// As [`Accumulator::touch`]: the caller owns synapse `s`.
+    #[inline(always)]
+    pub(crate) unsafe fn depress(&mut self, s: usize, amount: Real) {
+        // SAFETY: the caller owns synapse `s`.
+        unsafe {
+            self.touch(s);
+            *self.neg.at(s) += amount;
+        }
+    }
+
+    /// Add `coefficient · magnitude` to synapse `s`, routed by the coefficient's sign
+    /// ([`WeightUpdate::add_signed`]).
+    ///
+    /// # Safety
+    /// As [`Accumulator::touch`]: the caller owns synapse `s`.
+    #[inline(always)]
+    pub(crate) unsafe fn add_signed(&mut self, s: usize, coefficient: Real, magnitude: Real) {
+        // SAFETY: the caller owns synapse `s`.
+        unsafe {
+            if coefficient >= 0.0 {
+                self.potentiate(s, coefficient * magnitude);
+            } else {
+                self.depress(s, -coefficient * magnitude);
+            }
+        }
+    }
+
+    /// Apply the touched synapses' sums to `w` with `bounds` in `order` (exactly
+    /// [`WeightUpdate::apply_to`] for these synapses) and clear them.
+    ///
+    /// # Safety
+    /// The caller owns every synapse it touched (as for [`Accumulator::potentiate`]).
+    pub(crate) unsafe fn apply(
+        &mut self,
+        w: BySynapse<'_, Real>,
+        bounds: BoundKernel,
+        order: UpdateOrder,
+    ) {
+        for &s in self.touched.iter() {
+            let s = s as usize;
+            // SAFETY: the caller owns synapse `s`, which it touched.
+            unsafe {
+                let (pos, neg) = (&mut *self.pos.at(s), &mut *self.neg.at(s));
+                let w = &mut *w.at(s);
+                *w = bounds.apply(order, *w, *pos, *neg);
+                *pos = 0.0;
+                *neg = 0.0;
+                *self.marked.at(s) = false;
+            }
         }
         self.touched.clear();
     }
