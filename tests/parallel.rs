@@ -5,8 +5,12 @@
 use std::path::PathBuf;
 
 use hebb::DefaultPlugins;
-use hebb::core::simulation::Simulation;
+use hebb::core::connectivity::{ConnectivitySpec, WeightInit};
+use hebb::core::parallel::block_range;
+use hebb::core::simulation::{PopulationSpec, ProjectionSpec, Simulation};
+use hebb::neurons::LifRef;
 use hebb::scene::{BuildOptions, Scene, registry_of};
+use hebb::synapses::Exponential;
 
 /// Steps run per scene (or the scene's whole duration when shorter): long enough for spikes to
 /// cross every delay and plasticity to act.
@@ -105,6 +109,84 @@ fn threads_can_change_between_steps() {
     assert!(state_bytes(&sim) == state_bytes(&straight));
     assert!(sim.set_threads(0).is_err());
     assert_eq!(sim.threads(), 2);
+}
+
+/// Bytes held by every sparse projection's rows (and row splits) of `sim`.
+fn row_bytes(sim: &mut Simulation) -> Vec<(usize, usize)> {
+    use hebb::core::connectivity::Connectivity;
+    let mut query = sim.world.query::<&Connectivity>();
+    query
+        .iter(&sim.world)
+        .filter_map(|c| match c {
+            Connectivity::Sparse(csr) => Some((csr.heap_bytes(), c.n_pre())),
+            Connectivity::Dense { .. } => None,
+        })
+        .collect()
+}
+
+#[test]
+fn sparse_rows_keep_their_split_positions_only_on_several_threads() {
+    use hebb::core::connectivity::Connectivity;
+    let registry = registry_of(DefaultPlugins);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenes/brette2007_coba.ron");
+    let scene = Scene::load(&path, &registry).unwrap();
+    let mut sim = build(&scene, 1);
+    let rows_only = row_bytes(&mut sim);
+    assert_eq!(rows_only.len(), 4);
+    let splits_of = |sim: &mut Simulation| -> Vec<bool> {
+        let threads = sim.threads();
+        let mut query = sim.world.query::<&Connectivity>();
+        query
+            .iter(&sim.world)
+            .filter_map(|c| match c {
+                Connectivity::Sparse(csr) => Some((0..threads).all(|p| {
+                    csr.row_parts(&block_range(c.n_post(), p, threads))
+                        .is_some()
+                })),
+                Connectivity::Dense { .. } => None,
+            })
+            .collect()
+    };
+    for threads in [2, 3, 1, 2] {
+        sim.set_threads(threads).unwrap();
+        // One offset of 2 bytes per row and inner bound (8 bytes for the bound itself).
+        let expected: Vec<(usize, usize)> = rows_only
+            .iter()
+            .map(|&(bytes, rows)| (bytes + (threads - 1) * (2 * rows + 8), rows))
+            .collect();
+        assert_eq!(row_bytes(&mut sim), expected, "{threads} threads");
+        assert!(
+            splits_of(&mut sim)
+                .iter()
+                .all(|&kept| kept == (threads > 1)),
+            "{threads} threads"
+        );
+    }
+    // A projection added to a simulation already on several threads gets them too.
+    let mut sim = Simulation::new(0.1, 1).unwrap();
+    sim.add_plugins(DefaultPlugins);
+    sim.set_threads(2).unwrap();
+    for name in ["a", "b"] {
+        sim.add_population(PopulationSpec {
+            name: name.into(),
+            size: 100,
+            model: Box::new(LifRef::default()),
+        })
+        .unwrap();
+    }
+    sim.add_projection(ProjectionSpec::new(
+        "a_b",
+        "a",
+        "b",
+        ConnectivitySpec::FixedProbability {
+            p: 0.1,
+            autapses: true,
+        },
+        WeightInit::Constant(0.5),
+        Exponential::default(),
+    ))
+    .unwrap();
+    assert_eq!(splits_of(&mut sim), [true]);
 }
 
 #[test]

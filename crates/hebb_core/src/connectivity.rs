@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Real;
 use crate::error::ParamError;
+use crate::parallel::row_splits::{RowParts, RowSplits};
 use crate::rng::{Stream, Streams};
 
 /// The most synapses one projection may hold (synapse indices are `u32`).
@@ -37,6 +38,9 @@ pub struct Csr {
     /// kept only where something reads it (plasticity): a static projection costs its rows
     /// alone (`post` + weights: 8 bytes per synapse).
     incoming: OnceLock<Incoming>,
+    /// Each row's split positions at this process's partition boundaries, kept while it runs
+    /// on several partitions ([`Csr::split_rows_at`]); `None` on one thread.
+    splits: Option<RowSplits>,
 }
 
 /// The transposed index of a [`Csr`]: its synapses grouped by postsynaptic neuron.
@@ -108,6 +112,7 @@ impl Csr {
             row_ptr,
             post,
             incoming: OnceLock::new(),
+            splits: None,
         }
     }
 
@@ -145,6 +150,7 @@ impl Csr {
                 in_pre,
                 in_syn,
             }),
+            splits: None,
         }
     }
 
@@ -160,12 +166,30 @@ impl Csr {
         self.incoming.get().is_some()
     }
 
-    /// Bytes held by this CSR (rows, and the transposed index if built).
+    /// Bytes held by this CSR (rows, and the transposed index and row splits if built).
     pub fn heap_bytes(&self) -> usize {
         let index = self.incoming.get().map_or(0, |inc| {
             4 * (inc.col_ptr.len() + inc.in_pre.len() + inc.in_syn.len())
         });
-        4 * (self.row_ptr.len() + self.post.len()) + index
+        let splits = self.splits.as_ref().map_or(0, RowSplits::heap_bytes);
+        4 * (self.row_ptr.len() + self.post.len()) + index + splits
+    }
+
+    /// Keep each row's split positions at the postsynaptic boundaries `bounds` (this process's
+    /// partition bounds, [`crate::parallel::Executor::partition_bounds`]), so that
+    /// [`Csr::row_parts`] finds a partition's part of every row with one load; the simulation
+    /// does this whenever its partition layout changes. Bounds at 0 or `n_post` need nothing;
+    /// with no other bound (one partition, or `bounds` empty) nothing is kept.
+    pub fn split_rows_at(&mut self, bounds: &[usize]) {
+        self.splits = RowSplits::new(self.n_post, &self.row_ptr, &self.post, bounds);
+    }
+
+    /// The part of every row onto the postsynaptic `block` from the kept splits
+    /// ([`Csr::split_rows_at`]), or `None` if they are not kept for that block (then search,
+    /// e.g. with [`crate::parallel::RowLocator`]).
+    #[inline]
+    pub fn row_parts(&self, block: &std::ops::Range<usize>) -> Option<RowParts<'_>> {
+        self.splits.as_ref()?.block(block)
     }
 
     /// Number of synapses.
@@ -357,6 +381,14 @@ impl Connectivity {
     pub fn release_incoming(&mut self) {
         if let Self::Sparse(csr) = self {
             csr.release_incoming();
+        }
+    }
+
+    /// Keep a sparse projection's row splits at `bounds` ([`Csr::split_rows_at`]), or drop
+    /// them with `bounds` empty; dense rows need none.
+    pub fn split_rows_at(&mut self, bounds: &[usize]) {
+        if let Self::Sparse(csr) = self {
+            csr.split_rows_at(bounds);
         }
     }
 
@@ -578,6 +610,7 @@ impl ConnectivitySpec {
             row_ptr,
             post,
             incoming: OnceLock::new(),
+            splits: None,
         };
         Ok((Connectivity::Sparse(csr), w))
     }

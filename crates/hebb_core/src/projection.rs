@@ -25,8 +25,9 @@ use bevy_ecs::entity::Entity;
 use bevy_ecs::system::Query;
 
 use crate::Real;
-use crate::connectivity::Connectivity;
+use crate::connectivity::{Connectivity, Csr};
 use crate::delays::{SynapseDelays, SynapseQueue};
+use crate::parallel::{FindRowPart, RowLocator, RowParts};
 use crate::population::Spikes;
 
 /// Identity and endpoints of a projection.
@@ -245,6 +246,20 @@ pub fn for_each_transmission_in(
         for_each_pre_transmission(connectivity, weights, arrivals, scale, add);
         return;
     }
+    if let Connectivity::Sparse(csr) = connectivity {
+        // The block's part of each row: one load from the row splits kept for this partition
+        // layout, or a search near its expected position.
+        let rows = (csr, weights, arrivals);
+        match csr.row_parts(block) {
+            Some(RowParts::Narrow(parts)) => transmit_parts(rows, &parts, scale, add),
+            Some(RowParts::Wide(parts)) => transmit_parts(rows, &parts, scale, add),
+            None => {
+                let locator = RowLocator::new(block.clone(), connectivity.n_post());
+                transmit_parts(rows, &locator, scale, add);
+            }
+        }
+        return;
+    }
     match scale {
         None => {
             for &i in arrivals {
@@ -262,6 +277,47 @@ pub fn for_each_transmission_in(
                 connectivity
                     .for_each_outgoing_in(i as usize, block, |s, j| add(j, weights[s] * f[s]));
             }
+        }
+    }
+}
+
+/// The sparse case of [`for_each_transmission_in`]: `add(post, weight × scale)` for the part
+/// `find` gives of every arriving row (`csr` rows, `weights`, `arrivals`), in order.
+#[inline]
+fn transmit_parts(
+    (csr, weights, arrivals): (&Csr, &[Real], &[u32]),
+    find: &impl FindRowPart,
+    scale: Option<&TransmissionScale>,
+    mut add: impl FnMut(usize, Real),
+) {
+    let rows = (csr, arrivals);
+    match scale {
+        None => for_each_part_synapse(rows, find, |_, s, j| add(j, weights[s])),
+        Some(TransmissionScale::PerPre(f)) => {
+            for_each_part_synapse(rows, find, |i, s, j| add(j, weights[s] * f[i]));
+        }
+        Some(TransmissionScale::PerSynapse(f)) => {
+            for_each_part_synapse(rows, find, |_, s, j| add(j, weights[s] * f[s]));
+        }
+    }
+}
+
+/// `visit(pre, synapse, post)` for the synapses in the part `find` gives of every arriving
+/// row, in order.
+#[inline]
+fn for_each_part_synapse(
+    (csr, arrivals): (&Csr, &[u32]),
+    find: &impl FindRowPart,
+    mut visit: impl FnMut(usize, usize, usize),
+) {
+    let post = csr.post_of();
+    for &i in arrivals {
+        let i = i as usize;
+        let row = csr.row(i);
+        let mine = find.part(i, &post[row.clone()]);
+        let first = row.start + mine.start;
+        for (k, &j) in post[first..row.start + mine.end].iter().enumerate() {
+            visit(i, first + k, j as usize);
         }
     }
 }
@@ -329,21 +385,31 @@ mod tests {
                 let mut whole = Vec::new();
                 for_each_pre_transmission(conn, &w, &[0, 1, 3], scale, |j, x| whole.push((j, x)));
                 for parts in 1..4 {
-                    let mut split = Vec::new();
-                    for p in 0..parts {
-                        let block = crate::parallel::block_range(5, p, parts);
-                        for_each_transmission_in(conn, &w, &[0, 1, 3], scale, &block, |j, x| {
-                            assert!(block.contains(&j));
-                            split.push((j, x));
-                        });
+                    // Rows searched, and rows split once for this layout.
+                    let mut kept = conn.clone();
+                    kept.split_rows_at(
+                        &(0..=parts)
+                            .map(|p| crate::parallel::block_range(5, p, parts).start)
+                            .collect::<Vec<_>>(),
+                    );
+                    for conn in [conn, &kept] {
+                        let mut split = Vec::new();
+                        for p in 0..parts {
+                            let block = crate::parallel::block_range(5, p, parts);
+                            let mut add = |j, x| {
+                                assert!(block.contains(&j));
+                                split.push((j, x));
+                            };
+                            for_each_transmission_in(conn, &w, &[0, 1, 3], scale, &block, &mut add);
+                        }
+                        // Per postsynaptic neuron, the same values in the same order.
+                        let by_post = |v: &[(usize, Real)]| {
+                            let mut v = v.to_vec();
+                            v.sort_by_key(|&(j, _)| j);
+                            v
+                        };
+                        assert_eq!(by_post(&whole), by_post(&split), "{parts} parts");
                     }
-                    // Per postsynaptic neuron, the same values in the same order.
-                    let by_post = |v: &[(usize, Real)]| {
-                        let mut v = v.to_vec();
-                        v.sort_by_key(|&(j, _)| j);
-                        v
-                    };
-                    assert_eq!(by_post(&whole), by_post(&split), "{parts} parts");
                 }
             }
         }

@@ -791,6 +791,9 @@ impl Simulation {
             // its rows alone (the index is rebuilt if anything asks for it later).
             connectivity.release_incoming();
         }
+        if !self.world.resource::<Executor>().is_single() {
+            self.split_rows(Some(entity));
+        }
         let checks = self
             .world
             .get_resource::<crate::checks::ProjectionChecks>()
@@ -880,8 +883,37 @@ impl Simulation {
             };
             self.world
                 .insert_resource(Executor::new(threads)?.with_rank(rank, ranks)?);
+            self.split_rows(None);
         }
         Ok(())
+    }
+
+    /// Keep every sparse projection's (or only `projection`'s) row split positions at the
+    /// current partition bounds, or drop them on one thread and one rank
+    /// ([`Connectivity::split_rows_at`]): a partition then finds its part of an arriving row
+    /// with one load. Called whenever the layout changes and for each new projection.
+    fn split_rows(&mut self, projection: Option<Entity>) {
+        let executor = self.world.resource::<Executor>().clone();
+        let split = |connectivity: &mut Connectivity| {
+            if executor.is_single() {
+                connectivity.split_rows_at(&[]);
+            } else {
+                connectivity.split_rows_at(&executor.partition_bounds(connectivity.n_post()));
+            }
+        };
+        match projection {
+            Some(entity) => {
+                if let Some(mut connectivity) = self.world.get_mut::<Connectivity>(entity) {
+                    split(&mut connectivity);
+                }
+            }
+            None => {
+                let mut all = self.world.query::<&mut Connectivity>();
+                for mut connectivity in all.iter_mut(&mut self.world) {
+                    split(&mut connectivity);
+                }
+            }
+        }
     }
 
     /// Run as rank `rank` of `ranks` processes: from the next step on, the partitioned systems
@@ -892,6 +924,7 @@ impl Simulation {
         let executor = self.world.resource::<Executor>().clone();
         let was = executor.ranks();
         self.world.insert_resource(executor.with_rank(rank, ranks)?);
+        self.split_rows(None);
         if ranks > 1 && was == 1 {
             // Added only here, so one-rank runs pay nothing for it (`keep_owned_spikes` is a
             // no-op with one rank, so adding it twice would be harmless, but is avoided).

@@ -35,6 +35,7 @@ use hebb_core::Real;
 use hebb_core::clock::Clock;
 use hebb_core::connectivity::Connectivity;
 use hebb_core::error::{BuildError, ParamError};
+use hebb_core::parallel::Executor;
 use hebb_core::params::check;
 use hebb_core::population::Spikes;
 use hebb_core::prelude::{Plugin, Simulation, Stage};
@@ -46,7 +47,10 @@ use serde::{Deserialize, Serialize};
 use crate::bounds::Bounds;
 use crate::pair::{PairTraces, pair_step, recorded_at};
 use crate::reward::{Reward, RewardModulation, RewardTiming};
-use crate::stdp::{PAIR_PARAMS, PairSigns, attach_pair, validate_pair};
+use crate::rule::PartitionLists;
+use crate::stdp::{
+    PAIR_PARAMS, PairSigns, StdpProjectionStep, attach_pair, stdp_partitioned, validate_pair,
+};
 use crate::trace::TraceMode;
 use crate::update::{WeightBounding, WeightUpdate, apply_accumulated};
 
@@ -232,14 +236,74 @@ type MstdpProjection<'a> = (
     &'a mut Weights,
 );
 
-/// `Plasticity` system of [`Mstdp`].
+/// `Plasticity` system of [`Mstdp`]. With several threads (or ranks), the projections with
+/// Inferno's timing run partitioned by postsynaptic neuron with the same bits
+/// ([`stdp_partitioned`], terms scaled by `γ·r`); Florian's timing keeps an ordered list of
+/// pending changes (snapshot state) and runs on the calling thread.
 pub fn mstdp_step(
     clock: Res<Clock>,
+    executor: Res<Executor>,
+    mut lists: Local<PartitionLists>,
     reward: Res<Reward>,
     mut projections: Query<MstdpProjection>,
     spikes: Query<&Spikes>,
 ) {
     let r = reward.value();
+    if !executor.is_single() {
+        let mut active = Vec::new();
+        for (
+            recorded,
+            projection,
+            connectivity,
+            arrivals,
+            signs,
+            bounding,
+            mut traces,
+            mut update,
+            mut rule,
+            mut modulation,
+            mut weights,
+        ) in &mut projections
+        {
+            modulation.seen[0] = r;
+            let post = spikes.get(projection.post).map_or(&[][..], Spikes::indices);
+            let recorded = recorded_at(recorded, clock.step);
+            if modulation.timing == RewardTiming::Inferno {
+                active.push(StdpProjectionStep {
+                    recorded,
+                    connectivity,
+                    arrivals: &arrivals.pre,
+                    post,
+                    signs: *signs,
+                    scale: modulation.gain * r,
+                    bounding,
+                    traces: traces.into_inner(),
+                    update: update.into_inner(),
+                    weights: &mut weights.into_inner().w,
+                });
+                continue;
+            }
+            mstdp_kernel(
+                connectivity,
+                &mut traces,
+                *signs,
+                modulation.gain,
+                modulation.timing,
+                r,
+                clock.step,
+                &arrivals.pre,
+                post,
+                &mut rule.pending,
+                &mut update,
+            );
+            apply_accumulated(&mut update, &mut weights.w, bounding);
+            if recorded {
+                traces.refresh_views_at(clock.step);
+            }
+        }
+        stdp_partitioned(&executor, &mut lists.0, &mut active, clock.step);
+        return;
+    }
     for (
         recorded,
         projection,

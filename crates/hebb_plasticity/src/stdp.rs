@@ -325,6 +325,7 @@ pub fn stdp_step(
                 arrivals: &arrivals.pre,
                 post,
                 signs: *signs,
+                scale: 1.0,
                 bounding,
                 traces: traces.into_inner(),
                 update: update.into_inner(),
@@ -375,6 +376,9 @@ pub struct StdpProjectionStep<'a> {
     pub post: &'a [u32],
     /// The signs of the two terms.
     pub signs: PairSigns,
+    /// The factor of every term's sign: 1 for `Stdp`, `γ·r` for `Mstdp` with Inferno's timing
+    /// (no term at all when 0).
+    pub scale: Real,
     /// Bounds and update order.
     pub bounding: &'a WeightBounding,
     /// The traces.
@@ -391,6 +395,7 @@ struct Shared<'a> {
     arrivals: &'a [u32],
     post: &'a [u32],
     signs: PairSigns,
+    scale: Real,
     bounding: &'a WeightBounding,
     traces: &'a PairTraces,
     sums: SharedSums<'a>,
@@ -398,7 +403,8 @@ struct Shared<'a> {
 }
 
 /// The [`Stdp`] step of every projection on the executor's partitions, in one region, with
-/// the bits of [`stdp_kernel`] and [`apply_accumulated`] on one thread. The traces seek and
+/// the bits of [`stdp_kernel`] and [`apply_accumulated`] on one thread (and of
+/// `mstdp_kernel` with Inferno's timing, whose terms are scaled by `γ·r`). The traces seek and
 /// jump on the calling thread (O(spikes)); then partition `p` adds, for each projection in
 /// order, the terms of the synapses onto its block (the columns of its spiking neurons, its
 /// part of every arriving row: [`pair_terms_in`], in `pair_step`'s order) into the shared
@@ -420,12 +426,13 @@ pub fn stdp_partitioned(
     }
     let shared: Vec<_> = active
         .iter_mut()
-        .filter(|a| !a.arrivals.is_empty() || !a.post.is_empty())
+        .filter(|a| (!a.arrivals.is_empty() || !a.post.is_empty()) && a.scale != 0.0)
         .map(|a| Shared {
             connectivity: a.connectivity,
             arrivals: a.arrivals,
             post: a.post,
             signs: a.signs,
+            scale: a.scale,
             bounding: a.bounding,
             traces: &*a.traces,
             sums: a.update.shared_sums(),
@@ -451,7 +458,7 @@ pub fn stdp_partitioned(
                 &block,
                 |side, s, v| {
                     // SAFETY: `pair_terms_in` visits only synapses onto this partition's block.
-                    unsafe { update.add_signed(s, a.signs.of(side), v) };
+                    unsafe { update.add_signed(s, a.signs.of(side) * a.scale, v) };
                 },
             );
             let bounding = a.bounding;
@@ -739,6 +746,7 @@ mod tests {
                     arrivals: &a,
                     post: &b,
                     signs,
+                    scale: 1.0,
                     bounding: &bounding,
                     traces: &mut traces,
                     update: &mut update,

@@ -11,8 +11,8 @@
 
 use std::ops::Range;
 
-use hebb_core::connectivity::Connectivity;
-use hebb_core::parallel::RowLocator;
+use hebb_core::connectivity::{Connectivity, Csr};
+use hebb_core::parallel::{FindRowPart, RowLocator, RowParts};
 use hebb_core::prelude::*;
 use hebb_core::projection::{
     for_each_pre_transmission, for_each_synapse_transmission, for_each_transmission_in,
@@ -20,10 +20,6 @@ use hebb_core::projection::{
 
 /// How many arriving neurons ahead the rows of a sparse projection are prefetched.
 const PREFETCH_AHEAD: usize = 8;
-
-/// With threads: synapses prefetched on either side of the expected part of a row (a row's
-/// part of a block lies within a few entries of its expected position).
-const PREFETCH_SLACK: usize = 8;
 
 /// Ask the CPU to bring the cache lines of `row` (up to 8) toward L1 without waiting for them.
 /// Rows of a large projection start at random places in memory far larger than the caches (64000
@@ -264,30 +260,79 @@ pub fn deliver_pre_block(
             }
         }
         (Connectivity::Sparse(csr), None) => {
-            let post = csr.post_of();
-            // Each partition reads (and prefetches) only its own part of each row.
-            let locator = RowLocator::new(block.clone(), connectivity.n_post());
-            for (k, &i) in arrivals.iter().enumerate() {
-                if let Some(&ahead) = arrivals.get(k + PREFETCH_AHEAD) {
-                    let row = csr.row(ahead as usize);
-                    let guess = locator.guess(row.len());
-                    let near = row.start + guess.start.saturating_sub(PREFETCH_SLACK)
-                        ..(row.start + guess.end + PREFETCH_SLACK).min(row.end);
-                    prefetch_row(&post[near.clone()]);
-                    prefetch_row(&weights[near]);
-                }
-                let row = csr.row(i as usize);
-                let mine = locator.locate(&post[row.clone()]);
-                let range = row.start + mine.start..row.start + mine.end;
-                let (posts, row_weights) = (&post[range.clone()], &weights[range]);
-                for (&j, &w) in posts.iter().zip(row_weights) {
-                    target[j as usize - start] += w * factor;
+            // Each partition reads (and prefetches) only its own part of each row: found with
+            // one load from the row splits kept for this partition layout, or by a search near
+            // its expected position.
+            let rows = (csr, weights, arrivals);
+            match csr.row_parts(block) {
+                Some(RowParts::Narrow(parts)) => deliver_parts(rows, &parts, factor, start, target),
+                Some(RowParts::Wide(parts)) => deliver_parts(rows, &parts, factor, start, target),
+                None => {
+                    let locator = RowLocator::new(block.clone(), connectivity.n_post());
+                    deliver_parts(rows, &locator, factor, start, target);
                 }
             }
         }
         _ => for_each_transmission_in(connectivity, weights, arrivals, scale, block, |j, x| {
             target[j - start] += x * factor;
         }),
+    }
+}
+
+/// The sparse, unscaled case of [`deliver_pre_block`]: for every arriving row (`csr` rows,
+/// `weights`, `arrivals`), the part `find` gives, added into `target[j − start]`.
+#[inline(always)]
+fn deliver_parts<F: FindRowPart>(
+    (csr, weights, arrivals): (&Csr, &[Real], &[u32]),
+    find: &F,
+    factor: Real,
+    start: usize,
+    target: &mut [Real],
+) {
+    let post = csr.post_of();
+    let mut add_part = |range: Range<usize>| {
+        let (posts, row_weights) = (&post[range.clone()], &weights[range]);
+        for (&j, &w) in posts.iter().zip(row_weights) {
+            target[j as usize - start] += w * factor;
+        }
+    };
+    // The synapses of arriving row `i` onto the block, or (inexact) around them.
+    let near = |i: u32| {
+        let row = csr.row(i as usize);
+        let near = find.near(i as usize, row.len());
+        row.start + near.start..row.start + near.end
+    };
+    let prefetch = |range: &Range<usize>| {
+        prefetch_row(&post[range.clone()]);
+        prefetch_row(&weights[range.clone()]);
+    };
+    if F::EXACT {
+        // The parts of the next arrivals, computed once for their prefetch and kept:
+        // `ahead[k % PREFETCH_AHEAD]` is arrival `k`'s.
+        let mut ahead: [Range<usize>; PREFETCH_AHEAD] = Default::default();
+        for (slot, &i) in ahead.iter_mut().zip(arrivals) {
+            *slot = near(i);
+            prefetch(slot);
+        }
+        for k in 0..arrivals.len() {
+            let slot = &mut ahead[k % PREFETCH_AHEAD];
+            let mut part = 0..0;
+            if let Some(&next) = arrivals.get(k + PREFETCH_AHEAD) {
+                part = near(next);
+                prefetch(&part);
+            }
+            let mine = std::mem::replace(slot, part);
+            add_part(mine);
+        }
+        return;
+    }
+    for (k, &i) in arrivals.iter().enumerate() {
+        if let Some(&ahead) = arrivals.get(k + PREFETCH_AHEAD) {
+            prefetch(&near(ahead));
+        }
+        let row = csr.row(i as usize);
+        let mine = find.part(i as usize, &post[row.clone()]);
+        add_part(row.start + mine.start..row.start + mine.end);
     }
 }
 
@@ -430,20 +475,35 @@ mod tests {
                 let mut whole = vec![0.25; 5];
                 deliver_pre(conn, w, &[0, 1, 3], scale, 1.5, &mut whole);
                 for parts in 1..4 {
-                    let mut split = vec![0.25; 5];
-                    for p in 0..parts {
-                        let block = hebb_core::parallel::block_range(5, p, parts);
-                        deliver_pre_block(
-                            conn,
-                            w,
-                            &[0, 1, 3],
-                            scale,
-                            1.5,
-                            &block,
-                            &mut split[block.clone()],
-                        );
+                    // Parts found by searching the rows, and from the row splits kept for
+                    // this layout.
+                    let bounds: Vec<usize> = (0..=parts)
+                        .map(|p| hebb_core::parallel::block_range(5, p, parts).start)
+                        .collect();
+                    let mut kept = conn.clone();
+                    kept.split_rows_at(&bounds);
+                    if let (Connectivity::Sparse(csr), true) = (&kept, parts > 1) {
+                        for p in 0..parts {
+                            let block = hebb_core::parallel::block_range(5, p, parts);
+                            assert!(csr.row_parts(&block).is_some(), "{block:?} is kept");
+                        }
                     }
-                    assert_eq!(whole, split, "{parts} parts");
+                    for conn in [conn, &kept] {
+                        let mut split = vec![0.25; 5];
+                        for p in 0..parts {
+                            let block = hebb_core::parallel::block_range(5, p, parts);
+                            deliver_pre_block(
+                                conn,
+                                w,
+                                &[0, 1, 3],
+                                scale,
+                                1.5,
+                                &block,
+                                &mut split[block.clone()],
+                            );
+                        }
+                        assert_eq!(whole, split, "{parts} parts");
+                    }
                 }
             }
         }

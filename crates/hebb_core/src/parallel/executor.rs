@@ -164,6 +164,17 @@ impl Executor {
         block_range(size, self.rank * threads + p, self.ranks * threads)
     }
 
+    /// The bounds of this process's partitions in a population of `size`: the first neuron of
+    /// each partition, then the end of the last (`threads + 1` values, ascending). Sparse rows
+    /// keep their split positions at these ([`crate::connectivity::Csr::split_rows_at`]).
+    pub fn partition_bounds(&self, size: usize) -> Vec<usize> {
+        let threads = self.threads();
+        let first = self.rank * threads;
+        (first..=first + threads)
+            .map(|g| block_range(size, g, self.ranks * threads).start)
+            .collect()
+    }
+
     /// `slice` (one value per neuron of a population) cut into this process's partitions'
     /// blocks, in order: item `p` is `&mut slice[self.block(slice.len(), p)]`. Zip several and
     /// hand them to [`Executor::for_each_part`].
@@ -290,5 +301,24 @@ mod tests {
             }
         }
         assert!(Executor::default().with_rank(2, 2).is_err());
+    }
+
+    #[test]
+    fn partition_bounds_are_the_blocks_of_the_process() {
+        for ranks in 1..4 {
+            for threads in 1..4 {
+                for rank in 0..ranks {
+                    let exec = Executor::new(threads)
+                        .unwrap()
+                        .with_rank(rank, ranks)
+                        .unwrap();
+                    let bounds = exec.partition_bounds(1001);
+                    let mut expected: Vec<usize> =
+                        (0..threads).map(|p| exec.block(1001, p).start).collect();
+                    expected.push(exec.owned(1001).end);
+                    assert_eq!(bounds, expected);
+                }
+            }
+        }
     }
 }

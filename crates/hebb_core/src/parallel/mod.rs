@@ -13,6 +13,8 @@
 //!   (inline with one thread, on the simulation's own [`fork_join::ForkJoin`] team otherwise).
 //! - [`fork_join`]: that team: spinning workers with a fixed partition each, so that starting a
 //!   region costs about a microsecond.
+//! - [`row_splits`]: each sparse row's split positions at the partition boundaries, kept per
+//!   layout, so a partition finds its part of an arriving row with one load.
 //! - [`blocks`]: [`Executor::for_each_block`], which cuts a tuple of per-neuron arrays into the
 //!   partitions' blocks and runs a kernel on each (a plain call with one partition).
 //!
@@ -23,10 +25,12 @@ pub mod blocks;
 pub mod executor;
 pub mod fork_join;
 pub mod partition;
+pub mod row_splits;
 
 pub use blocks::{Blocks, PerPartition};
 pub use executor::{Executor, ThreadsError};
 pub use partition::{RowLocator, block_range, row_block, split_blocks_mut, split_some_blocks_mut};
+pub use row_splits::{BlockOffsets, FindRowPart, RowParts};
 
 use bevy_ecs::system::{Query, Res};
 
