@@ -46,7 +46,7 @@ impl RateController {
 /// `Stage::RewardBroadcast`: update the rate estimate with this step's spikes and set the
 /// reward of the next plasticity stage.
 pub fn rate_reward(
-    clock: Res<Clock>,
+    clock: Clock,
     mut controller: ResMut<RateController>,
     mut reward: ResMut<Reward>,
     spikes: Query<&Spikes>,

@@ -329,7 +329,7 @@ fn for_each_part_synapse(
     reason = "a bevy query over a projection's delivery components"
 )]
 pub(crate) fn deliver_spikes(
-    clock: bevy_ecs::system::Res<crate::clock::Clock>,
+    clock: crate::clock::Clock,
     spikes: Query<&Spikes>,
     mut projections: Query<(
         &Projection,

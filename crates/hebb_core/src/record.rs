@@ -556,20 +556,20 @@ pub(crate) type SpikeCounts = QueryState<(&'static Spikes, &'static mut SpikeCou
 /// [`SpikeCount`], then sample every recorder. One system for both, since each system in the
 /// schedule costs a fixed amount of framework work per step (about a hundred instructions)
 /// whatever it does.
-pub(crate) fn record(world: &mut World, counts: &mut SpikeCounts) {
+pub(crate) fn record(world: &mut World, counts: &mut SpikeCounts, clock: Clock) {
     for (spikes, mut count) in counts.iter_mut(world) {
         if spikes.count() > 0 {
             count.0 += spikes.count() as u64;
         }
     }
     let recorders = world.resource::<Recorders>();
-    if !recorders.samples_at(world) {
+    if !recorders.samples_at(world, clock.step) {
         return;
     }
     // Move the recorders out for the step instead of `resource_scope`, which removes and
     // re-inserts the resource (an entity in bevy 0.20): that costs more than the sampling.
     let mut recorders = std::mem::take(&mut *world.resource_mut::<Recorders>());
-    sample(world, &mut recorders);
+    sample(world, &mut recorders, clock);
     *world.resource_mut::<Recorders>() = recorders;
 }
 
@@ -579,8 +579,7 @@ impl Recorders {
     /// Most steps of a small network record
     /// nothing, and taking the recorders out and back costs more than the check. Keep this in
     /// step with [`sample`] (a recorder kind it samples must make this true when it has work).
-    fn samples_at(&self, world: &World) -> bool {
-        let step = world.resource::<Clock>().step;
+    fn samples_at(&self, world: &World, step: u64) -> bool {
         if self
             .tables
             .iter()
@@ -606,8 +605,7 @@ impl Recorders {
 
 /// Sample every recorder once (the step's values), flushing to the sink when due. What it
 /// samples, [`Recorders::samples_at`] must know about.
-fn sample(world: &World, recorders: &mut Recorders) {
-    let clock = *world.resource::<Clock>();
+fn sample(world: &World, recorders: &mut Recorders, clock: Clock) {
     {
         let mut buffered = 0;
         for rec in &mut recorders.spikes {

@@ -15,7 +15,7 @@ use bevy_ecs::schedule::{
 };
 use bevy_ecs::system::{RunSystemError, ScheduleSystem, System};
 
-use crate::clock::{Clock, steps_on_grid};
+use crate::clock::{Clock, SharedClock, steps_on_grid};
 use crate::connectivity::{Connectivity, ConnectivitySpec, WeightInit};
 use crate::error::BuildError;
 use crate::parallel::{Executor, ThreadsError};
@@ -199,6 +199,9 @@ pub struct Simulation {
     /// A distributed rank's share of the synapses (kept out of the World: see
     /// [`crate::share`]).
     share: Option<crate::share::SynapseShare>,
+    /// The World's [`SharedClock`] (the same handle as the resource), advanced after each step
+    /// without a resource lookup.
+    clock: SharedClock,
 }
 
 /// Systems that join the schedule only once one of `models` is attached somewhere, so a
@@ -216,9 +219,11 @@ impl Simulation {
         crate::params::check::positive("dt_ms", dt_ms)
             .map_err(|e| BuildError::param("simulation", e))?;
         let mut world = World::new();
-        world.insert_resource(Clock::new(dt_ms));
+        let clock = SharedClock::new(Clock::new(dt_ms));
+        world.insert_resource(clock.clone());
         world.insert_resource(SimRng { seed });
         world.init_resource::<Executor>();
+        world.init_resource::<crate::parallel::SharedExecutor>();
         world.init_resource::<Registry>();
         world.init_resource::<VariableReaders>();
         world.init_resource::<Recorders>();
@@ -254,6 +259,7 @@ impl Simulation {
             initialized: false,
             deferred: Vec::new(),
             share: None,
+            clock,
         };
         sim.register_variables::<Membrane>();
         sim.register_variables::<crate::population::InputCurrent>();
@@ -448,7 +454,7 @@ impl Simulation {
 
     /// The clock.
     pub fn clock(&self) -> Clock {
-        *self.world.resource::<Clock>()
+        self.clock.get()
     }
 
     /// Time step in ms.
@@ -881,11 +887,20 @@ impl Simulation {
                 let old = self.world.resource::<Executor>();
                 (old.rank(), old.ranks())
             };
-            self.world
-                .insert_resource(Executor::new(threads)?.with_rank(rank, ranks)?);
+            self.replace_executor(Executor::new(threads)?.with_rank(rank, ranks)?);
             self.split_rows(None);
         }
         Ok(())
+    }
+
+    /// Make `executor` the one every system uses from the next step on: the `Executor`
+    /// resource and the [`SharedExecutor`](crate::parallel::SharedExecutor) that systems taking
+    /// `&Executor` copy from.
+    fn replace_executor(&mut self, executor: Executor) {
+        self.world
+            .resource_mut::<crate::parallel::SharedExecutor>()
+            .set(executor.clone());
+        self.world.insert_resource(executor);
     }
 
     /// Keep every sparse projection's (or only `projection`'s) row split positions at the
@@ -923,7 +938,7 @@ impl Simulation {
     pub fn set_rank(&mut self, rank: usize, ranks: usize) -> Result<(), ThreadsError> {
         let executor = self.world.resource::<Executor>().clone();
         let was = executor.ranks();
-        self.world.insert_resource(executor.with_rank(rank, ranks)?);
+        self.replace_executor(executor.with_rank(rank, ranks)?);
         self.split_rows(None);
         if ranks > 1 && was == 1 {
             // Added only here, so one-rank runs pay nothing for it (`keep_owned_spikes` is a
@@ -1379,7 +1394,7 @@ impl Simulation {
             panic!("{e}");
         }
         self.schedule.run(&mut self.world);
-        self.world.resource_mut::<Clock>().step += 1;
+        self.clock.advance();
     }
 
     /// Advance `n` steps.
@@ -1571,7 +1586,7 @@ mod tests {
             Ok(())
         }
     }
-    fn diagonal(clock: Res<Clock>, mut q: Query<&mut Spikes, With<DiagonalState>>) {
+    fn diagonal(clock: Clock, mut q: Query<&mut Spikes, With<DiagonalState>>) {
         for mut s in &mut q {
             s.clear();
             if (clock.step as usize) < s.size() {
@@ -1814,7 +1829,7 @@ mod tests {
         sim.insert_resource(Seen::default());
         sim.add_systems(
             Stage::NeuronStep,
-            on_even_steps.run_if(|clock: Res<Clock>| clock.step.is_multiple_of(2)),
+            on_even_steps.run_if(|clock: Clock| clock.step.is_multiple_of(2)),
         );
         sim.add_systems(Stage::NeuronStep, spawn_marker);
         sim.add_systems(Stage::Record, count_markers);

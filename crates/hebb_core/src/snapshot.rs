@@ -507,7 +507,9 @@ impl Simulation {
             r.values.clone_from(values);
         }
         rec.positions.clone_from(&snapshot.recorded.positions);
-        *self.world.resource_mut::<Clock>() = snapshot.clock;
+        self.world
+            .resource_mut::<crate::clock::SharedClock>()
+            .set(snapshot.clock);
         Ok(())
     }
 }
@@ -535,7 +537,7 @@ mod tests {
             Ok(())
         }
     }
-    fn noisy(clock: Res<Clock>, mut q: Query<(&mut Spikes, &NoisyTag)>) {
+    fn noisy(clock: Clock, mut q: Query<(&mut Spikes, &NoisyTag)>) {
         for (mut s, tag) in &mut q {
             s.clear();
             for i in 0..s.size() {

@@ -64,11 +64,7 @@ struct RankState {
 
 /// `Record` (last): queue this rank's own spikes for the exchange and clear the neuron
 /// populations' spike lists, so that neuron spikes travel only through the exchange.
-fn send_owned_spikes(
-    clock: Res<Clock>,
-    mut state: ResMut<RankState>,
-    mut spikes: Query<&mut Spikes>,
-) {
+fn send_owned_spikes(clock: Clock, mut state: ResMut<RankState>, mut spikes: Query<&mut Spikes>) {
     let state = &mut *state;
     let offset = (clock.step - state.interval_start) as u32;
     for p in &state.neurons {

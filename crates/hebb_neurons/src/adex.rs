@@ -926,7 +926,7 @@ type AdExPopulation<'a> = (
 
 /// [`Stage::NeuronStep`]: step every `AdEx` population and write its spikes; each partition of
 /// the [`Executor`] steps its block of neurons (one block with one thread).
-pub fn adex_system(executor: Res<Executor>, mut populations: Query<AdExPopulation<'_>>) {
+pub fn adex_system(executor: &Executor, mut populations: Query<AdExPopulation<'_>>) {
     for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in
         &mut populations
     {

@@ -107,7 +107,7 @@ pub fn exact_spikes(
 /// [`Stage::InputSpikes`]: emit the scheduled and imposed spikes of this step, and clear the
 /// (unused) synaptic input.
 pub fn exact_system(
-    clock: Res<Clock>,
+    clock: Clock,
     mut populations: Query<
         (
             &ScheduledSpikes,

@@ -463,7 +463,7 @@ type IafPscAlphaPopulation<'a> = (
 /// [`Stage::NeuronStep`]: step every `IafPscAlpha` population (each partition its own block)
 /// and write its spikes.
 pub fn iaf_psc_alpha_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<IafPscAlphaPopulation<'_>>,
 ) {
     for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in

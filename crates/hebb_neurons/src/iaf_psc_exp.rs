@@ -442,10 +442,7 @@ type IafPscExpPopulation<'a> = (
 
 /// [`Stage::NeuronStep`]: step every `IafPscExp` population (each partition its own block) and
 /// write its spikes.
-pub fn iaf_psc_exp_system(
-    executor: Res<Executor>,
-    mut populations: Query<IafPscExpPopulation<'_>>,
-) {
+pub fn iaf_psc_exp_system(executor: &Executor, mut populations: Query<IafPscExpPopulation<'_>>) {
     for (c, mut state, mut membrane, mut input, mut receptor, mut flags, mut spikes, per_neuron) in
         &mut populations
     {

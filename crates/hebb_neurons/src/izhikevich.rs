@@ -411,10 +411,7 @@ type IzhikevichPopulation<'a> = (
 
 /// [`Stage::NeuronStep`]: step every `Izhikevich` population and write its spikes; each
 /// partition of the [`Executor`] steps its block of neurons (one block with one thread).
-pub fn izhikevich_system(
-    executor: Res<Executor>,
-    mut populations: Query<IzhikevichPopulation<'_>>,
-) {
+pub fn izhikevich_system(executor: &Executor, mut populations: Query<IzhikevichPopulation<'_>>) {
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
         &mut populations
     {

@@ -457,7 +457,7 @@ type LifPopulation<'a> = (
 );
 
 /// [`Stage::NeuronStep`]: step every `Lif` population and write its spikes.
-pub fn lif_system(executor: Res<Executor>, mut populations: Query<LifPopulation<'_>>) {
+pub fn lif_system(executor: &Executor, mut populations: Query<LifPopulation<'_>>) {
     for (c, mut state, mut membrane, mut input, mut flags, mut spikes, per_neuron) in
         &mut populations
     {

@@ -347,7 +347,7 @@ type LifRefPopulation<'a> = (
 /// lists its own block's spikes while its flags are in its core's cache; the lists are joined
 /// afterwards. With one thread each population is one plain call and one scan of its flags.
 pub fn lif_ref_system(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut populations: Query<LifRefPopulation<'_>>,
     mut found: Local<BlockSpikes>,
 ) {

@@ -508,8 +508,8 @@ impl StateVariables for OuCurrent {
 /// [`Stage::InputSpikes`]: add every white-noise current into its population's input (a
 /// stimulus driving a whole population: each partition its own block).
 pub fn white_noise_system(
-    executor: Res<Executor>,
-    clock: Res<Clock>,
+    executor: &Executor,
+    clock: Clock,
     stimuli: Query<&WhiteNoiseState>,
     mut inputs: Query<&mut SynapticInput>,
 ) {
@@ -543,8 +543,8 @@ pub fn white_noise_system(
 /// values) and add it into its population's input (a stimulus driving a whole population: each
 /// partition its own block).
 pub fn ou_system(
-    executor: Res<Executor>,
-    clock: Res<Clock>,
+    executor: &Executor,
+    clock: Clock,
     mut stimuli: Query<(&OuTarget, &mut OuCurrent)>,
     mut inputs: Query<&mut SynapticInput>,
 ) {

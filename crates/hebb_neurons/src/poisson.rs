@@ -149,7 +149,11 @@ impl Model for Poisson {
             }
             None => vec![probability("rate_hz".into(), self.rate_hz)?],
         };
-        let start = ctx.world.resource::<Clock>().step;
+        let start = ctx
+            .world
+            .resource::<hebb_core::clock::SharedClock>()
+            .get()
+            .step;
         if let Some(timed) = &self.timed {
             let schedule = timed
                 .schedule(size, dt, ctx.world.get_resource::<DataDir>())
@@ -379,7 +383,7 @@ pub struct PoissonState(pub PoissonSampler);
 
 /// [`Stage::InputSpikes`]: emit this step's spikes of every Poisson population.
 pub fn poisson_system(
-    clock: Res<Clock>,
+    clock: Clock,
     mut populations: Query<(&mut PoissonState, &mut Spikes, Option<&RateSchedule>)>,
 ) {
     for (mut state, mut spikes, schedule) in &mut populations {

@@ -69,7 +69,7 @@ impl Model for SpikeSource {
 /// [`Stage::InputSpikes`]: emit the scheduled spikes of this step (O(spikes)). Synaptic input
 /// onto a spike source has no effect (its accumulators are never read).
 pub fn spike_source_system(
-    clock: Res<Clock>,
+    clock: Clock,
     mut populations: Query<(&ScheduledSpikes, &mut Spikes), With<SpikeSourceMarker>>,
 ) {
     for (schedule, mut spikes) in &mut populations {

@@ -163,7 +163,7 @@ impl StepCurrentState {
 
 /// [`Stage::InputSpikes`]: add every step current into its population's input.
 pub fn step_current_system(
-    clock: Res<Clock>,
+    clock: Clock,
     stimuli: Query<&StepCurrentState>,
     mut inputs: Query<&mut SynapticInput>,
 ) {

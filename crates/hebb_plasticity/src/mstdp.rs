@@ -241,8 +241,8 @@ type MstdpProjection<'a> = (
 /// ([`stdp_partitioned`], terms scaled by `γ·r`); Florian's timing keeps an ordered list of
 /// pending changes (snapshot state) and runs on the calling thread.
 pub fn mstdp_step(
-    clock: Res<Clock>,
-    executor: Res<Executor>,
+    clock: Clock,
+    executor: &Executor,
     mut lists: Local<PartitionLists>,
     reward: Res<Reward>,
     mut projections: Query<MstdpProjection>,
@@ -301,7 +301,7 @@ pub fn mstdp_step(
                 traces.refresh_views_at(clock.step);
             }
         }
-        stdp_partitioned(&executor, &mut lists.0, &mut active, clock.step);
+        stdp_partitioned(executor, &mut lists.0, &mut active, clock.step);
         return;
     }
     for (

@@ -298,7 +298,7 @@ type MstdpetProjection<'a> = (
 
 /// `Plasticity` system of [`Mstdpet`].
 pub fn mstdpet_step(
-    clock: Res<Clock>,
+    clock: Clock,
     reward: Res<Reward>,
     mut projections: Query<MstdpetProjection, With<MstdpetRule>>,
     spikes: Query<&Spikes>,

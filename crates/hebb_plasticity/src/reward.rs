@@ -251,7 +251,11 @@ fn attach_schedule(
         steps: changes.iter().map(|c| c.0).collect(),
         values: changes.iter().map(|c| c.1).collect(),
     };
-    let step = ctx.world.resource::<Clock>().step;
+    let step = ctx
+        .world
+        .resource::<hebb_core::clock::SharedClock>()
+        .get()
+        .step;
     let now = state.value_at(step);
     if !ctx.world.contains_resource::<Reward>() {
         ctx.world.init_resource::<Reward>();
@@ -264,7 +268,7 @@ fn attach_schedule(
 /// `RewardBroadcast` system: a schedule with a change at the next step sets the reward to it;
 /// otherwise the reward holds (a value set by user code included).
 pub fn broadcast_scheduled_reward(
-    clock: Res<Clock>,
+    clock: Clock,
     schedules: Query<&RewardScheduleState>,
     mut reward: ResMut<Reward>,
 ) {
@@ -320,7 +324,7 @@ mod tests {
     fn broadcast(schedule: RewardScheduleState, steps: u64, set: &[(u64, Real)]) -> Vec<Real> {
         use bevy_ecs::system::RunSystemOnce;
         let mut world = World::new();
-        world.insert_resource(Clock::new(0.1));
+        world.insert_resource(hebb_core::clock::SharedClock::new(Clock::new(0.1)));
         world.insert_resource(Reward {
             value: schedule.value_at(0),
         });
@@ -332,7 +336,9 @@ mod tests {
             }
             // What the plasticity of this step reads.
             seen.push(world.resource::<Reward>().value());
-            world.resource_mut::<Clock>().step = step;
+            world
+                .resource_mut::<hebb_core::clock::SharedClock>()
+                .set(Clock { dt_ms: 0.1, step });
             world.run_system_once(broadcast_scheduled_reward).unwrap();
         }
         seen

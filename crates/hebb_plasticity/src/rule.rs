@@ -842,27 +842,27 @@ type RuleProjection<'a, R> = (
 /// leaves the step's bounded changes applied). With several threads (or ranks) the hooks run
 /// partitioned by postsynaptic neuron, with the same bits (`docs/parallel.md`).
 pub fn rule_step<R: Rule>(
-    clock: Res<Clock>,
-    executor: Res<Executor>,
+    clock: Clock,
+    executor: &Executor,
     lists: Local<PartitionLists>,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
-    rule_projections(clock.step, 0.0, &executor, lists, projections, &spikes);
+    rule_projections(clock.step, 0.0, executor, lists, projections, &spikes);
 }
 
 /// [`rule_step`] for a rule that reads the reward ([`Rule::REWARD`]): the same with the
 /// broadcast reward of the step (0 while no reward source has set one).
 pub fn rewarded_rule_step<R: Rule>(
-    clock: Res<Clock>,
-    executor: Res<Executor>,
+    clock: Clock,
+    executor: &Executor,
     lists: Local<PartitionLists>,
     reward: Option<Res<Reward>>,
     projections: Query<RuleProjection<R>>,
     spikes: Query<&Spikes>,
 ) {
     let r = reward.map_or(0.0, |r| r.value());
-    rule_projections(clock.step, r, &executor, lists, projections, &spikes);
+    rule_projections(clock.step, r, executor, lists, projections, &spikes);
 }
 
 /// Each partition's lists of the synapses it accumulated changes for, one list per projection

@@ -364,7 +364,7 @@ type PreTransmission<'a> = (
 /// pre-transmission LTD and LTP and apply them with the projection's bounds through
 /// [`WeightUpdate::apply_to`] (the same function as [`crate::update::apply_weight_updates`]), so
 /// that this step's transmission carries the updated weight.
-pub fn song2000_pre_transmission_step(clock: Res<Clock>, mut projections: Query<PreTransmission>) {
+pub fn song2000_pre_transmission_step(clock: Clock, mut projections: Query<PreTransmission>) {
     for (connectivity, arrivals, rule, bounding, mut traces, mut update, mut weights) in
         &mut projections
     {
@@ -399,11 +399,7 @@ type AfterNeurons<'a> = (
 );
 
 /// `Plasticity` system of [`Song2000`].
-pub fn song2000_step(
-    clock: Res<Clock>,
-    mut projections: Query<AfterNeurons>,
-    spikes: Query<&Spikes>,
-) {
+pub fn song2000_step(clock: Clock, mut projections: Query<AfterNeurons>, spikes: Query<&Spikes>) {
     for (
         recorded,
         projection,

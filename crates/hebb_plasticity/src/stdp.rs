@@ -298,8 +298,8 @@ type StdpProjection<'a> = (
 /// projection's bounds. With several threads (or ranks) it runs partitioned by postsynaptic
 /// neuron with the same bits ([`stdp_partitioned`]).
 pub fn stdp_step(
-    clock: Res<Clock>,
-    executor: Res<Executor>,
+    clock: Clock,
+    executor: &Executor,
     mut lists: Local<PartitionLists>,
     mut projections: Query<StdpProjection, With<StdpRule>>,
     spikes: Query<&Spikes>,
@@ -332,7 +332,7 @@ pub fn stdp_step(
                 weights: &mut weights.into_inner().w,
             });
         }
-        stdp_partitioned(&executor, &mut lists.0, &mut active, clock.step);
+        stdp_partitioned(executor, &mut lists.0, &mut active, clock.step);
         return;
     }
     for (

@@ -28,7 +28,7 @@ impl Model for Scripted {
     }
 }
 
-fn scripted(clock: Res<Clock>, mut q: Query<(&ScriptedState, &mut Spikes)>) {
+fn scripted(clock: Clock, mut q: Query<(&ScriptedState, &mut Spikes)>) {
     for (state, mut spikes) in &mut q {
         spikes.clear();
         for &(s, i) in &state.0 {

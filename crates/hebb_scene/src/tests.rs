@@ -34,7 +34,7 @@ impl Model for Ticker {
         Ok(())
     }
 }
-fn ticker(clock: Res<Clock>, mut q: Query<(&TickerState, &mut Spikes)>) {
+fn ticker(clock: Clock, mut q: Query<(&TickerState, &mut Spikes)>) {
     for (t, mut s) in &mut q {
         s.clear();
         if clock.step.is_multiple_of(t.every) {

@@ -184,7 +184,7 @@ fn flush(x: Real) -> Real {
 /// [`Stage::CurrentIntegration`]: deliver arrivals and step every alpha output, each partition
 /// on its own postsynaptic block.
 pub fn alpha_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<(Incoming, &AlphaOutput, &mut AlphaState)>,
     membranes: Query<&Membrane>,
     mut inputs: Query<&mut SynapticInput>,

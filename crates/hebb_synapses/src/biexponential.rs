@@ -232,7 +232,7 @@ pub fn biexponential_kernel(
 /// [`Stage::CurrentIntegration`]: deliver arrivals and step every bi-exponential output, each
 /// partition on its own postsynaptic block.
 pub fn biexponential_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<(Incoming, &BiExponentialOutput, &mut BiExponentialState)>,
     membranes: Query<&Membrane>,
     mut inputs: Query<&mut SynapticInput>,

@@ -245,13 +245,13 @@ pub fn conductance_kernel_next_step(
 /// partition delivers and integrates all projections onto its own block, in creation order
 /// ([`crate::region`]). With one thread each projection is one plain call on whole arrays.
 pub fn conductance_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<StatefulProjection<ConductanceOutput>>,
     mut posts: Query<PostArrays>,
 ) {
     if !executor.is_single() {
         step_projections_in_one_region(
-            &executor,
+            executor,
             &mut projections,
             &mut posts,
             |incoming, output, block, g, pending, post| {

@@ -93,7 +93,7 @@ impl Model for Delta {
 
 /// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every delta projection.
 pub fn delta_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     projections: Query<(Incoming, &DeltaOutput)>,
     mut inputs: Query<&mut SynapticInput>,
 ) {

@@ -242,13 +242,13 @@ impl Model for Exponential {
 /// With several partitions every exponential projection runs in one parallel region
 /// ([`crate::region`]); with one thread each projection is one plain call on whole arrays.
 pub fn exponential_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     mut projections: Query<StatefulProjection<ExponentialOutput>>,
     mut posts: Query<PostArrays>,
 ) {
     if !executor.is_single() {
         step_projections_in_one_region(
-            &executor,
+            executor,
             &mut projections,
             &mut posts,
             |incoming, output, block, g, pending, post| {

@@ -586,8 +586,8 @@ pub fn poisson_input_add(
 /// [`Stage::InputSpikes`]: add every summed Poisson input into its target (a stimulus driving a
 /// whole population: each partition its own block).
 pub fn poisson_input_system(
-    executor: Res<Executor>,
-    clock: Res<Clock>,
+    executor: &Executor,
+    clock: Clock,
     stimuli: Query<&PoissonInputState>,
     mut inputs: Query<&mut SynapticInput>,
     mut synapses: Query<&mut SynapseState>,

@@ -107,7 +107,7 @@ pub fn deliver_by_sign_block(
 /// [`Stage::CurrentIntegration`]: deliver this step's arrivals of every receptor projection,
 /// each partition into its own postsynaptic block.
 pub fn receptor_step(
-    executor: Res<Executor>,
+    executor: &Executor,
     projections: Query<Incoming, With<ReceptorOutput>>,
     mut inputs: Query<&mut ReceptorInput>,
 ) {

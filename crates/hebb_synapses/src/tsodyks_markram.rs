@@ -587,7 +587,7 @@ fn exact<const F: bool, const D: bool, const POST: bool>(
 /// set their transmission scale and held efficacy, and bring `u` and `x` up to date when a
 /// recorder samples them this step.
 pub fn tsodyks_markram_step(
-    clock: Res<Clock>,
+    clock: Clock,
     recorders: Res<Recorders>,
     mut projections: Query<(
         Entity,
@@ -925,7 +925,7 @@ mod tests {
                 Ok(())
             }
         }
-        fn pulses(clock: Res<hebb_core::clock::Clock>, mut q: Query<(&PulsesState, &mut Spikes)>) {
+        fn pulses(clock: hebb_core::clock::Clock, mut q: Query<(&PulsesState, &mut Spikes)>) {
             for (p, mut s) in &mut q {
                 s.clear();
                 for (i, steps) in p.0.iter().enumerate() {

@@ -11,6 +11,8 @@
 //!   projection's rows into those blocks.
 //! - [`executor`]: [`Executor`], the resource a system asks to run one closure per partition
 //!   (inline with one thread, on the simulation's own [`fork_join::ForkJoin`] team otherwise).
+//! - [`param`]: `&Executor` as a system parameter (a copy kept by the system, refreshed from the
+//!   [`SharedExecutor`] when the simulation replaces the executor), instead of `&Executor`.
 //! - [`fork_join`]: that team: spinning workers with a fixed partition each, so that starting a
 //!   region costs about a microsecond.
 //! - [`row_splits`]: each sparse row's split positions at the partition boundaries, kept per
@@ -24,15 +26,17 @@
 pub mod blocks;
 pub mod executor;
 pub mod fork_join;
+pub mod param;
 pub mod partition;
 pub mod row_splits;
 
 pub use blocks::{Blocks, PerPartition};
 pub use executor::{Executor, ThreadsError};
+pub use param::SharedExecutor;
 pub use partition::{RowLocator, block_range, row_block, split_blocks_mut, split_some_blocks_mut};
 pub use row_splits::{BlockOffsets, FindRowPart, RowParts};
 
-use bevy_ecs::system::{Query, Res};
+use bevy_ecs::system::Query;
 
 use crate::population::{Population, Spikes};
 
@@ -41,10 +45,7 @@ use crate::population::{Population, Spikes};
 /// steps every neuron, and those it does not own lack their inputs). Plasticity, counting and
 /// recording then see exactly the owned neurons' spikes; the others arrive by the exchange.
 /// Does nothing with one rank.
-pub fn keep_owned_spikes(
-    executor: Res<Executor>,
-    mut populations: Query<(&Population, &mut Spikes)>,
-) {
+pub fn keep_owned_spikes(executor: &Executor, mut populations: Query<(&Population, &mut Spikes)>) {
     if executor.ranks() == 1 {
         return;
     }
