@@ -575,7 +575,7 @@ pub fn ou_system(
                 // are the contiguous part `listed_in(list, block)` of `x`, cut at the same
                 // places (the `PerPartition` pieces, one per partition).
                 let n = input.current.len();
-                let mut pieces = ou_pieces(&executor, list, n, x);
+                let mut pieces = ou_pieces(executor, list, n, x);
                 let pieces = PerPartition(&mut pieces[..]);
                 executor.for_each_block(
                     n,
