@@ -86,6 +86,7 @@
 use std::ops::Range;
 
 use hebb_core::clock::Clock;
+use hebb_core::parallel::PerPartition;
 use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -219,7 +220,7 @@ impl Model for WhiteNoise {
             mean: self.mean,
             std,
             hold_steps: hold,
-            neurons: self.neurons.clone(),
+            neurons: self.neurons.as_deref().map(ascending),
         });
         Ok(())
     }
@@ -298,6 +299,7 @@ impl Model for OrnsteinUhlenbeck {
                 population,
                 streams,
                 process,
+                ascending: self.neurons.as_ref().is_none_or(|list| list.is_sorted()),
                 neurons: self.neurons.clone(),
             },
             OuCurrent { i: current },
@@ -357,6 +359,22 @@ fn check_neurons(owner: &str, neurons: Option<&[u32]>, size: usize) -> Result<()
     Ok(())
 }
 
+/// `list` in ascending order (a stimulus's `neurons`, each listed once: the order in which
+/// they are driven changes no sum).
+pub fn ascending(list: &[u32]) -> Vec<u32> {
+    let mut sorted = list.to_vec();
+    sorted.sort_unstable();
+    sorted
+}
+
+/// The part of the ascending list `sorted` inside `block`: the listed neurons a partition owns.
+#[inline]
+pub fn listed_in(sorted: &[u32], block: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let lo = sorted.partition_point(|&i| (i as usize) < block.start);
+    let hi = lo + sorted[lo..].partition_point(|&i| (i as usize) < block.end);
+    lo..hi
+}
+
 /// An attached white-noise current.
 #[derive(Component, Debug, Clone, PartialEq)]
 pub struct WhiteNoiseState {
@@ -370,7 +388,7 @@ pub struct WhiteNoiseState {
     pub std: f64,
     /// Steps each draw is held (≥ 1).
     pub hold_steps: u64,
-    /// The driven neurons (all when `None`).
+    /// The driven neurons in ascending order (all when `None`).
     pub neurons: Option<Vec<u32>>,
 }
 
@@ -465,8 +483,11 @@ pub struct OuTarget {
     pub streams: Streams,
     /// The update.
     pub process: OuProcess,
-    /// The driven neurons (all when `None`).
+    /// The driven neurons (all when `None`), in the order of the scene (that of [`OuCurrent`]).
     pub neurons: Option<Vec<u32>>,
+    /// Whether `neurons` is ascending (then each partition advances its own block's part of
+    /// the list; otherwise the list runs on the calling thread).
+    pub ascending: bool,
 }
 
 /// The OU currents (one per driven neuron, in the order of `neurons`), after the last step.
@@ -505,10 +526,14 @@ pub fn white_noise_system(
                 });
             }
             Some(list) => {
-                for &i in list {
-                    input.current[i as usize] +=
-                        white_noise_sample(&s.streams, i as usize, draw, s.mean, s.std);
-                }
+                // Each partition draws the listed neurons of its own block.
+                let n = input.current.len();
+                executor.for_each_block(n, &mut input.current[..], |block, current| {
+                    for &i in &list[listed_in(list, &block)] {
+                        current[i as usize - block.start] +=
+                            white_noise_sample(&s.streams, i as usize, draw, s.mean, s.std);
+                    }
+                });
             }
         }
     }
@@ -543,6 +568,29 @@ pub fn ou_system(
                     }
                 });
             }
+            // With several ranks the listed values stay whole on every rank (a snapshot takes
+            // a list-long stimulus array from rank 0).
+            Some(list) if t.ascending && executor.ranks() == 1 => {
+                // Each partition advances the listed neurons of its own block: their values
+                // are the contiguous part `listed_in(list, block)` of `x`, cut at the same
+                // places (the `PerPartition` pieces, one per partition).
+                let n = input.current.len();
+                let mut pieces = ou_pieces(executor, list, n, x);
+                let pieces = PerPartition(&mut pieces[..]);
+                executor.for_each_block(
+                    n,
+                    (&mut input.current[..], pieces),
+                    |block, (current, mut piece)| {
+                        let x = &mut **piece.get();
+                        for (x, &i) in x.iter_mut().zip(&list[listed_in(list, &block)]) {
+                            if step > 0 {
+                                *x = ou_next(&t.streams, &t.process, i as usize, step, *x);
+                            }
+                            current[i as usize - block.start] += *x;
+                        }
+                    },
+                );
+            }
             Some(list) => {
                 for (x, &i) in x.iter_mut().zip(list) {
                     if step > 0 {
@@ -553,6 +601,30 @@ pub fn ou_system(
             }
         }
     }
+}
+
+/// `x` (the OU values of the ascending `list`) cut into one piece per partition of this
+/// executor: piece `p` holds the values of the listed neurons in partition `p`'s block of a
+/// population of `n` (empty for the partitions of other ranks).
+fn ou_pieces<'a>(
+    executor: &Executor,
+    list: &[u32],
+    n: usize,
+    x: &'a mut [Real],
+) -> Vec<&'a mut [Real]> {
+    let threads = executor.threads();
+    let mut pieces = Vec::with_capacity(threads);
+    let mut rest = x;
+    let mut done = 0;
+    for p in 0..threads {
+        let r = listed_in(list, &executor.block(n, p));
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(r.start - done);
+        let (piece, tail) = tail.split_at_mut(r.len());
+        pieces.push(piece);
+        rest = tail;
+        done = r.end;
+    }
+    pieces
 }
 
 /// Registers `WhiteNoise` and `OrnsteinUhlenbeck` and their systems.

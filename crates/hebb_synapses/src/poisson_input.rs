@@ -68,6 +68,7 @@ use hebb_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use hebb_core::table::DataDir;
+use hebb_neurons::noise::{ascending, listed_in};
 use hebb_neurons::rate_schedule::TimedRates;
 
 use crate::exponential::SynapseState;
@@ -343,7 +344,7 @@ impl Model for PoissonInput {
             weight: factor as Real,
             counts,
             streams,
-            neurons: self.neurons.clone(),
+            neurons: self.neurons.as_deref().map(ascending),
         });
         Ok(())
     }
@@ -552,7 +553,7 @@ pub struct PoissonInputState {
     pub counts: SectionCounts,
     /// The stimulus's `"poisson_input"` streams.
     pub streams: Streams,
-    /// The driven neurons (all when `None`).
+    /// The driven neurons in ascending order (all when `None`).
     pub neurons: Option<Vec<u32>>,
 }
 
@@ -625,17 +626,21 @@ pub fn poisson_input_system(
                 });
             }
             Some(list) => {
-                for &i in list {
-                    let i = i as usize;
-                    poisson_input_add(
-                        &s.streams,
-                        counts,
-                        i..i + 1,
-                        clock.step,
-                        s.weight,
-                        &mut target[i..=i],
-                    );
-                }
+                // Each partition draws the listed neurons of its own block.
+                let n = target.len();
+                executor.for_each_block(n, target, |block, target| {
+                    for &i in &list[listed_in(list, &block)] {
+                        let (i, at) = (i as usize, i as usize - block.start);
+                        poisson_input_add(
+                            &s.streams,
+                            counts,
+                            i..i + 1,
+                            clock.step,
+                            s.weight,
+                            &mut target[at..=at],
+                        );
+                    }
+                });
             }
         }
     }
