@@ -80,16 +80,22 @@ pub fn check_with_sets(
         if let Some(rule) = &def.plasticity {
             extra.push_str(&format!(", plasticity {}", rule.name()));
         }
+        let delay = match &def.synapse_delays_ms {
+            // Per-synapse delays: the projection's own delay is the shortest of them.
+            Some(init) => format!(
+                "delays per synapse {init:?} (shortest {} steps)",
+                p.delay_steps
+            ),
+            None => format!("delay {} ms ({} steps)", def.delay_ms, p.delay_steps),
+        };
         println!(
-            "  {:<16} {} -> {}: {} synapses ({}), {}, delay {} ms ({} steps){extra}",
+            "  {:<16} {} -> {}: {} synapses ({}), {}, {delay}{extra}",
             p.name,
             p.from,
             p.to,
             p.synapses,
             p.storage,
             def.synapse.name(),
-            def.delay_ms,
-            p.delay_steps
         );
         print_resolved(&sim, def);
         // What the models' parameters select (e.g. the sign mode of an STDP rule).

@@ -135,10 +135,12 @@ pub struct ProjectionSummary {
     pub synapses: usize,
     /// `dense` or `sparse`.
     pub storage: &'static str,
-    /// Delay in steps.
+    /// Delay in steps (with per-synapse delays: the shortest).
     pub delay_steps: u32,
-    /// Delay in ms, as in the scene (null when unknown).
+    /// Delay in ms, as in the scene (null when unknown or per synapse).
     pub delay_ms: Option<f64>,
+    /// Per-synapse delays as in the scene (`synapse_delays_ms`), or null.
+    pub synapse_delays_ms: Option<serde_json::Value>,
     /// The connectivity rule as in the scene, or null.
     pub connectivity: Option<serde_json::Value>,
     /// The weight initialiser as in the scene, or null.
@@ -236,6 +238,7 @@ pub fn projections(sim: &Simulation) -> Vec<ProjectionSummary> {
                 },
                 delay_steps: p.delay_steps,
                 delay_ms: None,
+                synapse_delays_ms: None,
                 connectivity: None,
                 weights: None,
                 synapse: None,
@@ -276,7 +279,10 @@ fn planned_files(
 /// Fill the scene's resolved models into the projections of `summary.json`.
 pub fn resolve_params(scene: &Scene, projections: &mut [ProjectionSummary]) {
     for (p, def) in projections.iter_mut().zip(&scene.projections) {
-        p.delay_ms = Some(def.delay_ms);
+        match &def.synapse_delays_ms {
+            Some(init) => p.synapse_delays_ms = serde_json::to_value(init).ok(),
+            None => p.delay_ms = Some(def.delay_ms),
+        }
         p.connectivity = serde_json::to_value(&def.connectivity).ok();
         p.weights = serde_json::to_value(&def.weights).ok();
         p.synapse = model_json(&def.synapse);

@@ -300,3 +300,33 @@ fn weight_table_times_off_the_grid_are_refused() {
         stderr(&out)
     );
 }
+
+/// Per-synapse delays are described as such: `summary.json` gives the scene's
+/// `synapse_delays_ms` (and no single `delay_ms`), `hebb check` prints them, with the shortest
+/// delay in steps. Before, both said `delay 0 ms` for a projection whose delays are 0.5–1.5 ms.
+#[test]
+fn per_synapse_delays_are_reported_as_such() {
+    let dir = scratch("synapse_delays_summary");
+    let scene = "scenes/brette2007_coba_synapse_delays.ron";
+    let out = dir.join("out");
+    let args = ["run", scene, "--quiet", "--duration-ms", "1", "--out"];
+    let mut args = args.to_vec();
+    args.push(out.to_str().unwrap());
+    ok(&hebb(&args));
+    let s = summary(&out);
+    let ee = &s["projections"][0];
+    assert_eq!(ee["delay_ms"], serde_json::Value::Null, "{ee}");
+    assert_eq!(
+        ee["synapse_delays_ms"],
+        serde_json::json!({"Uniform": {"low": 0.5, "high": 1.5}})
+    );
+    assert_eq!(ee["delay_steps"], 5);
+    let check = hebb(&["check", scene]);
+    ok(&check);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("delays per synapse Uniform { low: 0.5, high: 1.5 } (shortest 5 steps)"),
+        "{text}"
+    );
+    assert!(!text.contains("delay 0 ms"), "{text}");
+}
